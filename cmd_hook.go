@@ -1,0 +1,9 @@
+package main
+
+import "io"
+
+// runHook is a placeholder until its owner lands the command.
+func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	io.WriteString(stderr, "ccotel: not implemented yet\n")
+	return exitFailure
+}

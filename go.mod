@@ -1,0 +1,3 @@
+module github.com/ccotel/ccotel
+
+go 1.26.8

@@ -1,0 +1,19 @@
+// Package usage reads token usage and models from Claude Code transcripts
+// (JSON Lines) and estimates cost. It runs in the flusher, off the hook's
+// critical path, as a tracing.Finisher.
+package usage
+
+// Ref is what package hook stores in tracing.Span.Pending: where the token
+// usage of a span is to be read from. The flusher's Finisher (this
+// package) reads it, sets the gen_ai.usage.* / gen_ai.*.model /
+// claude_code.cost.usd attributes on the span and clears Pending.
+type Ref struct {
+	Scope    string `json:"scope"`               // "turn", "agent" or "session"
+	Path     string `json:"path"`                // transcript_path, or agent_transcript_path for "agent"
+	Offset   int64  `json:"offset,omitempty"`    // byte offset where the turn's lines start (file size at UserPromptSubmit)
+	PromptID string `json:"prompt_id,omitempty"` // the turn's prompt_id, when Claude Code sent one
+	AgentID  string `json:"agent_id,omitempty"`  // for "agent"
+	// SubagentDir is <session>/subagents next to the main transcript, for
+	// "session" totals that include subagents.
+	SubagentDir string `json:"subagent_dir,omitempty"`
+}
