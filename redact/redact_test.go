@@ -1,0 +1,273 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// Fake secrets, assembled at run time so that no scanner mistakes this file
+// for a leak.
+var (
+	awsKeyID     = "AKIA" + "IOSFODNN7EXAMPLE"
+	awsSTSKeyID  = "ASIA" + "Y3FJKL2MNOP4QRST"
+	awsSecret    = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
+	ghClassic    = "ghp_" + "1234567890abcdefghijKLMNOPQRSTuvwxyz"
+	ghOAuth      = "gho_" + "16C7e42F292c6912E7710c838347Ae178B4a"
+	ghUser       = "ghu_" + "16C7e42F292c6912E7710c838347Ae178B4a"
+	ghServer     = "ghs_" + "16C7e42F292c6912E7710c838347Ae178B4a"
+	ghRefresh    = "ghr_" + "1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498"
+	ghFine       = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+	anthropicKey = "sk-ant-" + "api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcDEF"
+	openaiLegacy = "sk-" + "AbCdEfGhIjKlMnOpQrStT3BlbkFJuVwXyZ0123456789ab"
+	openaiProj   = "sk-proj-" + "Ab12Cd34Ef56Gh78Ij90_Kl-Mn12Op34Qr56"
+	slackBot     = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+	slackUser    = "xoxp-" + "123456789012-123456789012-123456789012-abcdef0123456789abcdef0123456789"
+	slackApp     = "xapp-" + "1-A0123456789-1234567890123-abcdef0123456789"
+	jwt          = "eyJ" + "hbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ" + "zdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+	pemKey       = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\naFDrBz9vFqU4yPdV0Zx7lq3AbCdEf==\n-----END RSA " + "PRIVATE KEY-----"
+	opensshKey   = "-----BEGIN " + "OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH " + "PRIVATE KEY-----"
+	bearerTok    = "abcDEF123456ghiJKL789mnoPQR"
+	password     = "hunter2-Tr0ub4dor"
+)
+
+// secretCase plants one secret in surrounding text; the secret must vanish,
+// the marker must appear and the surrounding words must survive.
+type secretCase struct {
+	name   string
+	text   string // contains secret
+	secret string
+	kind   string
+	keep   []string // surrounding text that must survive
+}
+
+func secretCases() []secretCase {
+	return []secretCase{
+		{"pem rsa", "key file:\n" + pemKey + "\nend of file", "MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn", "private_key", []string{"key file:", "end of file"}},
+		{"pem openssh", "cat ~/.ssh/id: " + opensshKey + " done", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE", "private_key", []string{"cat ~/.ssh/id:", " done"}},
+		{"pem json escaped", `{"private_key": "` + strings.ReplaceAll(pemKey, "\n", `\n`) + `", "client_email": "x@y.iam"}`, "MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn", "private_key", []string{`"client_email": "x@y.iam"`}},
+		{"pem unterminated", "head of output\n" + pemKey[:120], "MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn", "private_key", []string{"head of output"}},
+		{"aws key id", "export AWS_ACCESS_KEY_ID=" + awsKeyID + " && aws s3 ls", awsKeyID, "aws_access_key_id", []string{"export AWS_ACCESS_KEY_ID=", "&& aws s3 ls"}},
+		{"aws sts key id", "id " + awsSTSKeyID + ".", awsSTSKeyID, "aws_access_key_id", []string{"id ", "."}},
+		{"aws secret", "[default]\naws_secret_access_key = " + awsSecret + "\nregion = eu-west-1", awsSecret, "aws_secret_access_key", []string{"aws_secret_access_key = ", "region = eu-west-1"}},
+		{"aws secret env", "AWS_SECRET_ACCESS_KEY=" + awsSecret + " terraform apply", awsSecret, "aws_secret_access_key", []string{"terraform apply"}},
+		{"github classic", "git clone https://github.com/x/y # token " + ghClassic + " ok", ghClassic, "github", []string{"git clone https://github.com/x/y", " ok"}},
+		{"github oauth", "t=" + ghOAuth, ghOAuth, "github", nil},
+		{"github user", "(" + ghUser + ")", ghUser, "github", []string{"(", ")"}},
+		{"github server", ghServer + " is set", ghServer, "github", []string{" is set"}},
+		{"github refresh", "refresh " + ghRefresh, ghRefresh, "github", []string{"refresh "}},
+		{"github fine-grained", "gh auth login --with-token <<< " + ghFine, ghFine, "github", []string{"gh auth login --with-token <<< "}},
+		{"anthropic", "ANTHROPIC_API_KEY=" + anthropicKey + " claude -p hi", anthropicKey, "anthropic", []string{"claude -p hi"}},
+		{"openai legacy", "client = OpenAI(api_key='" + openaiLegacy + "')", openaiLegacy, "openai", []string{"client = OpenAI(api_key='"}},
+		{"openai project", "key: " + openaiProj + "\n", openaiProj, "openai", []string{"key: "}},
+		{"slack bot", "SLACK=" + slackBot + " ./notify", slackBot, "slack", []string{" ./notify"}},
+		{"slack user", "token " + slackUser, slackUser, "slack", []string{"token "}},
+		{"slack app", slackApp + " app-level", slackApp, "slack", []string{" app-level"}},
+		{"slack webhook", "curl -X POST https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX -d '{}'", "XXXXXXXXXXXXXXXXXXXXXXXX", "slack", []string{"curl -X POST ", " -d '{}'"}},
+		{"jwt", "cookie session=" + jwt + "; path=/", jwt, "jwt", []string{"cookie session=", "; path=/"}},
+		{"authorization header", `curl -H "Authorization: Basic dXNlcjpwYXNzd29yZA==" https://api.example.com/v1`, "dXNlcjpwYXNzd29yZA==", "authorization", []string{`curl -H "Authorization: `, `" https://api.example.com/v1`}},
+		{"authorization json", `{"headers": {"Authorization": "Token abcdef0123456789"}, "url": "/x"}`, "abcdef0123456789", "authorization", []string{`"url": "/x"`}},
+		{"proxy authorization", "Proxy-Authorization: Digest u=1 r=9f8e7d\r\nHost: x", "9f8e7d", "authorization", []string{"Host: x"}},
+		{"bearer", "the request carried Bearer " + bearerTok + " and failed", bearerTok, "bearer", []string{"the request carried Bearer ", " and failed"}},
+		{"url password", "psql postgres://app:" + password + "@db.internal:5432/prod -c 'select 1'", password, "url_password", []string{"psql postgres://app:", "@db.internal:5432/prod -c 'select 1'"}},
+		{"password pair", "mysql -u root password=" + password + " mydb", password, "password", []string{"mysql -u root password=", " mydb"}},
+		{"passwd pair", "PASSWD=" + password, password, "password", []string{"PASSWD="}},
+		{"secret pair", "client_secret=" + password + "&grant_type=client_credentials", password, "secret", []string{"client_secret=", "&grant_type=client_credentials"}},
+		{"token pair", "https://example.com/cb?access_token=" + password + "&state=1", password, "token", []string{"https://example.com/cb?access_token=", "&state=1"}},
+		{"api_key pair", "API_KEY=" + password + " npm start", password, "api_key", []string{" npm start"}},
+		{"apikey pair", "apikey: " + password, password, "api_key", []string{"apikey: "}},
+		{"json password", `{"user": "bob", "password": "` + password + `", "port": 5432}`, password, "password", []string{`{"user": "bob", "password": "`, `", "port": 5432}`}},
+		{"json password spaces", `{"password":"correct horse battery staple"}`, "correct horse battery staple", "password", []string{`{"password":"`}},
+		{"escaped json password", `{"command":"curl -d '{\"password\": \"` + password + `\"}' http://x"}`, password, "password", []string{`{"command":"curl -d '{\"password\": \"`, `http://x"}`}},
+		{"yaml password", "db:\n  user: app\n  password: " + password + "\n  host: db", password, "password", []string{"  user: app\n", "\n  host: db"}},
+		{"env quoted", `export DB_PASSWORD="` + password + `"`, password, "password", []string{`export DB_PASSWORD="`}},
+		{"single quoted", `token='` + password + `'`, password, "token", []string{`token='`}},
+		{"flag password", "mysql --password " + password + " -h db", password, "password", []string{"mysql --password ", " -h db"}},
+	}
+}
+
+func TestCleanRedactsEachKind(t *testing.T) {
+	var nilR *Redactor
+	r, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range secretCases() {
+		for _, red := range []*Redactor{nilR, r} {
+			t.Run(tc.name, func(t *testing.T) {
+				if !strings.Contains(tc.text, tc.secret) {
+					t.Fatalf("bad case: text lacks the secret")
+				}
+				got := red.Clean(tc.text, 0)
+				if strings.Contains(got, tc.secret) {
+					t.Errorf("secret survived:\n in: %q\nout: %q", tc.text, got)
+				}
+				if want := "[REDACTED:" + tc.kind + "]"; !strings.Contains(got, want) {
+					t.Errorf("no %s marker:\n in: %q\nout: %q", want, tc.text, got)
+				}
+				for _, k := range tc.keep {
+					if !strings.Contains(got, k) {
+						t.Errorf("lost surrounding text %q:\nout: %q", k, got)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Ordinary code and prose must come through unchanged.
+func TestCleanLeavesOrdinaryTextAlone(t *testing.T) {
+	texts := []string{
+		"go test ./... -run TestUpload -count=1",
+		"max_tokens=1024 input_tokens: 231 output_tokens=8",
+		`{"usage":{"input_tokens":9,"cache_creation_input_tokens":5061,"output_tokens":231}}`,
+		"tok := lexer.Next()\ntoken := tok.Value\nif token == \"\" { return }",
+		"password := os.Getenv(\"DB_PASSWORD\")",
+		"token = self.tokenizer.encode(text)",
+		"secret_key = settings.get(\"SECRET_KEY\")",
+		"api_key: ${{ secrets.API_KEY }}",
+		"export GITHUB_TOKEN=$GH_TOKEN",
+		`{"password": null, "token": true}`,
+		"We use a bearer token in the Authorization header for authentication.",
+		"The task-manager-service-handler restarts the disk-cleanup-worker-process.",
+		"scikit-learn: sk-learn-compatible-estimator-wrapper-for-pipelines",
+		"Slovakia and Asia are on the map; AKIA alone is no key.",
+		"func (r *Redactor) Clean(s string, max int) string {",
+		"/home/dev/app/src/upload_client.ts",
+		"https://github.com/ccotel/ccotel/pull/42#discussion_r123",
+		"ssh -i ~/.ssh/id_ed25519 git@github.com",
+		"grep -rn 'private key' docs/",
+		"eyJ is how base64 JSON starts",
+		"git log --oneline | head -20 && npm run build",
+		"SELECT id, name FROM users WHERE created_at > now() - interval '1 day';",
+		"日本語のテキスト、パスワードなし",
+	}
+	var r *Redactor
+	for _, s := range texts {
+		if got := r.Clean(s, 0); got != s {
+			t.Errorf("changed ordinary text:\n in: %q\nout: %q", s, got)
+		}
+	}
+}
+
+func TestUserPatterns(t *testing.T) {
+	r, err := New([]string{`ACME-[0-9]{6}`, "", `(?i)internal\.corp\.example`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Clean("ticket ACME-123456 on Internal.corp.example/x and "+ghClassic, 0)
+	want := "ticket [REDACTED:custom] on [REDACTED:custom]/x and [REDACTED:github]"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := New([]string{"ok", "(unclosed"}); err == nil || !strings.Contains(err.Error(), "pattern 2") {
+		t.Errorf("bad pattern: err = %v, want one naming pattern 2", err)
+	}
+}
+
+func TestCleanCaps(t *testing.T) {
+	var r *Redactor
+	if got := r.Clean("short", 100); got != "short" {
+		t.Errorf("short: %q", got)
+	}
+	s := strings.Repeat("a", 200)
+	got := r.Clean(s, 100)
+	marker := "…[truncated, 200 bytes]"
+	if len(got) != 100 || !strings.HasSuffix(got, marker) || got != strings.Repeat("a", 100-len(marker))+marker {
+		t.Errorf("cap 100 of 200: len %d %q", len(got), got)
+	}
+	// Multi-byte runes are never split.
+	u := strings.Repeat("é", 100) // 200 bytes
+	for max := 30; max < 60; max++ {
+		got := r.Clean(u, max)
+		if !utf8.ValidString(got) || len(got) > max {
+			t.Fatalf("max %d: invalid or too long (%d): %q", max, len(got), got)
+		}
+	}
+	// Tiny caps: a bare cut, still within max.
+	if got := r.Clean(u, 5); got != "éé" {
+		t.Errorf("max 5: %q", got)
+	}
+	// Invalid UTF-8 is repaired.
+	if got := r.Clean("ok\xff\xfe", 0); !utf8.ValidString(got) || !strings.HasPrefix(got, "ok") {
+		t.Errorf("invalid utf-8: %q", got)
+	}
+}
+
+// A secret is redacted before the cap: a key cut in half by the cap must not
+// leak its first half.
+func TestCapAfterRedaction(t *testing.T) {
+	var r *Redactor
+	s := strings.Repeat("x", 50) + " " + ghClassic + " " + strings.Repeat("y", 50)
+	for max := 40; max < len(s)+5; max++ {
+		got := r.Clean(s, max)
+		if strings.Contains(got, "ghp_") || strings.Contains(got, ghClassic[4:14]) {
+			t.Fatalf("max %d leaked part of a token: %q", max, got)
+		}
+		if len(got) > max {
+			t.Fatalf("max %d: len %d", max, len(got))
+		}
+	}
+}
+
+// Very long inputs are pre-cut before redaction; a secret straddling the
+// pre-cut, or an unterminated key block, must not leak.
+func TestHugeInput(t *testing.T) {
+	var r *Redactor
+	max := 4096
+	for _, at := range []int{max - 10, max + precutMargin - 20, max + precutMargin - 2000, max + precutGuard} {
+		s := strings.Repeat("z", at) + ghClassic + strings.Repeat("w", 5<<20)
+		got := r.Clean(s, max)
+		if strings.Contains(got, "ghp_1234") || len(got) > max {
+			t.Errorf("token at %d: leaked or too long (%d)", at, len(got))
+		}
+		if !strings.HasSuffix(got, "bytes]") {
+			t.Errorf("token at %d: no truncation marker", at)
+		}
+	}
+	// A key block early, followed by megabytes: redacted, then capped.
+	s := "out: " + pemKey + strings.Repeat("q", 3<<20)
+	got := r.Clean(s, max)
+	if strings.Contains(got, "MIIEow") || !strings.Contains(got, "[REDACTED:private_key]") || len(got) > max {
+		t.Errorf("huge with key: %q…", got[:80])
+	}
+	// Many redactions shrink the text so that the margin's tail would come
+	// into view; it must not.
+	var b strings.Builder
+	for b.Len() < max+precutMargin+1000 {
+		b.WriteString(pemKey)
+	}
+	b.WriteString(strings.Repeat("v", 1<<20))
+	if got := r.Clean(b.String(), max); strings.Contains(got, "MIIEow") || len(got) > max {
+		t.Errorf("many keys: leaked or too long")
+	}
+}
+
+func TestKinds(t *testing.T) {
+	ks := strings.Join(Kinds(), ",")
+	for _, k := range []string{"private_key", "aws_access_key_id", "aws_secret_access_key", "github", "anthropic", "openai", "slack", "jwt", "authorization", "bearer", "password", "token", "secret", "api_key"} {
+		if !strings.Contains(ks, k) {
+			t.Errorf("Kinds() lacks %s: %s", k, ks)
+		}
+	}
+}
+
+func BenchmarkCleanNoSecret(b *testing.B) {
+	s := strings.Repeat("go test ./pkg/upload -run TestRetry # ordinary output line\n", 64)
+	var r *Redactor
+	r.Clean(s, 4096)
+	b.SetBytes(int64(len(s)))
+	b.ResetTimer()
+	for b.Loop() {
+		r.Clean(s, 4096)
+	}
+}
+
+func BenchmarkCleanWithSecret(b *testing.B) {
+	s := strings.Repeat("curl -H 'Authorization: Bearer "+bearerTok+"' https://x\n", 64)
+	var r *Redactor
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		r.Clean(s, 4096)
+	}
+}
