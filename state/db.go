@@ -1,87 +1,231 @@
 package state
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
-// API CONTRACT (bodies to be implemented; signatures are shared with the
-// hook, tracing and main packages — do not change them without telling).
+	bolt "go.etcd.io/bbolt"
+)
+
+// File names inside the state directory.
+const (
+	dbName        = "ccotel.db"
+	lockName      = "ccotel.lock"
+	logName       = "ccotel.log"
+	lostName      = "lost-events"
+	compactSuffix = ".compact-tmp"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultLockTimeout    = 2 * time.Second
+	DefaultOutboxMaxSpans = 100_000
+	DefaultOutboxMaxBytes = 64 << 20
+)
+
+// boltLockTimeout bounds bbolt's own flock on the database file. Holders of
+// ccotel.lock are the only users of the file, so it is free at once unless
+// a foreign tool (the bbolt CLI) has it open.
+const boltLockTimeout = 100 * time.Millisecond
+
+var (
+	errReadOnly = errors.New("state: store is read-only")
+	errClosed   = errors.New("state: store is closed")
+)
 
 // Store is an open state directory. Hold it only briefly: Open, one Update
 // or View, Close.
-type Store struct{}
+//
+// A Store is not safe for concurrent use by several goroutines; each
+// goroutine (or process) opens its own, and the lock serialises them.
+type Store struct {
+	opts Options
+	dir  string
+	path string
+	lock *os.File // holds the flock on ccotel.lock; nil if none (read-only, no state yet)
+	db   *bolt.DB // nil when closed, after corruption, or read-only with no database
+	err  error    // why db is nil after a failure (returned by later calls)
+}
 
 // Open acquires the state lock (bounded wait), opens or creates
 // <Dir>/ccotel.db (0600), moving a corrupt file aside.
-func Open(opts Options) (*Store, error) { panic("unimplemented") }
+//
+// With ReadOnly, Open takes a shared lock and never writes: it creates
+// neither the directory nor the database. When there is no database yet
+// (a fresh machine), the Store's View sees empty buckets and zero counters.
+//
+// Open costs a mkdir check, two opens, two flocks, an mmap and the read of
+// the freelist page; it starts no goroutine unless the lock is busy.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("state: no state directory")
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	if opts.OutboxMaxSpans <= 0 {
+		opts.OutboxMaxSpans = DefaultOutboxMaxSpans
+	}
+	if opts.OutboxMaxBytes <= 0 {
+		opts.OutboxMaxBytes = DefaultOutboxMaxBytes
+	}
+	s := &Store{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, dbName)}
+	if opts.ReadOnly {
+		return s, s.openReadOnly()
+	}
 
-// Close releases the database and the lock.
-func (s *Store) Close() error { panic("unimplemented") }
-
-// Update runs fn in one read-write transaction. A panic inside bbolt or fn
-// is recovered and returned as an error.
-func (s *Store) Update(fn func(*Tx) error) error { panic("unimplemented") }
-
-// View runs fn in a read-only transaction.
-func (s *Store) View(fn func(*Tx) error) error { panic("unimplemented") }
-
-// Sync flushes the database file to disk (fdatasync).
-func (s *Store) Sync() error { panic("unimplemented") }
-
-// Compact rewrites the database when its file is larger than threshold
-// bytes and mostly free space. It is for the flusher, never the hook.
-func (s *Store) Compact(threshold int64) error { panic("unimplemented") }
-
-// Path returns the database file's path.
-func (s *Store) Path() string { panic("unimplemented") }
-
-// Tx is a transaction.
-type Tx struct{}
-
-// Session returns the stored bytes for a session id (nil if none). The
-// slice is valid only during the transaction; copy it to keep it.
-func (tx *Tx) Session(id string) []byte { panic("unimplemented") }
-
-// PutSession stores a session's bytes.
-func (tx *Tx) PutSession(id string, b []byte) error { panic("unimplemented") }
-
-// DeleteSession removes a session.
-func (tx *Tx) DeleteSession(id string) error { panic("unimplemented") }
-
-// ForEachSession calls fn for every session; fn must not modify sessions
-// (collect ids and change them after).
-func (tx *Tx) ForEachSession(fn func(id string, b []byte) error) error { panic("unimplemented") }
-
-// Enqueue appends one entry to the outbox, enforcing the cap (oldest
-// dropped and counted).
-func (tx *Tx) Enqueue(b []byte) error { panic("unimplemented") }
-
-// Peek returns up to n of the oldest outbox entries (values copied).
-func (tx *Tx) Peek(n int) ([]Entry, error) { panic("unimplemented") }
-
-// Replace overwrites an existing outbox entry's value (used to store the
-// result of pending work); it is a no-op if the key is gone.
-func (tx *Tx) Replace(key uint64, b []byte) error { panic("unimplemented") }
-
-// Remove deletes outbox entries by key, counting them as exported.
-func (tx *Tx) Remove(keys []uint64) error { panic("unimplemented") }
-
-// Counters returns the counters.
-func (tx *Tx) Counters() Counters { panic("unimplemented") }
-
-// RecordExport updates the export bookkeeping after an attempt.
-func (tx *Tx) RecordExport(at time.Time, err error, nextAttempt time.Time) error {
-	panic("unimplemented")
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state: create state directory: %w", err)
+	}
+	lock, err := acquireLock(filepath.Join(s.dir, lockName), true, opts.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s.lock = lock
+	if err := s.openDB(); err != nil {
+		releaseLock(s.lock)
+		s.lock = nil
+		return nil, err
+	}
+	return s, nil
 }
 
-// AddLostEvents counts hook events that could not be recorded.
-func (tx *Tx) AddLostEvents(n int64) error { panic("unimplemented") }
+// openReadOnly opens an existing database under a shared lock. A missing
+// directory, lock file or database leaves s.db nil: an empty store.
+func (s *Store) openReadOnly() error {
+	lock, err := acquireLock(filepath.Join(s.dir, lockName), false, s.opts.LockTimeout)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// No writer ever ran here. If a database exists anyway (copied in
+		// by hand), bbolt's own shared flock on it still keeps writers out.
+	case err != nil:
+		return err
+	default:
+		s.lock = lock
+	}
+	if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	db, err := openBolt(s.path, s.opts, true)
+	if err != nil {
+		releaseLock(s.lock)
+		s.lock = nil
+		return fmt.Errorf("state: open %s read-only: %w", s.path, err)
+	}
+	s.db = db
+	return nil
+}
 
-// Logf appends one timestamped line to <dir>/ccotel.log (0600), rotating it
-// to ccotel.log.1 past 1 MiB. It never returns an error and never writes to
-// stdout or stderr: it is the hook's only diagnostic channel.
-func Logf(dir, format string, args ...any) { panic("unimplemented") }
+// openDB opens or creates the database while the exclusive lock is held;
+// a file bbolt cannot read is moved aside and a fresh one created.
+func (s *Store) openDB() error {
+	db, err := openBolt(s.path, s.opts, false)
+	if err == nil {
+		s.db = db
+		return nil
+	}
+	if !isCorruption(err) {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return fmt.Errorf("%w (bbolt file lock on %s)", ErrLocked, s.path)
+		}
+		return fmt.Errorf("state: open %s: %w", s.path, err)
+	}
+	aside, mvErr := moveAside(s.path)
+	if mvErr != nil {
+		return fmt.Errorf("state: %s is corrupt (%v) and cannot be moved aside: %w", s.path, err, mvErr)
+	}
+	Logf(s.dir, "database %s was corrupt (%v); moved to %s, starting a fresh one", s.path, err, aside)
+	if db, err = openBolt(s.path, s.opts, false); err != nil {
+		return fmt.Errorf("state: create fresh %s: %w", s.path, err)
+	}
+	s.db = db
+	return nil
+}
 
-// NoteLostEvent counts one hook event that could not be recorded because
-// the database was unavailable (lock timeout, unwritable directory). It
-// does not need the database lock: it appends one byte to <dir>/lost-events
-// (O_APPEND), whose size is the count; Counters().LostEvents includes it.
-func NoteLostEvent(dir string) { panic("unimplemented") }
+// boltOptions are the bbolt options for a Store.
+//
+// NoFreelistSync stays off: with it on, bbolt rebuilds the freelist by
+// walking every page at each read-write open, which costs time in
+// proportion to the database size on every hook, and does the walk in a
+// goroutine whose panic on a corrupt page cannot be recovered. Writing the
+// freelist page at each commit costs a page write (no flush) instead.
+func boltOptions(opts Options, readOnly bool) *bolt.Options {
+	return &bolt.Options{
+		Timeout:        boltLockTimeout,
+		ReadOnly:       readOnly,
+		NoSync:         !opts.Durable,
+		NoGrowSync:     !opts.Durable,
+		NoFreelistSync: false,
+		FreelistType:   bolt.FreelistMapType,
+	}
+}
+
+// Close releases the database and the lock. It is safe to call twice.
+func (s *Store) Close() error {
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+		s.db = nil
+	}
+	if s.err == nil {
+		s.err = errClosed
+	}
+	releaseLock(s.lock)
+	s.lock = nil
+	return err
+}
+
+// Update runs fn in one read-write transaction. A panic inside bbolt or fn
+// is recovered and returned as an error. A panic raised inside bbolt means
+// the file is damaged: the database is moved aside (so the next Open
+// starts fresh) and this Store is unusable afterwards.
+func (s *Store) Update(fn func(*Tx) error) error {
+	if s.opts.ReadOnly {
+		return errReadOnly
+	}
+	if s.db == nil {
+		return s.err
+	}
+	return s.guard(func() error {
+		return s.db.Update(func(btx *bolt.Tx) error {
+			tx := &Tx{store: s, btx: btx}
+			if err := tx.createBuckets(); err != nil {
+				return err
+			}
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return tx.flush()
+		})
+	})
+}
+
+// View runs fn in a read-only transaction. In a read-only Store with no
+// database yet, fn sees empty buckets and zero counters.
+func (s *Store) View(fn func(*Tx) error) error {
+	if s.db == nil {
+		if s.opts.ReadOnly && s.err == nil {
+			return fn(&Tx{store: s})
+		}
+		return s.err
+	}
+	return s.guard(func() error {
+		return s.db.View(func(btx *bolt.Tx) error {
+			return fn(&Tx{store: s, btx: btx})
+		})
+	})
+}
+
+// Sync flushes the database file to disk (fdatasync).
+func (s *Store) Sync() error {
+	if s.db == nil || s.opts.ReadOnly {
+		return nil
+	}
+	return s.db.Sync()
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }

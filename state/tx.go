@@ -1,0 +1,387 @@
+package state
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Buckets. The outbox maps an 8-byte big-endian sequence number to an
+// entry: the 8-byte big-endian enqueue time (unix nanoseconds) followed by
+// the caller's bytes. The meta bucket holds the counters record (see
+// record) and the last export error text.
+var (
+	bucketSessions = []byte("sessions")
+	bucketOutbox   = []byte("outbox")
+	bucketMeta     = []byte("meta")
+
+	keyCounters  = []byte("counters")
+	keyLastError = []byte("last_export_error")
+)
+
+// maxErrorLen caps the stored export error text.
+const maxErrorLen = 300
+
+// Tx is a transaction. It is valid only inside the Update or View call
+// that created it.
+type Tx struct {
+	store *Store
+	btx   *bolt.Tx // nil in a read-only Store with no database yet
+
+	rec    record // counters, loaded on first use
+	loaded bool
+	dirty  bool // rec must be written back before commit
+}
+
+func (tx *Tx) bucket(name []byte) *bolt.Bucket {
+	if tx.btx == nil {
+		return nil
+	}
+	return tx.btx.Bucket(name)
+}
+
+// createBuckets makes the buckets on the first write, so that Open and
+// View never write.
+func (tx *Tx) createBuckets() error {
+	for _, name := range [][]byte{bucketSessions, bucketOutbox, bucketMeta} {
+		if tx.btx.Bucket(name) == nil {
+			if _, err := tx.btx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writable returns the named bucket of a read-write transaction.
+func (tx *Tx) writable(name []byte) (*bolt.Bucket, error) {
+	if tx.btx == nil || !tx.btx.Writable() {
+		return nil, errReadOnly
+	}
+	return tx.btx.Bucket(name), nil
+}
+
+// Session returns the stored bytes for a session id (nil if none). The
+// slice is valid only during the transaction; copy it to keep it.
+func (tx *Tx) Session(id string) []byte {
+	b := tx.bucket(bucketSessions)
+	if b == nil {
+		return nil
+	}
+	return b.Get([]byte(id))
+}
+
+// PutSession stores a session's bytes.
+func (tx *Tx) PutSession(id string, b []byte) error {
+	bk, err := tx.writable(bucketSessions)
+	if err != nil {
+		return err
+	}
+	return bk.Put([]byte(id), b)
+}
+
+// DeleteSession removes a session.
+func (tx *Tx) DeleteSession(id string) error {
+	bk, err := tx.writable(bucketSessions)
+	if err != nil {
+		return err
+	}
+	return bk.Delete([]byte(id))
+}
+
+// ForEachSession calls fn for every session; fn must not modify sessions
+// (collect ids and change them after).
+func (tx *Tx) ForEachSession(fn func(id string, b []byte) error) error {
+	b := tx.bucket(bucketSessions)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error { return fn(string(k), v) })
+}
+
+// Enqueue appends one entry to the outbox, enforcing the cap (oldest
+// dropped and counted). An entry larger than OutboxMaxBytes on its own is
+// dropped too, since it can never fit.
+func (tx *Tx) Enqueue(b []byte) error {
+	ob, err := tx.writable(bucketOutbox)
+	if err != nil {
+		return err
+	}
+	seq, err := ob.NextSequence()
+	if err != nil {
+		return err
+	}
+	v := make([]byte, 8+len(b))
+	binary.BigEndian.PutUint64(v, uint64(time.Now().UnixNano()))
+	copy(v[8:], b)
+	if err := ob.Put(seqKey(seq), v); err != nil {
+		return err
+	}
+	r := tx.counters()
+	r.queued++
+	r.queuedBytes += int64(len(b))
+	r.enqueued++
+
+	opts := &tx.store.opts
+	if r.queued <= int64(opts.OutboxMaxSpans) && r.queuedBytes <= opts.OutboxMaxBytes {
+		return nil
+	}
+	c := ob.Cursor()
+	for r.queued > int64(opts.OutboxMaxSpans) || r.queuedBytes > opts.OutboxMaxBytes {
+		k, v := c.First()
+		if k == nil {
+			// The counters disagree with the bucket; trust the bucket.
+			r.queued, r.queuedBytes = 0, 0
+			break
+		}
+		_, body := splitEntry(v)
+		if err := c.Delete(); err != nil {
+			return err
+		}
+		r.queued--
+		r.queuedBytes -= int64(len(body))
+		r.dropped++
+	}
+	return nil
+}
+
+// Peek returns up to n of the oldest outbox entries (values copied).
+func (tx *Tx) Peek(n int) ([]Entry, error) {
+	ob := tx.bucket(bucketOutbox)
+	if ob == nil || n <= 0 {
+		return nil, nil
+	}
+	var out []Entry
+	c := ob.Cursor()
+	for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
+		if len(k) != 8 {
+			continue
+		}
+		_, body := splitEntry(v)
+		out = append(out, Entry{Key: binary.BigEndian.Uint64(k), Value: append([]byte(nil), body...)})
+	}
+	return out, nil
+}
+
+// Replace overwrites an existing outbox entry's value (used to store the
+// result of pending work); it is a no-op if the key is gone. The entry
+// keeps its place and its enqueue time.
+func (tx *Tx) Replace(key uint64, b []byte) error {
+	ob, err := tx.writable(bucketOutbox)
+	if err != nil {
+		return err
+	}
+	k := seqKey(key)
+	old := ob.Get(k)
+	if old == nil {
+		return nil
+	}
+	at, body := splitEntry(old)
+	v := make([]byte, 8+len(b))
+	binary.BigEndian.PutUint64(v, uint64(at))
+	copy(v[8:], b)
+	oldLen := len(body)
+	if err := ob.Put(k, v); err != nil {
+		return err
+	}
+	tx.counters().queuedBytes += int64(len(b) - oldLen)
+	return nil
+}
+
+// Remove deletes outbox entries by key, counting them as exported. Keys
+// already gone are skipped.
+func (tx *Tx) Remove(keys []uint64) error {
+	ob, err := tx.writable(bucketOutbox)
+	if err != nil {
+		return err
+	}
+	r := tx.counters()
+	for _, key := range keys {
+		k := seqKey(key)
+		v := ob.Get(k)
+		if v == nil {
+			continue
+		}
+		_, body := splitEntry(v)
+		n := len(body)
+		if err := ob.Delete(k); err != nil {
+			return err
+		}
+		r.queued--
+		r.queuedBytes -= int64(n)
+		r.exported++
+	}
+	return nil
+}
+
+// Counters returns the counters. It costs one read of the counters record,
+// one cursor seek (the oldest entry) and a stat of the lost-events file.
+func (tx *Tx) Counters() Counters {
+	r := tx.peekCounters()
+	c := Counters{
+		Queued:       int(r.queued),
+		QueuedBytes:  r.queuedBytes,
+		Enqueued:     r.enqueued,
+		Exported:     r.exported,
+		Dropped:      r.dropped,
+		LostEvents:   r.lostEvents,
+		LastExport:   fromNanos(r.lastExport),
+		LastExportOK: r.lastExportOK != 0,
+		NextAttempt:  fromNanos(r.nextAttempt),
+		Failures:     int(r.failures),
+	}
+	if ob := tx.bucket(bucketOutbox); ob != nil {
+		if k, v := ob.Cursor().First(); k != nil {
+			at, _ := splitEntry(v)
+			c.OldestQueued = fromNanos(at)
+		}
+	}
+	if m := tx.bucket(bucketMeta); m != nil {
+		c.LastExportError = string(m.Get(keyLastError))
+	}
+	if fi, err := os.Stat(filepath.Join(tx.store.dir, lostName)); err == nil {
+		c.LostEvents += fi.Size()
+	}
+	return c
+}
+
+// RecordExport updates the export bookkeeping after an attempt: err nil
+// is a success (Failures back to 0, error text cleared), otherwise
+// Failures grows by one and the error text (at most 300 bytes) is kept.
+func (tx *Tx) RecordExport(at time.Time, err error, nextAttempt time.Time) error {
+	m, werr := tx.writable(bucketMeta)
+	if werr != nil {
+		return werr
+	}
+	r := tx.counters()
+	r.lastExport = toNanos(at)
+	r.nextAttempt = toNanos(nextAttempt)
+	if err == nil {
+		r.lastExportOK = 1
+		r.failures = 0
+		return m.Delete(keyLastError)
+	}
+	r.lastExportOK = 0
+	r.failures++
+	return m.Put(keyLastError, []byte(truncate(err.Error(), maxErrorLen)))
+}
+
+// AddLostEvents counts hook events that could not be recorded.
+func (tx *Tx) AddLostEvents(n int64) error {
+	if _, err := tx.writable(bucketMeta); err != nil {
+		return err
+	}
+	tx.counters().lostEvents += n
+	return nil
+}
+
+// counters returns the counters record for modification; flush writes it
+// back at the end of Update.
+func (tx *Tx) counters() *record {
+	r := tx.peekCounters()
+	tx.dirty = true
+	return r
+}
+
+func (tx *Tx) peekCounters() *record {
+	if !tx.loaded {
+		if m := tx.bucket(bucketMeta); m != nil {
+			tx.rec.decode(m.Get(keyCounters))
+		}
+		tx.loaded = true
+	}
+	return &tx.rec
+}
+
+// flush writes the counters record back if it changed.
+func (tx *Tx) flush() error {
+	if !tx.dirty {
+		return nil
+	}
+	return tx.btx.Bucket(bucketMeta).Put(keyCounters, tx.rec.encode())
+}
+
+func seqKey(seq uint64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, seq)
+	return k
+}
+
+// splitEntry splits an outbox value into its enqueue time and the caller's
+// bytes. A value too short to hold the time (not written by Enqueue) is
+// returned whole, with time 0.
+func splitEntry(v []byte) (int64, []byte) {
+	if len(v) < 8 {
+		return 0, v
+	}
+	return int64(binary.BigEndian.Uint64(v)), v[8:]
+}
+
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// record is the counters as stored under meta/counters: a sequence of
+// big-endian int64 fields in this order. New fields are only ever appended;
+// decode leaves missing trailing fields at zero and ignores extra ones.
+type record struct {
+	queued       int64
+	queuedBytes  int64
+	enqueued     int64
+	exported     int64
+	dropped      int64
+	lostEvents   int64
+	lastExport   int64 // unix nanoseconds, 0 for never
+	lastExportOK int64 // 1 if the last attempt succeeded
+	nextAttempt  int64 // unix nanoseconds, 0 for none
+	failures     int64
+}
+
+func (r *record) fields() []*int64 {
+	return []*int64{
+		&r.queued, &r.queuedBytes, &r.enqueued, &r.exported, &r.dropped,
+		&r.lostEvents, &r.lastExport, &r.lastExportOK, &r.nextAttempt, &r.failures,
+	}
+}
+
+func (r *record) encode() []byte {
+	f := r.fields()
+	b := make([]byte, 8*len(f))
+	for i, p := range f {
+		binary.BigEndian.PutUint64(b[8*i:], uint64(*p))
+	}
+	return b
+}
+
+func (r *record) decode(b []byte) {
+	for i, p := range r.fields() {
+		if len(b) < 8*(i+1) {
+			return
+		}
+		*p = int64(binary.BigEndian.Uint64(b[8*i:]))
+	}
+}
