@@ -1,0 +1,217 @@
+package install
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+)
+
+// ConfigPath is the config file that tracing.Load reads: $CCOTEL_CONFIG,
+// else $XDG_CONFIG_HOME/ccotel/config.toml, else
+// ~/.config/ccotel/config.toml.
+func ConfigPath(getenv func(string) (string, bool), home string) string {
+	if p, ok := getenv("CCOTEL_CONFIG"); ok && strings.TrimSpace(p) != "" {
+		return expandHome(strings.TrimSpace(p), home)
+	}
+	if x, ok := getenv("XDG_CONFIG_HOME"); ok && x != "" {
+		return filepath.Join(x, "ccotel", "config.toml")
+	}
+	return filepath.Join(home, ".config", "ccotel", "config.toml")
+}
+
+func expandHome(p, home string) string {
+	if p == "~" {
+		return home
+	}
+	if strings.HasPrefix(p, "~/") {
+		return filepath.Join(home, p[2:])
+	}
+	return p
+}
+
+// Collector holds what `ccotel install --endpoint … --client-cert … ` writes
+// to the config file; empty fields are left as they are in the file.
+type Collector struct {
+	Endpoint   string
+	ClientCert string
+	ClientKey  string
+	CA         string
+}
+
+// Setting is one top-level string key of the config file.
+type Setting struct {
+	Key, Value string
+}
+
+// Settings checks c and returns its config-file settings: the endpoint must
+// be an http or https URL with a host, and each file must be a readable
+// regular file; files are written as absolute paths ("~" is expanded with
+// home, relative paths are taken from the current directory). The warnings
+// are for the person running install (a key readable by others, client
+// certificates on a plain-http endpoint).
+func (c Collector) Settings(home string) (settings []Setting, warnings []string, err error) {
+	if c.Endpoint != "" {
+		u, err := url.Parse(c.Endpoint)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, nil, fmt.Errorf("--endpoint %q: want an http(s) URL such as https://collector.example.com:4318", c.Endpoint)
+		}
+		if u.Scheme == "http" && (c.ClientCert != "" || c.ClientKey != "" || c.CA != "") {
+			warnings = append(warnings, fmt.Sprintf("endpoint %s is plain http: the certificates are not used; use https:// for mutual TLS", c.Endpoint))
+		}
+		settings = append(settings, Setting{"endpoint", c.Endpoint})
+	}
+	for _, f := range []struct{ key, flag, path string }{
+		{"client_cert", "--client-cert", c.ClientCert},
+		{"client_key", "--client-key", c.ClientKey},
+		{"ca", "--ca", c.CA},
+	} {
+		if f.path == "" {
+			continue
+		}
+		p, err := filepath.Abs(expandHome(f.path, home))
+		if err != nil {
+			return nil, nil, err
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", f.flag, f.path, unwrapPath(err))
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("%s %s: not a regular file", f.flag, f.path)
+		}
+		r, err := os.Open(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", f.flag, f.path, unwrapPath(err))
+		}
+		r.Close()
+		if f.key == "client_key" && fi.Mode().Perm()&0o077 != 0 {
+			warnings = append(warnings, fmt.Sprintf("%s is readable by other users (mode %04o); run: chmod 600 %s", p, fi.Mode().Perm(), p))
+		}
+		settings = append(settings, Setting{f.key, p})
+	}
+	return settings, warnings, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+const configHeader = "# ccotel configuration. `ccotel doctor` explains every value and where it came from.\n"
+
+// SetConfig returns the TOML config file src with each setting's key set to
+// its value. It keeps everything else, comments included: an existing
+// top-level line `key = …` is replaced, a missing key is added after the
+// last top-level key (top-level keys must come before the first [table]).
+// A file that is not valid TOML, or one whose key cannot be replaced line
+// for line (a multi-line value), is refused: set the key by hand.
+func SetConfig(src []byte, settings []Setting) ([]byte, error) {
+	var before map[string]any
+	if _, err := toml.Decode(string(src), &before); err != nil {
+		return nil, fmt.Errorf("not valid TOML, not changed: %w", err)
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(src) == 0 {
+		lines = []string{configHeader}
+	}
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+		lines[n-1] += "\n"
+	}
+	// The top-level region ends at the first table header.
+	top := len(lines)
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "[") {
+			top = i
+			break
+		}
+	}
+	for _, s := range settings {
+		line := s.Key + " = " + tomlString(s.Value) + "\n"
+		re := regexp.MustCompile(`^\s*(` + regexp.QuoteMeta(s.Key) + `|"` + regexp.QuoteMeta(s.Key) + `"|'` + regexp.QuoteMeta(s.Key) + `')\s*=`)
+		found := false
+		for i := 0; i < top; i++ {
+			if re.MatchString(lines[i]) {
+				lines[i], found = line, true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		at := top
+		if top < len(lines) {
+			// Before the comments and blank lines that lead into the first table.
+			for at > 0 && isBlankOrComment(lines[at-1]) {
+				at--
+			}
+		}
+		lines = append(lines[:at], append([]string{line}, lines[at:]...)...)
+		top++
+	}
+	out := strings.Join(lines, "")
+	var after map[string]any
+	if _, err := toml.Decode(out, &after); err != nil {
+		return nil, fmt.Errorf("cannot update the file line by line (%v); set these keys by hand: %s", err, settingsText(settings))
+	}
+	for _, s := range settings {
+		if after[s.Key] != s.Value {
+			return nil, fmt.Errorf("cannot update %q line by line; set these keys by hand: %s", s.Key, settingsText(settings))
+		}
+	}
+	return []byte(out), nil
+}
+
+func isBlankOrComment(l string) bool {
+	t := strings.TrimSpace(l)
+	return t == "" || strings.HasPrefix(t, "#")
+}
+
+func settingsText(settings []Setting) string {
+	var b strings.Builder
+	for _, s := range settings {
+		b.WriteString("\n  " + s.Key + " = " + tomlString(s.Value))
+	}
+	return b.String()
+}
+
+// tomlString quotes s as a TOML basic string.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == utf8.RuneError:
+			b.WriteString(`\uFFFD`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// WriteConfig sets settings in the config file at path (see SetConfig) and,
+// unless dryRun, writes it like EditFile does, but always with mode 0600 in
+// a directory created 0700: the file may also hold header secrets.
+func WriteConfig(path string, settings []Setting, dryRun bool) (Result, error) {
+	return editFile(path, func(src []byte) ([]byte, error) { return SetConfig(src, settings) }, dryRun, 0o600)
+}
