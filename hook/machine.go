@@ -1,0 +1,939 @@
+package hook
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ccotel/ccotel/tracing"
+	"github.com/ccotel/ccotel/usage"
+)
+
+// ErrNoSession is returned for an event without a session_id: there is no
+// trace to put it in.
+var ErrNoSession = errors.New("hook: event has no session_id")
+
+// Result is what one event did to a session.
+type Result struct {
+	// Session is the session's new state. It is never nil after Apply
+	// (an ended session leaves a small tombstone).
+	Session []byte
+	// Spans are the spans that ended with this event, children before
+	// parents, ready for the outbox.
+	Spans []tracing.Span
+	// Late is set when the event was recognised as late or repeated (its
+	// span had already been exported) and dropped.
+	Late bool
+	// Reset is set when the previous state could not be decoded and the
+	// session started over (the IDs are derived, so the trace stays whole).
+	Reset error
+}
+
+// Apply is the state machine: given a session's stored state (nil for an
+// unknown session), one event and the time it happened, it returns the
+// session's new state and the spans that finished. It does no I/O.
+func Apply(prev []byte, ev *Event, now time.Time, opts Options) (Result, error) {
+	if ev == nil || ev.SessionID == "" {
+		return Result{}, ErrNoSession
+	}
+	s, err := decodeSession(prev)
+	m := &machine{s: s, ev: ev, t: now.UTC(), opts: &opts}
+	m.res.Reset = err
+	m.apply()
+	b, err := m.s.encode()
+	if err != nil {
+		return Result{}, err
+	}
+	m.res.Session = b
+	m.res.Spans = m.out
+	return m.res, nil
+}
+
+type machine struct {
+	s    *session
+	ev   *Event
+	t    time.Time
+	opts *Options
+	out  []tracing.Span
+	res  Result
+}
+
+func (m *machine) apply() {
+	ev := m.ev
+	if m.s == nil {
+		m.newSession()
+	} else if m.s.tombstone() {
+		if ev.Name == "SessionEnd" || m.lateForTombstone() {
+			m.late()
+			return
+		}
+		m.newRun()
+	} else if ev.Name == "SessionStart" {
+		// The root is still open (clear, compact, or a resume without a
+		// SessionEnd): note it on the root instead of opening a second one.
+		top := m.top()
+		m.addEvent(top, "SessionStart", m.eventAttrs())
+		if ev.Model != "" {
+			top.Span.SetAttr(tracing.String(keyRequestModel, ev.Model))
+		}
+	}
+	if m.s.Last.Before(m.t) {
+		m.s.Last = m.t
+	}
+	if ev.TranscriptPath != "" {
+		m.s.Transcript = ev.TranscriptPath
+	}
+	if ev.PermissionMode != "" {
+		m.top().Span.SetAttr(tracing.String(keyPermissionMode, ev.PermissionMode))
+	}
+	if ev.Cwd != "" && m.opts.details() {
+		// The session's working directory: where it started.
+		if _, ok := m.top().Span.Attr(keyCwd); !ok {
+			m.top().Span.SetAttr(tracing.String(keyCwd, m.opts.clean(ev.Cwd)))
+		}
+	}
+
+	switch ev.Name {
+	case "SessionStart":
+		// Handled above.
+	case "SessionEnd":
+		m.endSession()
+	case "UserPromptSubmit":
+		m.promptSubmit()
+	case "Stop", "StopFailure":
+		m.stop()
+	case "PreToolUse":
+		m.preTool()
+	case "PostToolUse", "PostToolUseFailure", "PermissionDenied":
+		m.postTool()
+	case "PermissionRequest":
+		m.permissionRequest()
+	case "SubagentStart":
+		m.subagentStart()
+	case "SubagentStop":
+		m.subagentStop()
+	case "PreCompact":
+		m.preCompact()
+	case "PostCompact":
+		m.postCompact()
+	default:
+		m.addEvent(m.innermost(), eventName(ev.Name), m.eventAttrs())
+	}
+}
+
+func eventName(n string) string {
+	if n == "" {
+		return "unknown"
+	}
+	return n
+}
+
+// --- session and runs ---
+
+func (m *machine) newSession() {
+	ev := m.ev
+	s := &session{V: sessionVersion, ID: ev.SessionID, Trace: TraceID(ev.SessionID), Last: m.t}
+	m.s = s
+	root := &openSpan{Kind: kindRoot, Offset: -1, Span: tracing.Span{
+		TraceID: s.Trace,
+		SpanID:  RootSpanID(ev.SessionID),
+		Name:    rootSpanName,
+		Kind:    tracing.KindInternal,
+		Start:   m.t,
+	}}
+	if tid, sid, ok := parseTraceparent(m.opts.Traceparent); ok {
+		if m.opts.ParentFromTraceparent {
+			s.Trace = tid
+			root.Span.TraceID = tid
+			root.Span.ParentSpanID = sid
+		} else {
+			root.Span.Links = []tracing.Link{{TraceID: tid, SpanID: sid}}
+		}
+	}
+	m.initTop(root)
+}
+
+// newRun starts the next run of a session whose root was exported.
+func (m *machine) newRun() {
+	s := m.s
+	s.Run++
+	s.Ended = time.Time{}
+	s.Totals = totals{}
+	s.LastPrompt = ""
+	run := &openSpan{Kind: kindRun, Offset: -1, Span: tracing.Span{
+		TraceID:      s.Trace,
+		SpanID:       runSpanID(s.ID, s.Run),
+		ParentSpanID: RootSpanID(s.ID),
+		Name:         rootSpanName,
+		Kind:         tracing.KindInternal,
+		Start:        m.t,
+	}}
+	if tid, sid, ok := parseTraceparent(m.opts.Traceparent); ok && !m.opts.ParentFromTraceparent {
+		run.Span.Links = []tracing.Link{{TraceID: tid, SpanID: sid}}
+	}
+	run.Span.Attrs = append(run.Span.Attrs, tracing.Int(keySessionRun, int64(s.Run)))
+	m.initTop(run)
+}
+
+func (m *machine) initTop(top *openSpan) {
+	ev := m.ev
+	top.Last = m.t
+	top.Span.Attrs = append(top.Span.Attrs,
+		tracing.String(keyOperationName, opInvokeAgent),
+		tracing.String(keyAgentName, rootAgentName),
+		tracing.String(keyProviderName, providerAnthropic),
+		tracing.String(keyConversationID, ev.SessionID),
+	)
+	if ev.Name == "SessionStart" {
+		if ev.Source != "" {
+			top.Span.SetAttr(tracing.String(keySessionSource, ev.Source))
+		}
+		top.Offset = ev.transcriptSize
+	} else {
+		top.Span.SetAttr(tracing.Bool(keySessionStartMissed, true))
+	}
+	if ev.Model != "" {
+		top.Span.SetAttr(tracing.String(keyRequestModel, ev.Model))
+	}
+	m.s.Spans = []*openSpan{top}
+}
+
+// lateForTombstone reports whether an event for an ended session only
+// concerns spans that were already exported.
+func (m *machine) lateForTombstone() bool {
+	ev := m.ev
+	switch ev.Name {
+	case "PostToolUse", "PostToolUseFailure", "PermissionDenied":
+		return ev.ToolUseID != "" && m.s.closedRecently(toolSpanID(m.s.ID, ev.ToolUseID))
+	case "SubagentStop":
+		return ev.AgentID != "" && m.s.closedRecently(agentSpanID(m.s.ID, ev.AgentID))
+	case "Stop", "StopFailure", "PostCompact":
+		return true
+	}
+	return false
+}
+
+func (m *machine) late() {
+	m.res.Late = true
+	if !m.s.tombstone() {
+		m.s.Totals.Late++
+	}
+}
+
+func (m *machine) endSession() {
+	top := m.top()
+	if m.ev.Reason != "" {
+		top.Span.SetAttr(tracing.String(keySessionEndReason, m.ev.Reason))
+	}
+	m.end(top, m.t, "", reasonParentEnded)
+	m.toTombstone()
+}
+
+func (m *machine) toTombstone() {
+	s := m.s
+	s.Spans = nil
+	s.Ended = m.t
+	s.trimClosed(tombstoneRecent)
+}
+
+// --- turns ---
+
+func (m *machine) promptSubmit() {
+	ev := m.ev
+	if turn := m.openTurn(); turn != nil {
+		// The user interrupted the previous turn (Esc fires no Stop).
+		m.end(turn, turn.Last, reasonInterrupted, reasonParentEnded)
+	}
+	turn := m.startTurn(false)
+	turn.Span.SetAttr(tracing.Int(keyPromptLength, int64(utf8.RuneCountInString(ev.Prompt))))
+	if m.opts.content() && ev.Prompt != "" {
+		turn.Span.SetAttr(tracing.String(keyPromptText, m.opts.clean(ev.Prompt)))
+	}
+	turn.Offset = ev.transcriptSize
+}
+
+func (m *machine) startTurn(missed bool) *openSpan {
+	s, ev := m.s, m.ev
+	s.TurnSeq++
+	s.Totals.Turns++
+	key := ev.PromptID
+	id := turnSpanID(s.ID, key)
+	if key == "" || s.closedRecently(id) || m.findByID(id) != nil {
+		key = ev.PromptID + "#" + strconv.Itoa(s.TurnSeq) + "@" + strconv.Itoa(s.Run)
+		id = turnSpanID(s.ID, key)
+	}
+	turn := &openSpan{Kind: kindTurn, Key: ev.PromptID, Offset: -1, Span: tracing.Span{
+		SpanID: id,
+		Name:   "turn",
+	}}
+	turn.Span.Attrs = append(turn.Span.Attrs, tracing.Int(keyTurnIndex, int64(s.TurnSeq)))
+	if ev.PromptID != "" {
+		turn.Span.Attrs = append(turn.Span.Attrs, tracing.String(keyPromptID, ev.PromptID))
+	}
+	if missed {
+		turn.Span.Attrs = append(turn.Span.Attrs, tracing.Bool(keyTurnStartMissed, true))
+	}
+	m.start(turn, m.top())
+	return turn
+}
+
+// ensureTurn opens a turn for an event that carries a prompt_id when no
+// turn is open (its UserPromptSubmit was missed), unless that prompt's
+// turn already ended.
+func (m *machine) ensureTurn() {
+	ev := m.ev
+	if ev.PromptID == "" || ev.PromptID == m.s.LastPrompt || m.openTurn() != nil {
+		return
+	}
+	m.startTurn(true)
+}
+
+func (m *machine) stop() {
+	ev := m.ev
+	m.ensureTurn()
+	turn := m.openTurn()
+	if turn == nil {
+		m.addEvent(m.top(), ev.Name, m.eventAttrs())
+		return
+	}
+	if ev.Name == "StopFailure" {
+		kind := ev.Error
+		if kind == "" {
+			kind = "unknown"
+		}
+		turn.Span.SetAttr(tracing.String(keyErrorType, kind))
+		turn.Span.StatusCode = tracing.StatusError
+		if m.opts.details() {
+			msg := ev.ErrorDetails
+			if msg == "" {
+				msg = kind
+			}
+			turn.Span.StatusMessage = m.opts.clean(firstLine(msg))
+		}
+	}
+	if ev.Effort != "" {
+		turn.Span.SetAttr(tracing.String(keyEffort, ev.Effort))
+	}
+	m.end(turn, m.t, "", reasonParentEnded)
+}
+
+// --- tools ---
+
+// toolKey is the key of a tool call: its tool_use_id, or for payloads
+// without one (Claude Code before 2.0.43) a per-session sequence number.
+func (m *machine) toolKey() string {
+	if m.ev.ToolUseID != "" {
+		return m.ev.ToolUseID
+	}
+	m.s.Seq++
+	return "#" + strconv.Itoa(m.s.Seq)
+}
+
+func (m *machine) findTool() *openSpan {
+	ev := m.ev
+	if ev.ToolUseID != "" {
+		return m.find(kindTool, ev.ToolUseID)
+	}
+	// No id: the oldest open call of this tool without an id.
+	for _, o := range m.s.Spans {
+		if o.Kind == kindTool && strings.HasPrefix(o.Key, "#") && o.Tool == ev.ToolName && o.Agent == ev.AgentID {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) preTool() {
+	ev := m.ev
+	if ev.ToolUseID != "" {
+		if m.findTool() != nil || m.s.closedRecently(toolSpanID(m.s.ID, ev.ToolUseID)) {
+			m.late()
+			return
+		}
+	}
+	m.ensureTurn()
+	m.startTool(false)
+}
+
+func (m *machine) startTool(missed bool) *openSpan {
+	s, ev := m.s, m.ev
+	s.Totals.ToolCalls++
+	key := m.toolKey()
+	name := ev.ToolName
+	if name == "" {
+		name = "unknown"
+	}
+	tool := &openSpan{Kind: kindTool, Key: key, Tool: ev.ToolName, Agent: ev.AgentID, Span: tracing.Span{
+		SpanID: toolSpanID(s.ID, key),
+		Name:   "execute_tool " + name,
+	}}
+	tool.Span.Attrs = append(tool.Span.Attrs,
+		tracing.String(keyOperationName, opExecuteTool),
+		tracing.String(keyToolName, name),
+	)
+	if ev.ToolUseID != "" {
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.String(keyToolCallID, ev.ToolUseID))
+	}
+	if missed {
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(keyToolPreMissed, true))
+	}
+	m.toolInputAttrs(tool)
+	m.start(tool, m.toolParent())
+	return tool
+}
+
+func (m *machine) toolParent() *openSpan {
+	if m.ev.AgentID != "" {
+		if a := m.find(kindAgent, m.ev.AgentID); a != nil {
+			return a
+		}
+	}
+	if turn := m.openTurn(); turn != nil {
+		return turn
+	}
+	return m.top()
+}
+
+// toolInputAttrs records what tool_input says, once: its size always, the
+// subagent type of an Agent call, and at higher capture levels the
+// command, path, URL or pattern, and the arguments themselves.
+func (m *machine) toolInputAttrs(tool *openSpan) {
+	ev := m.ev
+	if ev.ToolInput == nil {
+		return
+	}
+	if _, done := tool.Span.Attr(keyToolInputSize); done {
+		return
+	}
+	tool.Span.SetAttr(tracing.Int(keyToolInputSize, int64(len(ev.ToolInput))))
+	isAgent := ev.ToolName == "Agent" || ev.ToolName == "Task"
+	if !isAgent && !m.opts.details() {
+		return
+	}
+	// One pass over the top level of tool_input; large values are skipped.
+	var f struct{ subagentType, description, command, filePath, path, url, pattern string }
+	_ = forEachMember(ev.ToolInput, func(k string, raw []byte) {
+		switch k {
+		case "subagent_type":
+			f.subagentType, _ = rawString(raw)
+		case "description":
+			f.description, _ = rawString(raw)
+		case "command":
+			f.command, _ = rawString(raw)
+		case "file_path", "notebook_path":
+			f.filePath, _ = rawString(raw)
+		case "path":
+			f.path, _ = rawString(raw)
+		case "url":
+			f.url, _ = rawString(raw)
+		case "pattern":
+			f.pattern, _ = rawString(raw)
+		}
+	})
+	if isAgent && f.subagentType != "" {
+		tool.Span.SetAttr(tracing.String(keyToolSubagentType, capPlain(f.subagentType, 128)))
+	}
+	if !m.opts.details() {
+		return
+	}
+	o := m.opts
+	if f.command != "" {
+		tool.Span.SetAttr(tracing.String(keyToolCommand, o.clean(f.command)))
+	}
+	if f.filePath == "" {
+		f.filePath = f.path
+	}
+	if f.filePath != "" {
+		tool.Span.SetAttr(tracing.String(keyToolFilePath, o.clean(f.filePath)))
+	}
+	if f.url != "" {
+		tool.Span.SetAttr(tracing.String(keyToolURL, o.clean(f.url)))
+	}
+	if f.pattern != "" {
+		tool.Span.SetAttr(tracing.String(keyToolPattern, o.clean(f.pattern)))
+	}
+	if isAgent && f.description != "" {
+		tool.Desc = o.clean(f.description)
+	}
+	if o.content() {
+		tool.Span.SetAttr(tracing.String(keyToolCallArguments, o.clean(string(ev.ToolInput))))
+	}
+}
+
+// postTool ends a tool call: PostToolUse, PostToolUseFailure, or
+// PermissionDenied (after which no post event comes).
+func (m *machine) postTool() {
+	s, ev := m.s, m.ev
+	tool := m.findTool()
+	if tool == nil {
+		if ev.ToolUseID != "" && s.closedRecently(toolSpanID(s.ID, ev.ToolUseID)) {
+			m.late()
+			return
+		}
+		m.ensureTurn()
+		tool = m.startTool(true)
+		if ev.HasDuration {
+			tool.Span.Start = m.t.Add(-time.Duration(ev.DurationMs) * time.Millisecond)
+		}
+	}
+	m.toolInputAttrs(tool)
+	sp := &tool.Span
+	if ev.HasDuration {
+		sp.SetAttr(tracing.Int(keyToolDurationMs, ev.DurationMs))
+		if tool.Perm {
+			wait := m.t.Sub(sp.Start).Milliseconds() - ev.DurationMs
+			sp.SetAttr(tracing.Int(keyToolPermissionWait, max(wait, 0)))
+		}
+	}
+	if ev.ToolResponse != nil {
+		sp.SetAttr(tracing.Int(keyToolOutputSize, int64(len(ev.ToolResponse))))
+		if m.opts.content() {
+			sp.SetAttr(tracing.String(keyToolCallResult, m.opts.clean(string(ev.ToolResponse))))
+		}
+	}
+	errType, msg := "", ""
+	switch ev.Name {
+	case "PostToolUseFailure":
+		errType, msg = errToolError, ev.Error
+		if ev.IsInterrupt {
+			errType = errInterrupted
+		}
+	case "PermissionDenied":
+		errType, msg = errPermissionDenied, ev.Reason
+	default:
+		if (ev.ToolName == "Bash" || ev.ToolName == "PowerShell") && ev.ToolResponse != nil {
+			if v, _ := rawBool(member(ev.ToolResponse, "interrupted")); v {
+				errType = errInterrupted
+			}
+		}
+	}
+	if errType != "" {
+		s.Totals.ToolErrors++
+		sp.SetAttr(tracing.String(keyErrorType, errType))
+		sp.StatusCode = tracing.StatusError
+		if m.opts.details() && msg != "" {
+			sp.StatusMessage = m.opts.clean(firstLine(msg))
+		}
+	}
+	m.end(tool, m.t, "", reasonParentEnded)
+}
+
+func (m *machine) permissionRequest() {
+	ev := m.ev
+	// No tool_use_id on PermissionRequest: the latest open call of that
+	// tool, in that agent, not yet waiting for permission.
+	for i := len(m.s.Spans) - 1; i >= 0; i-- {
+		o := m.s.Spans[i]
+		if o.Kind == kindTool && o.Tool == ev.ToolName && o.Agent == ev.AgentID && !o.Perm {
+			o.Perm = true
+			m.addEvent(o, ev.Name, m.eventAttrs())
+			return
+		}
+	}
+	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+}
+
+// --- subagents ---
+
+func (m *machine) agentKey() string {
+	if m.ev.AgentID != "" {
+		return m.ev.AgentID
+	}
+	m.s.Seq++
+	return "#" + strconv.Itoa(m.s.Seq)
+}
+
+func (m *machine) subagentStart() {
+	s, ev := m.s, m.ev
+	if ev.AgentID != "" {
+		if m.find(kindAgent, ev.AgentID) != nil || s.closedRecently(agentSpanID(s.ID, ev.AgentID)) {
+			m.late()
+			return
+		}
+	}
+	m.ensureTurn()
+	m.startAgent(false)
+}
+
+func (m *machine) startAgent(missed bool) *openSpan {
+	s, ev := m.s, m.ev
+	s.Totals.Subagents++
+	key := m.agentKey()
+	typ := ev.AgentType
+	if typ == "" {
+		typ = "unknown"
+	}
+	agent := &openSpan{Kind: kindAgent, Key: key, Tool: ev.AgentType, Span: tracing.Span{
+		SpanID: agentSpanID(s.ID, key),
+		Name:   "invoke_agent " + typ,
+	}}
+	agent.Span.Attrs = append(agent.Span.Attrs,
+		tracing.String(keyOperationName, opInvokeAgent),
+		tracing.String(keyAgentName, typ),
+	)
+	if ev.AgentID != "" {
+		agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(keyAgentID, ev.AgentID))
+	}
+	if missed {
+		agent.Span.Attrs = append(agent.Span.Attrs, tracing.Bool(keySubagentStartMiss, true))
+	}
+	parent := m.launcher()
+	if parent != nil {
+		parent.Bound = key
+		if parent.Desc != "" {
+			agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(keyAgentDescription, parent.Desc))
+		}
+		if missed {
+			agent.Span.Start = parent.Span.Start
+		}
+	} else if turn := m.openTurn(); turn != nil {
+		parent = turn
+	} else {
+		parent = m.top()
+	}
+	m.start(agent, parent)
+	return agent
+}
+
+// launcher is the oldest open Agent/Task tool call not yet bound to a
+// subagent.
+func (m *machine) launcher() *openSpan {
+	for _, o := range m.s.Spans {
+		if o.Kind == kindTool && (o.Tool == "Agent" || o.Tool == "Task") && o.Bound == "" {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) subagentStop() {
+	s, ev := m.s, m.ev
+	var agent *openSpan
+	if ev.AgentID != "" {
+		agent = m.find(kindAgent, ev.AgentID)
+		if agent == nil && s.closedRecently(agentSpanID(s.ID, ev.AgentID)) {
+			m.late()
+			return
+		}
+	}
+	if agent == nil {
+		m.ensureTurn()
+		agent = m.startAgent(true)
+	}
+	if ev.AgentType != "" && agent.Tool == "" {
+		agent.Tool = ev.AgentType
+		agent.Span.Name = "invoke_agent " + ev.AgentType
+		agent.Span.SetAttr(tracing.String(keyAgentName, ev.AgentType))
+	}
+	path := ev.AgentTranscriptPath
+	if path == "" && s.Transcript != "" && ev.AgentID != "" {
+		path = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents", "agent-"+ev.AgentID+".jsonl")
+	}
+	if path != "" {
+		agent.Span.Pending = pending(usage.Ref{Scope: "agent", Path: path, AgentID: ev.AgentID})
+	}
+	m.end(agent, m.t, "", reasonParentEnded)
+}
+
+// --- compaction ---
+
+func (m *machine) preCompact() {
+	m.ensureTurn()
+	m.startCompact(false)
+}
+
+func (m *machine) startCompact(missed bool) *openSpan {
+	s := m.s
+	s.CompactSeq++
+	s.Totals.Compactions++
+	c := &openSpan{Kind: kindCompact, Key: strconv.Itoa(s.CompactSeq), Span: tracing.Span{
+		SpanID: compactSpanID(s.ID, s.CompactSeq),
+		Name:   "compact",
+	}}
+	if m.ev.Trigger != "" {
+		c.Span.Attrs = append(c.Span.Attrs, tracing.String(keyCompactTrigger, m.ev.Trigger))
+	}
+	if missed {
+		c.Span.Attrs = append(c.Span.Attrs, tracing.Bool(keyCompactStartMissed, true))
+	}
+	parent := m.openTurn()
+	if parent == nil {
+		parent = m.top()
+	}
+	m.start(c, parent)
+	return c
+}
+
+func (m *machine) postCompact() {
+	var c *openSpan
+	for i := len(m.s.Spans) - 1; i >= 0; i-- {
+		if m.s.Spans[i].Kind == kindCompact {
+			c = m.s.Spans[i]
+			break
+		}
+	}
+	if c == nil {
+		c = m.startCompact(true)
+	}
+	if m.ev.Trigger != "" {
+		c.Span.SetAttr(tracing.String(keyCompactTrigger, m.ev.Trigger))
+	}
+	m.end(c, m.t, "", reasonParentEnded)
+}
+
+// --- span bookkeeping ---
+
+func (m *machine) top() *openSpan { return m.s.Spans[0] }
+
+func (m *machine) find(kind, key string) *openSpan {
+	for _, o := range m.s.Spans {
+		if o.Kind == kind && o.Key == key {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) findByID(id tracing.SpanID) *openSpan {
+	for _, o := range m.s.Spans {
+		if o.Span.SpanID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) openTurn() *openSpan {
+	for i := len(m.s.Spans) - 1; i >= 0; i-- {
+		if m.s.Spans[i].Kind == kindTurn {
+			return m.s.Spans[i]
+		}
+	}
+	return nil
+}
+
+// innermost is the span an event without a span of its own belongs to:
+// the tool call it names, else the subagent it ran in, else the open
+// turn, else the top span.
+func (m *machine) innermost() *openSpan {
+	ev := m.ev
+	if ev.ToolUseID != "" {
+		if o := m.find(kindTool, ev.ToolUseID); o != nil {
+			return o
+		}
+	}
+	if ev.AgentID != "" {
+		if o := m.find(kindAgent, ev.AgentID); o != nil {
+			return o
+		}
+	}
+	if turn := m.openTurn(); turn != nil {
+		return turn
+	}
+	return m.top()
+}
+
+// start opens o under parent at the event's time.
+func (m *machine) start(o *openSpan, parent *openSpan) {
+	o.Span.TraceID = m.s.Trace
+	o.Span.ParentSpanID = parent.Span.SpanID
+	o.Span.Kind = tracing.KindInternal
+	if o.Span.Start.IsZero() {
+		o.Span.Start = m.t
+	}
+	o.Last = m.t
+	m.s.Spans = append(m.s.Spans, o)
+	m.touch(parent, m.t)
+}
+
+// touch moves the Last time of o and its ancestors forward to t.
+func (m *machine) touch(o *openSpan, t time.Time) {
+	for n := 0; o != nil && n < len(m.s.Spans); n++ {
+		if o.Last.Before(t) {
+			o.Last = t
+		}
+		if o.Kind == kindRoot || o.Kind == kindRun {
+			return
+		}
+		o = m.findByID(o.Span.ParentSpanID)
+	}
+}
+
+// end finishes o at t: first its open children (incomplete, childReason),
+// then o itself, which is marked incomplete when reason is set.
+func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
+	if t.Before(o.Span.Start) {
+		t = o.Span.Start
+	}
+	for {
+		var child *openSpan
+		for _, c := range m.s.Spans {
+			if c != o && c.Span.ParentSpanID == o.Span.SpanID {
+				child = c
+				break
+			}
+		}
+		if child == nil {
+			break
+		}
+		m.end(child, t, childReason, childReason)
+	}
+	sp := o.Span
+	sp.End = t
+	if reason != "" {
+		sp.SetAttr(tracing.Bool(keyIncomplete, true))
+		sp.SetAttr(tracing.String(keyIncompleteReason, reason))
+	}
+	m.finish(o, &sp)
+	for i, c := range m.s.Spans {
+		if c == o {
+			m.s.Spans = append(m.s.Spans[:i], m.s.Spans[i+1:]...)
+			break
+		}
+	}
+	if o.Kind != kindRoot && o.Kind != kindRun {
+		m.s.rememberClosed(sp.SpanID)
+		if parent := m.findByID(sp.ParentSpanID); parent != nil {
+			m.touch(parent, t)
+		}
+	}
+	m.out = append(m.out, sp)
+}
+
+// finish adds what is known only at the end: totals on the top span,
+// the token-usage reference and when to read it.
+func (m *machine) finish(o *openSpan, sp *tracing.Span) {
+	s := m.s
+	settle := sp.End.Add(m.opts.settleDelay())
+	switch o.Kind {
+	case kindRoot, kindRun:
+		t := s.Totals
+		sp.SetAttr(tracing.Int(keySessionTurns, int64(t.Turns)))
+		sp.SetAttr(tracing.Int(keySessionToolCalls, int64(t.ToolCalls)))
+		sp.SetAttr(tracing.Int(keySessionToolErrors, int64(t.ToolErrors)))
+		sp.SetAttr(tracing.Int(keySessionSubagents, int64(t.Subagents)))
+		sp.SetAttr(tracing.Int(keySessionCompactions, int64(t.Compactions)))
+		if t.Late > 0 {
+			sp.SetAttr(tracing.Int(keyLateEvents, int64(t.Late)))
+		}
+		if s.Transcript != "" {
+			ref := usage.Ref{Scope: "session", Path: s.Transcript}
+			if o.Kind == kindRun {
+				// A resumed run counts from where the transcript stood
+				// when it started.
+				ref.Offset = max(o.Offset, 0)
+			} else {
+				ref.SubagentDir = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents")
+			}
+			sp.Pending = pending(ref)
+		}
+	case kindTurn:
+		s.LastPrompt = o.Key
+		if s.Transcript != "" {
+			sp.Pending = pending(usage.Ref{Scope: "turn", Path: s.Transcript, Offset: max(o.Offset, 0), PromptID: o.Key})
+		}
+	}
+	if sp.Pending != nil {
+		sp.ReadyAt = settle
+	}
+}
+
+func pending(ref usage.Ref) json.RawMessage {
+	b, err := json.Marshal(ref)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// addEvent appends a span event to o, within MaxEventsPerSpan.
+func (m *machine) addEvent(o *openSpan, name string, attrs []tracing.Attr) {
+	m.touch(o, m.t)
+	if len(o.Span.Events) >= MaxEventsPerSpan {
+		o.Span.DroppedEvents++
+		return
+	}
+	o.Span.Events = append(o.Span.Events, tracing.Event{Name: name, Time: m.t, Attrs: attrs})
+}
+
+// eventAttrs are the attributes of a span event: low-risk enumerations
+// always; names, paths and directories at details; free text at content.
+func (m *machine) eventAttrs() []tracing.Attr {
+	ev, o := m.ev, m.opts
+	var a []tracing.Attr
+	add := func(k, v string) {
+		if v != "" {
+			a = append(a, tracing.String(k, capPlain(v, 256)))
+		}
+	}
+	add(keyToolName, ev.ToolName)
+	add("claude_code.source", ev.Source)
+	add("claude_code.trigger", ev.Trigger)
+	add("claude_code.notification_type", ev.NotificationType)
+	add("claude_code.load_reason", ev.LoadReason)
+	add("claude_code.memory_type", ev.MemoryType)
+	add("claude_code.action", ev.Action)
+	add("claude_code.mode", ev.Mode)
+	add("claude_code.task_id", ev.TaskID)
+	add("claude_code.file_event", ev.FileEvent)
+	add("claude_code.expansion_type", ev.ExpansionType)
+	add("claude_code.command_source", ev.CommandSource)
+	if ev.Name == "SessionStart" {
+		add(keyRequestModel, ev.Model)
+	}
+	if ev.Name == "PostToolBatch" && ev.ToolCalls != nil {
+		a = append(a, tracing.Int("claude_code.tool_batch.size", int64(arrayLen(ev.ToolCalls))))
+	}
+	if !o.details() {
+		return a
+	}
+	addClean := func(k, v string) {
+		if v != "" {
+			a = append(a, tracing.String(k, o.clean(v)))
+		}
+	}
+	addClean("claude_code.file_path", ev.FilePath)
+	addClean("claude_code.new_cwd", ev.NewCwd)
+	addClean("claude_code.directory", ev.Directory)
+	addClean("claude_code.worktree.name", ev.WorktreeName)
+	addClean("claude_code.worktree.path", ev.WorktreePath)
+	addClean("claude_code.mcp_server_name", ev.MCPServerName)
+	addClean("claude_code.command_name", ev.CommandName)
+	addClean("claude_code.teammate_name", ev.TeammateName)
+	if ev.Name == "PermissionDenied" || ev.Name == "SessionEnd" {
+		addClean("claude_code.reason", ev.Reason)
+	}
+	if !o.content() {
+		return a
+	}
+	addClean("claude_code.message", ev.Message)
+	addClean("claude_code.title", ev.Title)
+	addClean("claude_code.task_subject", ev.TaskSubject)
+	if ev.Name == "UserPromptExpansion" {
+		addClean(keyPromptText, ev.Prompt)
+	}
+	return a
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// capPlain bounds an uncaptured, low-risk value (an enumeration or a
+// type name) that Claude Code should keep short anyway.
+func capPlain(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,128 @@
+package hook
+
+import (
+	"os"
+	"time"
+)
+
+// Capture levels (DESIGN.md section 6).
+const (
+	CaptureMetadata = "metadata" // default: no text that identifies content
+	CaptureDetails  = "details"  // + commands, paths, URLs, patterns, descriptions, cwd
+	CaptureContent  = "content"  // + prompts, tool arguments and results, messages
+)
+
+// Redactor removes secrets from a captured string and caps its length to
+// max bytes. redact.Redactor implements it.
+type Redactor interface {
+	Clean(s string, max int) string
+}
+
+// Options steer the state machine. The zero value is usable: metadata
+// capture, 4096-byte attribute cap, 24 h idle timeout, 3 s settle delay.
+type Options struct {
+	// Capture is the capture level. Unknown values mean metadata.
+	Capture string
+	// MaxAttrLen caps every captured string attribute (bytes); default 4096.
+	MaxAttrLen int
+	// Redactor cleans every captured string. When it is nil, nothing
+	// beyond metadata is captured, whatever Capture says: text never
+	// leaves unredacted.
+	Redactor Redactor
+	// IdleTimeout closes a session after this long without an event
+	// (Sweep); default 24 h.
+	IdleTimeout time.Duration
+	// Traceparent is the W3C TRACEPARENT of the hook's environment; when
+	// valid, the root span links to it, or, with ParentFromTraceparent,
+	// takes it as its parent and its trace ID (the trace ID is then not
+	// derived from session_id).
+	Traceparent           string
+	ParentFromTraceparent bool
+	// SettleDelay is how long after a span's end its token usage should be
+	// read (the transcript lags the hooks); default 3 s.
+	SettleDelay time.Duration
+	// TranscriptSize returns the size of a transcript file, read at
+	// UserPromptSubmit and SessionStart as the byte offset where the turn's
+	// (or run's) lines start. nil = os.Stat.
+	TranscriptSize func(path string) (int64, bool)
+	// Logf receives diagnostics (a reset session state, a late event);
+	// nil discards them. The hook passes state.Logf.
+	Logf func(format string, args ...any)
+}
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Logf != nil {
+		o.Logf(format, args...)
+	}
+}
+
+// MaxEventsPerSpan caps the span events kept on one span; more are counted
+// in DroppedEvents.
+const MaxEventsPerSpan = 128
+
+// tombstoneTTL is how long a closed session's tombstone is kept.
+const tombstoneTTL = 7 * 24 * time.Hour
+
+func (o *Options) level() int {
+	if o.Redactor == nil {
+		return 0
+	}
+	switch o.Capture {
+	case CaptureDetails:
+		return 1
+	case CaptureContent:
+		return 2
+	}
+	return 0
+}
+
+func (o *Options) details() bool { return o.level() >= 1 }
+func (o *Options) content() bool { return o.level() >= 2 }
+
+func (o *Options) maxLen() int {
+	if o.MaxAttrLen > 0 {
+		return o.MaxAttrLen
+	}
+	return 4096
+}
+
+func (o *Options) idleTimeout() time.Duration {
+	if o.IdleTimeout > 0 {
+		return o.IdleTimeout
+	}
+	return 24 * time.Hour
+}
+
+func (o *Options) settleDelay() time.Duration {
+	if o.SettleDelay > 0 {
+		return o.SettleDelay
+	}
+	return 3 * time.Second
+}
+
+// clean redacts and caps a captured string. Very long inputs are cut
+// (generously) before redaction so a 5 MB tool result does not cost a
+// 5 MB regex scan; the margin keeps a secret that straddles the cap whole
+// for the redactor.
+func (o *Options) clean(s string) string {
+	max := o.maxLen()
+	if limit := max + 64<<10; len(s) > limit {
+		s = s[:limit]
+	}
+	return o.Redactor.Clean(s, max)
+}
+
+func (o *Options) transcriptSize(path string) int64 {
+	if o.TranscriptSize != nil {
+		if n, ok := o.TranscriptSize(path); ok {
+			return n
+		}
+		return 0
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		// Not written yet: the turn's lines will start at the beginning.
+		return 0
+	}
+	return fi.Size()
+}

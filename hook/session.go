@@ -1,0 +1,143 @@
+package hook
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// session is the per-session blob kept in the state store between hook
+// processes: the open spans (with their attributes and events), counters,
+// and the IDs of recently closed spans. When the session ends it shrinks
+// to a tombstone (no open spans, Ended set) so a later resume knows the
+// root was exported; Sweep removes tombstones after tombstoneTTL.
+type session struct {
+	V          int             `json:"v"`
+	ID         string          `json:"id"`
+	Trace      tracing.TraceID `json:"trace"`
+	Run        int             `json:"run,omitempty"`  // 0 = the root run; n = the n-th resume
+	Ended      time.Time       `json:"ended,omitzero"` // set: a tombstone
+	Last       time.Time       `json:"last"`           // time of the last event
+	Transcript string          `json:"transcript,omitempty"`
+	Spans      []*openSpan     `json:"spans,omitempty"` // Spans[0] is the top span (root or run) while open
+	Totals     totals          `json:"totals"`
+	TurnSeq    int             `json:"turn_seq,omitempty"`
+	CompactSeq int             `json:"compact_seq,omitempty"`
+	Seq        int             `json:"seq,omitempty"` // for keys of tools and agents without an id
+	LastPrompt string          `json:"last_prompt,omitempty"`
+	// Closed is a ring of the IDs of recently closed spans (8 bytes each),
+	// so a late or repeated end event is recognised and dropped instead of
+	// exporting a second span under the same ID.
+	Closed     []byte `json:"closed,omitempty"`
+	ClosedNext int    `json:"closed_next,omitempty"`
+}
+
+// totals are the counters of one run, exported on its top span.
+type totals struct {
+	Turns       int `json:"turns,omitempty"`
+	ToolCalls   int `json:"tools,omitempty"`
+	ToolErrors  int `json:"tool_errors,omitempty"`
+	Subagents   int `json:"subagents,omitempty"`
+	Compactions int `json:"compactions,omitempty"`
+	Late        int `json:"late,omitempty"`
+}
+
+// Span kinds in the session blob.
+const (
+	kindRoot    = "root"
+	kindRun     = "run"
+	kindTurn    = "turn"
+	kindTool    = "tool"
+	kindAgent   = "agent"
+	kindCompact = "compact"
+)
+
+// openSpan is a span that has started and not ended.
+type openSpan struct {
+	Kind  string    `json:"kind"`
+	Key   string    `json:"key,omitempty"`   // tool_use_id, agent_id or prompt id
+	Tool  string    `json:"tool,omitempty"`  // tool_name
+	Agent string    `json:"agent,omitempty"` // tools: the agent_id they ran under
+	Bound string    `json:"bound,omitempty"` // Agent/Task tools: the subagent they launched
+	Perm  bool      `json:"perm,omitempty"`  // tools: a PermissionRequest was seen
+	Desc  string    `json:"desc,omitempty"`  // Agent/Task tools: captured description (details)
+	Last  time.Time `json:"last"`            // latest event in this span's subtree
+	// Offset is the transcript size when a turn or run started (-1 unknown).
+	Offset int64        `json:"off,omitempty"`
+	Span   tracing.Span `json:"span"`
+}
+
+const (
+	sessionVersion  = 1
+	closedRingLen   = 512 // span IDs remembered while a session is open
+	tombstoneRecent = 64  // kept in a tombstone
+)
+
+func (s *session) tombstone() bool { return !s.Ended.IsZero() }
+
+func decodeSession(b []byte) (*session, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var s session
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("session state: %w", err)
+	}
+	if s.V != sessionVersion {
+		return nil, fmt.Errorf("session state: version %d", s.V)
+	}
+	if !s.tombstone() && (len(s.Spans) == 0 || s.Spans[0] == nil ||
+		(s.Spans[0].Kind != kindRoot && s.Spans[0].Kind != kindRun)) {
+		return nil, fmt.Errorf("session state: no top span")
+	}
+	for _, o := range s.Spans {
+		if o == nil {
+			return nil, fmt.Errorf("session state: null span")
+		}
+	}
+	return &s, nil
+}
+
+func (s *session) encode() ([]byte, error) { return json.Marshal(s) }
+
+// closedRecently reports whether a span with this ID ended recently.
+func (s *session) closedRecently(id tracing.SpanID) bool {
+	for i := 0; i+8 <= len(s.Closed); i += 8 {
+		if tracing.SpanID(s.Closed[i:i+8]) == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *session) rememberClosed(id tracing.SpanID) {
+	if len(s.Closed) < closedRingLen*8 {
+		s.Closed = append(s.Closed, id[:]...)
+		return
+	}
+	if s.ClosedNext < 0 || s.ClosedNext >= closedRingLen {
+		s.ClosedNext = 0
+	}
+	copy(s.Closed[s.ClosedNext*8:], id[:])
+	s.ClosedNext = (s.ClosedNext + 1) % closedRingLen
+}
+
+// trimClosed keeps only the n most recently closed IDs.
+func (s *session) trimClosed(n int) {
+	count := len(s.Closed) / 8
+	if count <= n {
+		return
+	}
+	ordered := make([]byte, 0, n*8)
+	start := 0
+	if count == closedRingLen {
+		start = s.ClosedNext
+	}
+	for i := count - n; i < count; i++ {
+		j := (start + i) % count
+		ordered = append(ordered, s.Closed[j*8:j*8+8]...)
+	}
+	s.Closed, s.ClosedNext = ordered, 0
+}
