@@ -24,9 +24,14 @@ func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, err error)
 	var file *os.File
 	bo := boltOptions(opts, readOnly)
 	bo.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-		f, err := os.OpenFile(name, flag, perm)
-		file = f
-		return f, err
+		// A plain descriptor wrapped by os.NewFile, to skip os.OpenFile's
+		// attempt to register a regular file with the network poller.
+		fd, err := openRaw(name, flag)
+		if err != nil {
+			return nil, err
+		}
+		file = os.NewFile(uintptr(fd), name)
+		return file, nil
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {

@@ -45,7 +45,7 @@ type Store struct {
 	opts Options
 	dir  string
 	path string
-	lock *os.File // holds the flock on ccotel.lock; nil if none (read-only, no state yet)
+	lock lockFD   // holds the flock on ccotel.lock; noLock if none (read-only, no state yet)
 	db   *bolt.DB // nil when closed, after corruption, or read-only with no database
 	err  error    // why db is nil after a failure (returned by later calls)
 }
@@ -72,22 +72,28 @@ func Open(opts Options) (*Store, error) {
 	if opts.OutboxMaxBytes <= 0 {
 		opts.OutboxMaxBytes = DefaultOutboxMaxBytes
 	}
-	s := &Store{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, dbName)}
+	s := &Store{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, dbName), lock: noLock}
 	if opts.ReadOnly {
 		return s, s.openReadOnly()
 	}
 
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("state: create state directory: %w", err)
+	lockPath := filepath.Join(s.dir, lockName)
+	lock, err := acquireLock(lockPath, true, opts.LockTimeout)
+	if errors.Is(err, os.ErrNotExist) {
+		// First run: create the directory (only now, to spare the hook a
+		// stat on every call).
+		if err := os.MkdirAll(s.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("state: create state directory: %w", err)
+		}
+		lock, err = acquireLock(lockPath, true, opts.LockTimeout)
 	}
-	lock, err := acquireLock(filepath.Join(s.dir, lockName), true, opts.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
 	s.lock = lock
 	if err := s.openDB(); err != nil {
-		releaseLock(s.lock)
-		s.lock = nil
+		s.lock.release()
+		s.lock = noLock
 		return nil, err
 	}
 	return s, nil
@@ -111,8 +117,8 @@ func (s *Store) openReadOnly() error {
 	}
 	db, err := openBolt(s.path, s.opts, true)
 	if err != nil {
-		releaseLock(s.lock)
-		s.lock = nil
+		s.lock.release()
+		s.lock = noLock
 		return fmt.Errorf("state: open %s read-only: %w", s.path, err)
 	}
 	s.db = db
@@ -173,8 +179,8 @@ func (s *Store) Close() error {
 	if s.err == nil {
 		s.err = errClosed
 	}
-	releaseLock(s.lock)
-	s.lock = nil
+	s.lock.release()
+	s.lock = noLock
 	return err
 }
 
