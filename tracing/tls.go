@@ -1,0 +1,267 @@
+package tracing
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// TLSConfig builds the client side of mutual TLS for cfg: TLS 1.2 at
+// least, the system roots plus cfg.CA for the server, and the client
+// certificate pair when configured. The server is always verified unless
+// the config file says insecure_skip_verify = true.
+//
+// It reads the certificate files, so it runs in the flusher (and doctor),
+// never on the hook's hot path. Its errors name the files and the setting
+// they came from, never their content.
+func TLSConfig(cfg *Config) (*tls.Config, error) {
+	tc := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // explicit opt-in, doctor warns
+	}
+	if cfg.CA != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if _, err := readCertificates(cfg.CA); err != nil {
+			return nil, fmt.Errorf("ca %s (from %s): %w", cfg.CA, cfg.Sources["ca"], err)
+		}
+		b, _ := os.ReadFile(cfg.CA)
+		pool.AppendCertsFromPEM(b)
+		tc.RootCAs = pool
+	}
+	switch {
+	case cfg.ClientCert == "" && cfg.ClientKey == "":
+		// No client certificate: fine for a collector that does not ask.
+	case cfg.ClientKey == "":
+		return nil, fmt.Errorf("client_cert %s (from %s) is set but client_key is not: set both, or neither", cfg.ClientCert, cfg.Sources["client_cert"])
+	case cfg.ClientCert == "":
+		return nil, fmt.Errorf("client_key %s (from %s) is set but client_cert is not: set both, or neither", cfg.ClientKey, cfg.Sources["client_key"])
+	default:
+		pair, err := LoadClientPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, err
+		}
+		// Always send the certificate when asked. (With Certificates, Go
+		// sends nothing when the server's list of acceptable CAs does not
+		// name the issuer, and the failure would read "no certificate".)
+		tc.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if seen, ok := cri.Context().Value(certRequestKey{}).(*certRequest); ok {
+				seen.record(cri)
+			}
+			return &pair, nil
+		}
+	}
+	return tc, nil
+}
+
+// certRequest records what a server asked for in its CertificateRequest
+// (the probe passes one in the handshake's context).
+type certRequest struct {
+	asked         bool
+	acceptableCAs [][]byte
+}
+
+type certRequestKey struct{}
+
+func (r *certRequest) record(cri *tls.CertificateRequestInfo) {
+	r.asked = true
+	r.acceptableCAs = cri.AcceptableCAs
+}
+
+// Handshake is what a direct TLS handshake with the endpoint's host saw.
+type Handshake struct {
+	Addr          string              // host:port
+	Version       string              // "TLS 1.3"
+	ServerChain   []*x509.Certificate // as presented by the server
+	CertRequested bool                // the server asked for a client certificate
+	CertSent      bool                // … and ccotel had one to send
+	AcceptableCAs []string            // the issuers the server said it accepts
+	Kind          FailureKind         // when Err != nil
+	Err           error
+}
+
+// ProbeTLS dials the endpoint's host, completes a TLS handshake with cfg's
+// TLS settings, and then waits briefly: a server that verifies client
+// certificates after a TLS 1.3 handshake sends its refusal (an alert) on
+// the first read. It sends no HTTP request. doctor uses it to say exactly
+// what failed; Export uses it to explain a connection the server dropped.
+func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
+	h := &Handshake{}
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || u.Host == "" {
+		h.Kind, h.Err = FailConfig, fmt.Errorf("bad endpoint %q", cfg.Endpoint)
+		return h
+	}
+	h.Addr = u.Host
+	if u.Port() == "" {
+		h.Addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+	}
+	if u.Scheme == "http" {
+		// Plain HTTP by request. Only check the server is not a TLS one.
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: cfg.Timeout}, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // detection only, nothing is sent
+		conn, err := d.DialContext(ctx, "tcp", h.Addr)
+		if err == nil || strings.Contains(err.Error(), "remote error: tls:") {
+			if conn != nil {
+				conn.Close()
+			}
+			h.Kind, h.Err = FailWrongScheme, errors.New("the endpoint says http:// but the server speaks TLS: use https://")
+			return h
+		}
+		var re tls.RecordHeaderError
+		if !errors.As(err, &re) && !isDroppedConnection(err) {
+			h.Kind, h.Err = transportKindHint(err, false), err
+			return h
+		}
+		h.Version = "none (plain HTTP)"
+		return h
+	}
+	tc, err := TLSConfig(cfg)
+	if err != nil {
+		h.Kind, h.Err = FailConfig, err
+		return h
+	}
+	tc.ServerName = u.Hostname()
+	req := &certRequest{}
+	hasCert := tc.GetClientCertificate != nil
+	if !hasCert {
+		tc.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			req.record(cri)
+			return &tls.Certificate{}, nil
+		}
+	}
+	dctx := context.WithValue(ctx, certRequestKey{}, req)
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: cfg.Timeout}, Config: tc}
+	conn, err := d.DialContext(dctx, "tcp", h.Addr)
+	h.CertRequested, h.CertSent = req.asked, req.asked && hasCert
+	for _, dn := range req.acceptableCAs {
+		var name pkix.RDNSequence
+		if _, err := asn1.Unmarshal(dn, &name); err == nil {
+			h.AcceptableCAs = append(h.AcceptableCAs, name.String())
+		}
+	}
+	if err != nil {
+		h.Err = err
+		h.Kind = transportKindHint(err, hasCert)
+		var verr *tls.CertificateVerificationError
+		if errors.As(err, &verr) {
+			h.ServerChain = verr.UnverifiedCertificates
+		}
+		return h
+	}
+	defer conn.Close()
+	tconn := conn.(*tls.Conn)
+	st := tconn.ConnectionState()
+	h.Version = tls.VersionName(st.Version)
+	h.ServerChain = st.PeerCertificates
+	if !h.CertRequested && hasCert {
+		return h // the server never asked: nothing to refuse
+	}
+	// Wait for a post-handshake refusal.
+	wait := 1500 * time.Millisecond
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait = time.Until(dl)
+	}
+	tconn.SetReadDeadline(time.Now().Add(wait))
+	_, err = tconn.Read(make([]byte, 1))
+	var ne net.Error
+	switch {
+	case err == nil, errors.As(err, &ne) && ne.Timeout():
+		// Silence: the server accepted us and waits for a request.
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		h.Err = fmt.Errorf("the server closed the connection right after the TLS handshake: %w", err)
+		h.Kind = FailClientCertRejected
+		if !hasCert {
+			h.Kind = FailNoClientCert
+		}
+	default:
+		h.Err = err
+		h.Kind = transportKindHint(err, hasCert)
+	}
+	return h
+}
+
+// ErrKeyMismatch means the client key is not the certificate's key.
+var ErrKeyMismatch = errors.New("the private key does not match the certificate's public key")
+
+// LoadClientPair reads a PEM certificate (chain) and its PEM private key.
+func LoadClientPair(certPath, keyPath string) (tls.Certificate, error) {
+	certPEM, err := os.ReadFile(certPath)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("client certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("client key: %w", err)
+	}
+	if _, err := parseCertificates(certPEM); err != nil {
+		return tls.Certificate{}, fmt.Errorf("client certificate %s: %w", certPath, err)
+	}
+	if blk, _ := pem.Decode(keyPEM); blk == nil || !isKeyBlock(blk.Type) {
+		return tls.Certificate{}, fmt.Errorf("client key %s: no PEM private key found (want a \"-----BEGIN PRIVATE KEY-----\" block)", keyPath)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		if isMismatch(err) {
+			return tls.Certificate{}, fmt.Errorf("client key %s and certificate %s: %w", keyPath, certPath, ErrKeyMismatch)
+		}
+		// tls.X509KeyPair's messages name no secret; keep them.
+		return tls.Certificate{}, fmt.Errorf("client key %s / certificate %s: %v", keyPath, certPath, err)
+	}
+	return pair, nil
+}
+
+func isKeyBlock(t string) bool {
+	return t == "PRIVATE KEY" || t == "RSA PRIVATE KEY" || t == "EC PRIVATE KEY"
+}
+
+func isMismatch(err error) bool {
+	s := err.Error()
+	return s == "tls: private key does not match public key" ||
+		s == "tls: private key type does not match public key type"
+}
+
+// readCertificates reads every CERTIFICATE block of a PEM file.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseCertificates(b)
+}
+
+func parseCertificates(b []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("bad certificate in PEM: %v", err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM certificate found (want a \"-----BEGIN CERTIFICATE-----\" block)")
+	}
+	return certs, nil
+}
