@@ -159,7 +159,7 @@ type collector struct {
 	requests int
 	json     int
 	gzip     int
-	fail     int                   // answer this status instead of accepting
+	fail     int                       // answer this status instead of accepting
 	handler  func(http.ResponseWriter) // answer with this instead (when set)
 	delay    time.Duration
 }
