@@ -1,0 +1,165 @@
+package usage
+
+import (
+	"strings"
+
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// longContextThreshold is the request size (input + cache tokens) above
+// which models with a 1M-token context window bill at long-context rates.
+const longContextThreshold = 200_000
+
+// webSearchUSD is the price of one server-side web search request
+// ($10 per 1,000).
+const webSearchUSD = 0.01
+
+// builtinPrice is one model family's Anthropic API list price.
+type builtinPrice struct {
+	family string // model id without the date suffix
+	price  tracing.ModelPrice
+	// long is the price of requests above longContextThreshold, for
+	// models with a 1M-token window; nil with longKnown=false means such
+	// requests get no cost (the rate is not in the table); nil with
+	// longKnown=true means the model cannot take such requests and the
+	// base price applies.
+	long      *tracing.ModelPrice
+	longKnown bool
+}
+
+// mtok builds a price from input and output USD per million tokens with
+// Anthropic's cache multipliers: 5-minute writes 1.25×, 1-hour writes 2×,
+// reads 0.1× the input price.
+func mtok(in, out float64) tracing.ModelPrice {
+	return tracing.ModelPrice{Input: in, Output: out, CacheWrite5m: in * 1.25, CacheWrite1h: in * 2, CacheRead: in * 0.1}
+}
+
+func ptr(p tracing.ModelPrice) *tracing.ModelPrice { return &p }
+
+// Builtin prices, USD per million tokens (Anthropic API list prices; see
+// docs/TOKENS.md). Families are matched exactly or with a date suffix
+// ("claude-sonnet-4-5-20250929"), never as plain prefixes, so that
+// "claude-opus-4" does not price "claude-opus-4-6".
+var builtinPrices = []builtinPrice{
+	{family: "claude-opus-4-6", price: mtok(5, 25)},
+	{family: "claude-opus-4-5", price: mtok(5, 25), longKnown: true},
+	{family: "claude-opus-4-1", price: mtok(15, 75), longKnown: true},
+	{family: "claude-opus-4", price: mtok(15, 75), longKnown: true},
+	{family: "claude-sonnet-4-6", price: mtok(3, 15)},
+	{family: "claude-sonnet-4-5", price: mtok(3, 15), long: ptr(mtok(6, 22.5)), longKnown: true},
+	{family: "claude-sonnet-4", price: mtok(3, 15), long: ptr(mtok(6, 22.5)), longKnown: true},
+	{family: "claude-3-7-sonnet", price: mtok(3, 15), longKnown: true},
+	{family: "claude-3-5-sonnet", price: mtok(3, 15), longKnown: true},
+	{family: "claude-haiku-4-5", price: mtok(1, 5), longKnown: true},
+	{family: "claude-3-5-haiku", price: mtok(0.8, 4), longKnown: true},
+	{family: "claude-3-haiku", price: mtok(0.25, 1.25), longKnown: true},
+	{family: "claude-3-opus", price: mtok(15, 75), longKnown: true},
+}
+
+// Prices looks up model prices: the config's overrides first (exact id,
+// then the longest key that prefixes the id), then the built-in table.
+type Prices struct {
+	overrides map[string]tracing.ModelPrice
+}
+
+// NewPrices returns a price table with overrides (from the config's
+// [prices."<model>"] tables). An override's missing cache prices (zero) are
+// derived from its input price with Anthropic's multipliers.
+func NewPrices(overrides map[string]tracing.ModelPrice) *Prices {
+	p := &Prices{overrides: map[string]tracing.ModelPrice{}}
+	for k, v := range overrides {
+		if v.CacheWrite5m == 0 {
+			v.CacheWrite5m = v.Input * 1.25
+		}
+		if v.CacheWrite1h == 0 {
+			v.CacheWrite1h = v.Input * 2
+		}
+		if v.CacheRead == 0 {
+			v.CacheRead = v.Input * 0.1
+		}
+		p.overrides[k] = v
+	}
+	return p
+}
+
+// price returns the price of one request, or false when it is not known:
+// an unknown model, a long-context request whose rate is not in the table,
+// or a request billed outside the standard tier (priority tier, fast mode,
+// data-residency surcharges), which the table does not model.
+func (p *Prices) price(r *request) (tracing.ModelPrice, bool) {
+	if r.model == "" || r.offStandard {
+		return tracing.ModelPrice{}, false
+	}
+	if p != nil {
+		if v, ok := p.overrides[r.model]; ok {
+			return v, true
+		}
+		best := ""
+		for k := range p.overrides {
+			if k != "" && strings.HasPrefix(r.model, k) && len(k) > len(best) {
+				best = k
+			}
+		}
+		if best != "" {
+			return p.overrides[best], true
+		}
+	}
+	b := lookupBuiltin(r.model)
+	if b == nil {
+		return tracing.ModelPrice{}, false
+	}
+	if r.longCtx {
+		switch {
+		case b.long != nil:
+			return *b.long, true
+		case !b.longKnown:
+			return tracing.ModelPrice{}, false
+		}
+	}
+	return b.price, true
+}
+
+// lookupBuiltin finds model's family: the id itself, or the family followed
+// by "-YYYYMMDD" or "-latest". Cloud-provider ids (Bedrock's
+// "anthropic.claude-…-v1:0", Vertex's "claude-…@date") are not matched:
+// their regional prices differ; price them in the config.
+func lookupBuiltin(model string) *builtinPrice {
+	for i := range builtinPrices {
+		b := &builtinPrices[i]
+		rest, ok := strings.CutPrefix(model, b.family)
+		if !ok {
+			continue
+		}
+		if rest == "" || rest == "-latest" || isDateSuffix(rest) {
+			return b
+		}
+	}
+	return nil
+}
+
+func isDateSuffix(s string) bool {
+	if len(s) != 9 || s[0] != '-' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cost returns the request's cost in USD, or false when its price is not
+// known.
+func (p *Prices) cost(r *request) (float64, bool) {
+	mp, ok := p.price(r)
+	if !ok {
+		return 0, false
+	}
+	c := float64(r.input)*mp.Input +
+		float64(r.output)*mp.Output +
+		float64(r.cacheWrite-r.cache1h)*mp.CacheWrite5m +
+		float64(r.cache1h)*mp.CacheWrite1h +
+		float64(r.cacheRead)*mp.CacheRead
+	return c/1e6 + float64(r.webSearch)*webSearchUSD, true
+}

@@ -1,0 +1,420 @@
+package usage
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"time"
+)
+
+// MaxLine is the longest transcript line read. Longer lines (a huge tool
+// result, in practice) are skipped without being held in memory, counted,
+// and make the span's usage "incomplete": ccotel cannot know what they held.
+const MaxLine = 8 << 20
+
+// request is one API response: the transcript line with the largest
+// output_tokens among those sharing its (message.id, requestId).
+type request struct {
+	key        string
+	model      string
+	input      int64 // uncached input tokens
+	output     int64
+	cacheRead  int64
+	cacheWrite int64 // all cache-creation tokens
+	cache1h    int64 // of which written to the 1-hour cache
+	webSearch  int64 // server-side web search requests
+	stop       string
+	longCtx    bool // input+cache > 200k tokens (long-context pricing)
+	// offStandard: billed outside the standard tier (priority tier, fast
+	// mode, data residency), which the price table does not model.
+	offStandard bool
+}
+
+// scan is what one pass over one transcript file found.
+type scan struct {
+	reqs  map[string]*request
+	order []string // keys in order of first appearance
+	last  string   // key of the last assistant line read
+
+	ended       bool // (turn) a later turn's prompt was found
+	stopMarker  bool // (turn) a system line Claude Code writes after the turn (stop-hook summary, turn duration)
+	partialTail bool // the file ends without a newline: a line is being written
+	malformed   int  // complete lines that are not a JSON object we understand
+	tooLong     int  // lines longer than MaxLine, skipped
+	modTime     time.Time
+	size        int64
+}
+
+// terminal reports whether the last response read ended its turn: Claude
+// Code writes no further request for that agent until a new prompt.
+func (sc *scan) terminal() bool {
+	if sc.partialTail || sc.last == "" {
+		return false
+	}
+	switch sc.reqs[sc.last].stop {
+	case "end_turn", "stop_sequence", "max_tokens", "refusal", "model_context_window_exceeded":
+		return true
+	}
+	return false
+}
+
+// add records one assistant line; for a key already seen, the line with the
+// larger output_tokens wins, and on a tie the later one.
+func (sc *scan) add(r *request) {
+	if sc.reqs == nil {
+		sc.reqs = map[string]*request{}
+	}
+	sc.last = r.key
+	old, ok := sc.reqs[r.key]
+	if !ok {
+		sc.reqs[r.key] = r
+		sc.order = append(sc.order, r.key)
+		return
+	}
+	if r.output >= old.output {
+		if r.stop == "" {
+			r.stop = old.stop
+		}
+		sc.reqs[r.key] = r
+	} else if old.stop == "" {
+		old.stop = r.stop
+	}
+}
+
+// entry is the part of a transcript line ccotel reads. Unknown fields and
+// types are ignored; large fields (content, toolUseResult) are skipped by
+// the decoder without being copied.
+type entry struct {
+	Type             string  `json:"type"`
+	Subtype          string  `json:"subtype"`
+	PromptID         string  `json:"promptId"`
+	RequestID        string  `json:"requestId"`
+	IsMeta           bool    `json:"isMeta"`
+	IsCompactSummary bool    `json:"isCompactSummary"`
+	ToolUseResult    present `json:"toolUseResult"`
+	Message          *struct {
+		ID         string   `json:"id"`
+		Model      string   `json:"model"`
+		StopReason string   `json:"stop_reason"`
+		Usage      *usageV  `json:"usage"`
+		Content    contentV `json:"content"`
+	} `json:"message"`
+}
+
+type usageV struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	CacheCreation            *struct {
+		Ephemeral5m int64 `json:"ephemeral_5m_input_tokens"`
+		Ephemeral1h int64 `json:"ephemeral_1h_input_tokens"`
+	} `json:"cache_creation"`
+	ServerToolUse *struct {
+		WebSearchRequests int64 `json:"web_search_requests"`
+	} `json:"server_tool_use"`
+	ServiceTier  string `json:"service_tier"`
+	Speed        string `json:"speed"`
+	InferenceGeo string `json:"inference_geo"`
+}
+
+// present records that a field exists (and is not null) without keeping it.
+type present bool
+
+func (p *present) UnmarshalJSON(b []byte) error {
+	*p = present(string(b) != "null")
+	return nil
+}
+
+// contentV keeps what turn detection needs from message.content: whether it
+// is plain text or carries tool results, and the start of plain text.
+type contentV struct {
+	text       bool   // a string, or blocks with a text block
+	toolResult bool   // blocks with a tool_result
+	head       []byte // first bytes of a string content (JSON-escaped)
+}
+
+func (c *contentV) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		c.text = true
+		c.head = bytes.Clone(b[1:min(len(b), 64)])
+	case len(b) > 0 && b[0] == '[':
+		var blocks []struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(b, &blocks); err != nil {
+			return err
+		}
+		for _, bl := range blocks {
+			switch bl.Type {
+			case "text":
+				c.text = true
+			case "tool_result":
+				c.toolResult = true
+			}
+		}
+	}
+	return nil
+}
+
+// isPrompt reports whether a user line is a prompt a person (or the SDK)
+// submitted, as opposed to a tool result, a meta line, a compaction summary
+// or a local command's echo. See claude-code-hooks.md section 4.
+func (e *entry) isPrompt() bool {
+	if e.Type != "user" || e.IsMeta || e.IsCompactSummary || bool(e.ToolUseResult) || e.Message == nil {
+		return false
+	}
+	c := &e.Message.Content
+	if c.toolResult || !c.text {
+		return false
+	}
+	for _, p := range [][]byte{[]byte("<command-"), []byte("<local-command-"), []byte("<bash-stdout>"), []byte("<bash-stderr>")} {
+		if bytes.HasPrefix(c.head, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// toRequest turns an assistant line into a request, or nil for lines that
+// are not API responses (no usage, the "<synthetic>" error placeholder)
+// or carry impossible numbers.
+func (e *entry) toRequest(lineNo int) (*request, bool) {
+	m := e.Message
+	if m == nil || m.Usage == nil || m.Model == "<synthetic>" {
+		return nil, true
+	}
+	u := m.Usage
+	if u.InputTokens < 0 || u.OutputTokens < 0 || u.CacheCreationInputTokens < 0 || u.CacheReadInputTokens < 0 {
+		return nil, false
+	}
+	r := &request{
+		key:        m.ID + "\x00" + e.RequestID,
+		model:      m.Model,
+		input:      u.InputTokens,
+		output:     u.OutputTokens,
+		cacheRead:  u.CacheReadInputTokens,
+		cacheWrite: u.CacheCreationInputTokens,
+		stop:       m.StopReason,
+	}
+	if m.ID == "" && e.RequestID == "" {
+		// Nothing to group by: the line is its own response.
+		r.key = "#line" + strconv.Itoa(lineNo)
+	}
+	if cc := u.CacheCreation; cc != nil && cc.Ephemeral1h > 0 {
+		r.cache1h = min(cc.Ephemeral1h, r.cacheWrite)
+	}
+	if st := u.ServerToolUse; st != nil && st.WebSearchRequests > 0 {
+		r.webSearch = st.WebSearchRequests
+	}
+	r.longCtx = r.input+r.cacheRead+r.cacheWrite > longContextThreshold
+	switch {
+	case u.ServiceTier != "" && u.ServiceTier != "standard",
+		u.Speed != "" && u.Speed != "standard",
+		u.InferenceGeo != "" && u.InferenceGeo != "global" && u.InferenceGeo != "not_available":
+		r.offStandard = true
+	}
+	return r, true
+}
+
+// turnFilter selects the lines of one turn. Lines before the turn's prompt
+// are skipped; the turn ends at the next prompt of another turn.
+//
+// With a prompt id (Claude Code 2.1.196+), user lines carry promptId: the
+// turn starts at a line with its id and ends at a user line with another.
+// Assistant lines may lack promptId; they belong to the turn in progress.
+// Without prompt ids, the turn runs from the read offset to the second
+// real prompt — or the first one, when a response came before it (the
+// turn's own prompt line was written before the offset was taken).
+type turnFilter struct {
+	promptID string
+	started  bool // inside the turn
+	other    bool // inside another turn, before ours
+	answered bool // an assistant line of the turn was read
+}
+
+// keep reports whether line e belongs to the turn; done means the turn
+// is over and reading can stop.
+func (f *turnFilter) keep(e *entry) (keep, done bool) {
+	switch e.Type {
+	case "user":
+		pid := e.PromptID
+		if f.promptID != "" && pid != "" {
+			switch {
+			case pid == f.promptID:
+				f.started, f.other = true, false
+			case f.started || f.answered:
+				return false, true
+			default:
+				f.other = true
+			}
+			return false, false
+		}
+		if !e.isPrompt() {
+			return false, false
+		}
+		if f.started || f.answered {
+			return false, true
+		}
+		f.started, f.other = true, false
+		return false, false
+	case "assistant":
+		if f.promptID != "" && e.PromptID != "" && e.PromptID != f.promptID {
+			if f.started || f.answered {
+				return false, true
+			}
+			f.other = true
+			return false, false
+		}
+		if f.other {
+			return false, false
+		}
+		f.answered = true
+		return true, false
+	}
+	return false, false
+}
+
+// errMissing is returned for a transcript that does not exist.
+var errMissing = errors.New("transcript not found")
+
+// scanFile reads path from offset. With a turn filter, only that turn's
+// assistant lines count and reading stops at the next turn; without one,
+// every assistant line counts.
+func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errMissing
+		}
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	sc := &scan{modTime: fi.ModTime(), size: fi.Size()}
+	if offset > fi.Size() {
+		return nil, errors.New("offset beyond the end of the transcript (file replaced or truncated?)")
+	}
+	// An offset taken while a line was being written points into that
+	// line; its rest belongs to the line before the turn: skip it.
+	skipFirst := false
+	if offset > 0 {
+		var b [1]byte
+		if _, err := f.ReadAt(b[:], offset-1); err != nil {
+			return nil, err
+		}
+		skipFirst = b[0] != '\n'
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	lr := newLineReader(f)
+	for n := 0; ; n++ {
+		line, tooLong, err := lr.next()
+		if err == errPartial {
+			sc.partialTail = true
+			break
+		}
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			return nil, err
+		}
+		if n == 0 && skipFirst {
+			continue
+		}
+		if tooLong {
+			sc.tooLong++
+			continue
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			sc.malformed++
+			continue
+		}
+		if turn != nil {
+			if e.Type == "system" && turn.answered && (e.Subtype == "stop_hook_summary" || e.Subtype == "turn_duration") {
+				sc.stopMarker = true
+			}
+			keep, done := turn.keep(&e)
+			if done {
+				sc.ended = true
+				break
+			}
+			if !keep {
+				continue
+			}
+		} else if e.Type != "assistant" {
+			continue
+		}
+		r, ok := e.toRequest(n)
+		if !ok {
+			sc.malformed++
+			continue
+		}
+		if r != nil {
+			sc.add(r)
+		}
+	}
+	return sc, nil
+}
+
+var errPartial = errors.New("partial last line")
+
+// lineReader returns complete lines ('\n'-terminated), never holding more
+// than MaxLine bytes of one line.
+type lineReader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// next returns the next line without its newline. tooLong reports a line
+// longer than MaxLine, whose content is dropped. At the end it returns
+// io.EOF, or errPartial when bytes remain after the last newline.
+func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		if !tooLong {
+			if len(lr.buf)+len(chunk) > MaxLine+1 {
+				tooLong = true
+				lr.buf = lr.buf[:0]
+			} else {
+				lr.buf = append(lr.buf, chunk...)
+			}
+		}
+		switch err {
+		case nil:
+			if tooLong {
+				return nil, true, nil
+			}
+			return lr.buf[:len(lr.buf)-1], false, nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			if len(lr.buf) > 0 || tooLong {
+				return nil, false, errPartial
+			}
+			return nil, false, io.EOF
+		default:
+			return nil, false, err
+		}
+	}
+}
