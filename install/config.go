@@ -14,19 +14,6 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// ConfigPath is the config file that tracing.Load reads: $CCOTEL_CONFIG,
-// else $XDG_CONFIG_HOME/ccotel/config.toml, else
-// ~/.config/ccotel/config.toml.
-func ConfigPath(getenv func(string) (string, bool), home string) string {
-	if p, ok := getenv("CCOTEL_CONFIG"); ok && strings.TrimSpace(p) != "" {
-		return expandHome(strings.TrimSpace(p), home)
-	}
-	if x, ok := getenv("XDG_CONFIG_HOME"); ok && x != "" {
-		return filepath.Join(x, "ccotel", "config.toml")
-	}
-	return filepath.Join(home, ".config", "ccotel", "config.toml")
-}
-
 func expandHome(p, home string) string {
 	if p == "~" {
 		return home

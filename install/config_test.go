@@ -7,32 +7,6 @@ import (
 	"testing"
 )
 
-func TestConfigPath(t *testing.T) {
-	env := func(kv ...string) func(string) (string, bool) {
-		return func(k string) (string, bool) {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1], true
-				}
-			}
-			return "", false
-		}
-	}
-	for _, tc := range []struct {
-		env  []string
-		want string
-	}{
-		{nil, "/h/.config/ccotel/config.toml"},
-		{[]string{"XDG_CONFIG_HOME", "/x"}, "/x/ccotel/config.toml"},
-		{[]string{"XDG_CONFIG_HOME", "/x", "CCOTEL_CONFIG", "~/c.toml"}, "/h/c.toml"},
-		{[]string{"CCOTEL_CONFIG", " "}, "/h/.config/ccotel/config.toml"},
-	} {
-		if got := ConfigPath(env(tc.env...), "/h"); got != tc.want {
-			t.Errorf("%v: %q, want %q", tc.env, got, tc.want)
-		}
-	}
-}
-
 func TestSetConfig(t *testing.T) {
 	set := []Setting{{"endpoint", "https://c:4318"}, {"client_cert", `/p/with "quote" \ and é`}}
 	for _, tc := range []struct{ name, src, want string }{

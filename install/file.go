@@ -67,7 +67,7 @@ func editFile(path string, edit func([]byte) ([]byte, error), dryRun bool, force
 	if force != 0 {
 		mode = force
 	}
-	r.Changed = !r.Existed || !bytes.Equal(old, updated)
+	r.Changed = !bytes.Equal(old, updated) || (!r.Existed && len(updated) > 0)
 	if !r.Changed || dryRun {
 		return r, nil
 	}

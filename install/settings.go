@@ -89,6 +89,7 @@ func (r Report) Changed() bool {
 // of arrays is an error; src is never partly edited.
 func Install(src []byte, command string) ([]byte, Report, error) {
 	var r Report
+	ours := recognizer(command)
 	d, err := parseDocument(src)
 	if err != nil {
 		return nil, r, err
@@ -120,7 +121,7 @@ func Install(src []byte, command string) ([]byte, Report, error) {
 		if wanted[e.name] || e.val.kind != kindArray {
 			continue
 		}
-		if removeHandlers(e.val, nil) > 0 {
+		if removeHandlers(e.val, nil, ours) > 0 {
 			r.Removed = append([]string{e.name}, r.Removed...)
 			if len(e.val.elems) == 0 {
 				removeElem(hooks, i)
@@ -134,8 +135,8 @@ func Install(src []byte, command string) ([]byte, Report, error) {
 			r.Added = append(r.Added, ev.Name)
 			continue
 		}
-		keep := keeper(e.val)
-		if removeHandlers(e.val, keep) > 0 {
+		keep := keeper(e.val, ours)
+		if removeHandlers(e.val, keep, ours) > 0 {
 			r.Removed = append(r.Removed, ev.Name)
 		}
 		if keep == nil {
@@ -163,12 +164,15 @@ func Install(src []byte, command string) ([]byte, Report, error) {
 	return d.bytes(), r, nil
 }
 
-// Uninstall returns src without ccotel's entries. A matcher group, an event
-// and the "hooks" object are removed when removing ccotel's entries left
-// them empty (so what Install created goes away); ones that were empty
-// before are kept. Without ccotel entries src is returned unchanged.
-func Uninstall(src []byte) ([]byte, Report, error) {
+// Uninstall returns src without ccotel's entries: those Install recognises,
+// plus `C hook` for each C in commands (the running binary, which may
+// not be named ccotel). A matcher group, an event and the "hooks" object
+// that hold nothing once ccotel's entries are removed go too, so what
+// Install created goes away; empty ones that held no ccotel entry stay.
+// Without ccotel entries src is returned unchanged.
+func Uninstall(src []byte, commands ...string) ([]byte, Report, error) {
 	var r Report
+	ours := recognizer(commands...)
 	d, err := parseDocument(src)
 	if err != nil {
 		return nil, r, err
@@ -180,7 +184,7 @@ func Uninstall(src []byte) ([]byte, Report, error) {
 	hooks := he.val
 	for i := len(hooks.elems) - 1; i >= 0; i-- {
 		e := hooks.elems[i]
-		if e.val.kind != kindArray || removeHandlers(e.val, nil) == 0 {
+		if e.val.kind != kindArray || removeHandlers(e.val, nil, ours) == 0 {
 			continue
 		}
 		r.Removed = append([]string{e.name}, r.Removed...)
@@ -208,6 +212,7 @@ type Wiring struct {
 // command would change anything. doctor uses it.
 func Inspect(src []byte, command string) (Wiring, error) {
 	w := Wiring{Commands: map[string]string{}}
+	ours := recognizer(command)
 	d, err := parseDocument(src)
 	if err != nil {
 		return w, err
@@ -219,7 +224,7 @@ func Inspect(src []byte, command string) (Wiring, error) {
 			}
 			for _, g := range e.val.elems {
 				for _, h := range handlers(g.val) {
-					if isCcotel(h.val) {
+					if ours(h.val) {
 						c, _ := memberStr(h.val, "command")
 						if _, seen := w.Commands[e.name]; !seen {
 							w.Commands[e.name] = c
@@ -276,7 +281,7 @@ func hooksArray(g *node) *node {
 
 // keeper returns the first ccotel handler of an event that sits in a group
 // matching everything (no matcher, "" or "*"), or nil.
-func keeper(event *node) *node {
+func keeper(event *node, ours func(*node) bool) *node {
 	for _, g := range event.elems {
 		if g.val.kind != kindObject {
 			continue
@@ -287,7 +292,7 @@ func keeper(event *node) *node {
 			}
 		}
 		for _, h := range handlers(g.val) {
-			if isCcotel(h.val) {
+			if ours(h.val) {
 				return h.val
 			}
 		}
@@ -297,7 +302,7 @@ func keeper(event *node) *node {
 
 // removeHandlers removes every ccotel handler of an event but keep, and the
 // groups that held nothing else. It returns how many handlers it removed.
-func removeHandlers(event *node, keep *node) int {
+func removeHandlers(event *node, keep *node, ours func(*node) bool) int {
 	removed := 0
 	for gi := len(event.elems) - 1; gi >= 0; gi-- {
 		hs := hooksArray(event.elems[gi].val)
@@ -306,7 +311,7 @@ func removeHandlers(event *node, keep *node) int {
 		}
 		n := 0
 		for hi := len(hs.elems) - 1; hi >= 0; hi-- {
-			if h := hs.elems[hi].val; h != keep && isCcotel(h) {
+			if h := hs.elems[hi].val; h != keep && ours(h) {
 				removeElem(hs, hi)
 				n++
 			}
@@ -320,23 +325,47 @@ func removeHandlers(event *node, keep *node) int {
 }
 
 // isCcotel reports whether a handler runs `ccotel hook`.
-func isCcotel(h *node) bool {
-	if h.kind != kindObject {
+func isCcotel(h *node) bool { return recognizer()(h) }
+
+// recognizer returns a test for ccotel's handlers: command hooks running
+// `hook` with a program named ccotel or one of commands, or a bare
+// `ccotel` (which runs the hook when stdin is a pipe).
+func recognizer(commands ...string) func(*node) bool {
+	isOurs := func(program string) bool {
+		if isCcotelPath(program) {
+			return true
+		}
+		for _, c := range commands {
+			if c != "" && c == program {
+				return true
+			}
+		}
 		return false
 	}
-	if t, _ := memberStr(h, "type"); t != "command" {
-		return false
+	return func(h *node) bool {
+		if h.kind != kindObject {
+			return false
+		}
+		if t, _ := memberStr(h, "type"); t != "command" {
+			return false
+		}
+		command, ok := memberStr(h, "command")
+		if !ok {
+			return false
+		}
+		if a, _ := h.member("args"); a != nil && a.val.kind == kindArray && len(a.val.elems) > 0 {
+			arg, _ := a.val.elems[0].val.str()
+			return arg == "hook" && isOurs(command)
+		}
+		f := shellFields(command)
+		switch len(f) {
+		case 0:
+			return false
+		case 1:
+			return isCcotelPath(f[0])
+		}
+		return f[1] == "hook" && isOurs(f[0])
 	}
-	command, ok := memberStr(h, "command")
-	if !ok {
-		return false
-	}
-	if a, _ := h.member("args"); a != nil && a.val.kind == kindArray && len(a.val.elems) > 0 {
-		arg, _ := a.val.elems[0].val.str()
-		return isCcotelPath(command) && arg == "hook"
-	}
-	f := shellFields(command)
-	return len(f) > 0 && isCcotelPath(f[0]) && (len(f) == 1 || f[1] == "hook")
 }
 
 func memberStr(n *node, name string) (string, bool) {

@@ -215,7 +215,7 @@ func TestInstallRefusesInvalidJSON(t *testing.T) {
 			}
 			for _, edit := range []func([]byte) ([]byte, Report, error){
 				func(b []byte) ([]byte, Report, error) { return Install(b, testCommand) },
-				Uninstall,
+				func(b []byte) ([]byte, Report, error) { return Uninstall(b) },
 			} {
 				out, _, err := edit(src)
 				var se *SyntaxError
@@ -429,4 +429,30 @@ func TestInstallKeepsUserKeysOnCcotelEntry(t *testing.T) {
 		t.Errorf("Stop entry:\n%s", out)
 	}
 	checkWiring(t, out, testCommand)
+}
+
+func TestInstallOtherBinaryName(t *testing.T) {
+	const dev = "/home/dev/src/ccotel/bin/ccotel-dev"
+	out, _, err := Install([]byte(`{"model": "opus"}`), dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, r, err := Install(out, dev)
+	if err != nil || !bytes.Equal(again, out) || r.Changed() {
+		t.Fatalf("second install with %s changed the file: %+v", dev, r)
+	}
+	if w, _ := Inspect(out, dev); !w.UpToDate || len(w.Missing) != 0 {
+		t.Errorf("inspect: %+v", w)
+	}
+	// A binary not named ccotel is recognised only by its path: installing
+	// another one adds entries rather than taking these over.
+	if _, r, _ := Install(out, testCommand); len(r.Added) != len(Events) || len(r.Updated) != 0 {
+		t.Errorf("another binary: %+v", r)
+	}
+	if un, r, _ := Uninstall(out); r.Changed() || !bytes.Equal(un, out) {
+		t.Errorf("uninstall without the name removed %v", r.Removed)
+	}
+	if un, _, _ := Uninstall(out, dev); string(un) != `{"model": "opus"}` {
+		t.Errorf("uninstall with the name: %s", un)
+	}
 }
