@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// benchCosts looks for what a hook invocation spends its time on: package
+// initialisation (GODEBUG=inittrace=1), system calls (strace -c), and a
+// CPU profile of many hook processes (perf, with symbols). All with
+// flusher.lock held by the harness, so only the hook itself is measured.
+func (b *bench) benchCosts() error {
+	fmt.Println()
+	fmt.Println("### 8. Where a hook invocation's time goes")
+	dir := b.stateDir("costs")
+	h := b.hook(dir)
+	d := b.drainProc()
+	s := newSession(b.tmp)
+	if err := startSession(h, s); err != nil {
+		return err
+	}
+	waitFlusherGone(dir, 30*time.Second)
+	release, err := holdFlusherLock(dir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	n := 0
+	post := func() []byte {
+		n++
+		id := toolUseID("cost", n)
+		if r := h.run(s.PreToolUse(id)); !r.silentOK() {
+			fmt.Println("PreToolUse failed:", r)
+		}
+		return s.PostToolUse(id, smallStdout)
+	}
+
+	// Package init.
+	fmt.Println()
+	fmt.Println("#### Package initialisation (GODEBUG=inittrace=1, median of 15 runs per package)")
+	fmt.Println()
+	hi := &inits{}
+	di := &inits{}
+	for range 15 {
+		ev := post()
+		hi.add(h.withEnv("GODEBUG=inittrace=1").run(ev).Stderr)
+		di.add(d.withEnv("GODEBUG=inittrace=1").run(ev).Stderr)
+	}
+	fmt.Printf("ccotel hook: %d packages initialised, %s of init clock in total, %s allocated in %s allocs; drain: %d packages, %s.\n\n",
+		len(hi.clock), ms(hi.total()), kib(hi.totalBytes()), fmt.Sprint(hi.totalAllocs()), len(di.clock), ms(di.total()))
+	fmt.Println("| package | init clock (median) | bytes | allocs |")
+	fmt.Println("|---|---|---|---|")
+	for _, p := range hi.top(12) {
+		fmt.Printf("| %s | %s | %d | %d |\n", p, ms(median(hi.clock[p])), hi.bytes[p], hi.allocs[p])
+	}
+
+	// System calls.
+	if _, err := exec.LookPath("strace"); err == nil {
+		fmt.Println()
+		fmt.Println("#### System calls of one PostToolUse (`strace -f -c -w`, all threads; wall time inside each call under strace)")
+		fmt.Println()
+		ev := post()
+		hr, ht, err1 := traceSummary(h, ev, filepath.Join(b.tmp, "strace-c-hook.txt"))
+		_, dt, err2 := traceSummary(d, ev, filepath.Join(b.tmp, "strace-c-drain.txt"))
+		if err1 != nil || err2 != nil {
+			fmt.Println("strace failed:", err1, err2)
+		} else {
+			fmt.Printf("ccotel hook: %d system calls; drain: %d.\n\n", ht.Calls, dt.Calls)
+			fmt.Println("| syscall | calls | seconds |")
+			fmt.Println("|---|---|---|")
+			slices.SortFunc(hr, func(a, b syscallRow) int { return b.Calls - a.Calls })
+			for _, r := range hr[:min(12, len(hr))] {
+				fmt.Printf("| %s | %d | %.6f |\n", r.Name, r.Calls, r.Seconds)
+			}
+		}
+	}
+
+	// CPU profile.
+	fmt.Println()
+	if _, err := exec.LookPath("perf"); err != nil {
+		fmt.Println("perf is not installed (apt-get install -y linux-perf): no CPU profile.")
+		return nil
+	}
+	return b.perfProfile(h, s, post)
+}
+
+func (b *bench) perfProfile(h proc, s *session, post func() []byte) error {
+	const pairs = 150
+	sym := filepath.Join(b.tmp, "ccotel-sym")
+	if err := b.build(sym, ".", false); err != nil {
+		return err
+	}
+	evDir := filepath.Join(b.tmp, "perf-events")
+	os.MkdirAll(evDir, 0o700)
+	for i := range pairs {
+		id := toolUseID("perf", i)
+		os.WriteFile(filepath.Join(evDir, fmt.Sprintf("%04da-pre.json", i)), s.PreToolUse(id), 0o600)
+		os.WriteFile(filepath.Join(evDir, fmt.Sprintf("%04db-post.json", i)), s.PostToolUse(id, smallStdout), 0o600)
+	}
+	data := filepath.Join(b.tmp, "perf.data")
+	loop := fmt.Sprintf(`for f in %s/*.json; do %s hook < "$f"; done`, evDir, sym)
+	c := exec.Command("perf", "record", "-F", "20000", "-o", data, "--", "sh", "-c", loop)
+	c.Env = h.env
+	if out, err := c.CombinedOutput(); err != nil {
+		fmt.Printf("perf record failed (%v): %s\n", err, clip(string(out)))
+		return nil
+	}
+	fmt.Printf("#### CPU profile: `perf record -F 20000` over %d hook processes (%d PreToolUse/PostToolUse pairs, unstripped build), process `ccotel` only\n\n", 2*pairs, pairs)
+	for _, sort := range []struct{ key, title, limit string }{
+		{"dso", "by binary (kernel = exec, page faults, mmap, syscalls)", "0.5"},
+		{"sym", "by function (top)", "1.2"},
+	} {
+		out, err := exec.Command("perf", "report", "-i", data, "--stdio", "--comm", "ccotel", "--no-children",
+			"--sort", sort.key, "--percent-limit", sort.limit).Output()
+		if err != nil {
+			fmt.Println("perf report failed:", err)
+			continue
+		}
+		fmt.Printf("%s:\n\n```\n", sort.title)
+		lines := 0
+		sc := bufio.NewScanner(strings.NewReader(string(out)))
+		for sc.Scan() {
+			line := sc.Text()
+			t := strings.TrimSpace(line)
+			if strings.HasPrefix(t, "# Samples") || (t != "" && !strings.HasPrefix(t, "#") && lines < 25) {
+				fmt.Println(strings.TrimRight(line, " "))
+				if !strings.HasPrefix(t, "#") {
+					lines++
+				}
+			}
+		}
+		fmt.Println("```")
+		fmt.Println()
+	}
+	return nil
+}
+
+// inits aggregates GODEBUG=inittrace=1 output over runs.
+type inits struct {
+	clock  map[string][]time.Duration
+	bytes  map[string]int64
+	allocs map[string]int64
+	order  []string
+}
+
+// add parses lines like
+// "init net/http @1.2 ms, 0.31 ms clock, 12345 bytes, 120 allocs".
+func (in *inits) add(stderr string) {
+	if in.clock == nil {
+		in.clock, in.bytes, in.allocs = map[string][]time.Duration{}, map[string]int64{}, map[string]int64{}
+	}
+	for _, line := range strings.Split(stderr, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[0] != "init" || f[5] != "clock," {
+			continue
+		}
+		pkg := f[1]
+		clk, err := strconv.ParseFloat(f[4], 64)
+		if err != nil {
+			continue
+		}
+		if _, ok := in.clock[pkg]; !ok {
+			in.order = append(in.order, pkg)
+		}
+		in.clock[pkg] = append(in.clock[pkg], time.Duration(clk*1e6))
+		bytes, _ := strconv.ParseInt(f[6], 10, 64)
+		allocs, _ := strconv.ParseInt(f[8], 10, 64)
+		in.bytes[pkg], in.allocs[pkg] = bytes, allocs
+	}
+}
+
+func (in *inits) total() time.Duration {
+	var t time.Duration
+	for _, c := range in.clock {
+		t += median(c)
+	}
+	return t
+}
+
+func (in *inits) totalBytes() int64 {
+	var t int64
+	for _, v := range in.bytes {
+		t += v
+	}
+	return t
+}
+
+func (in *inits) totalAllocs() int64 {
+	var t int64
+	for _, v := range in.allocs {
+		t += v
+	}
+	return t
+}
+
+func (in *inits) top(n int) []string {
+	p := slices.Clone(in.order)
+	slices.SortStableFunc(p, func(a, b string) int {
+		return int(median(in.clock[b]) - median(in.clock[a]))
+	})
+	return p[:min(n, len(p))]
+}
+
+func kib(n int64) string { return fmt.Sprintf("%.1f KiB", float64(n)/1024) }
