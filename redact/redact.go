@@ -369,11 +369,14 @@ func compileBuiltins() []*rule {
 			value:    1,
 		},
 		{
-			// Authorization / Proxy-Authorization headers: the whole value,
-			// scheme included, up to the end of the line or a quote.
+			// Authorization / Proxy-Authorization headers: with a
+			// single-token scheme (Basic, Bearer, Token, …) the scheme and
+			// its token; otherwise (Digest, AWS4-HMAC-SHA256, no scheme)
+			// the whole value up to the end of the line or a quote.
 			kind:     "authorization",
 			triggers: []string{"authorization"},
-			re:       regexp.MustCompile(`(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?([^\r\n"'\\]+)`),
+			re: regexp.MustCompile(`(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(` +
+				`(?:basic|bearer|token|apikey|api-key|key|sso-key|jwt|otp|negotiate|ntlm)[ \t]+[^\s"'\\]+|[^\r\n"'\\]+)`),
 			value:    1,
 			valid:    notCode,
 		},

@@ -68,6 +68,8 @@ func secretCases() []secretCase {
 		{"authorization header", `curl -H "Authorization: Basic dXNlcjpwYXNzd29yZA==" https://api.example.com/v1`, "dXNlcjpwYXNzd29yZA==", "authorization", []string{`curl -H "Authorization: `, `" https://api.example.com/v1`}},
 		{"authorization json", `{"headers": {"Authorization": "Token abcdef0123456789"}, "url": "/x"}`, "abcdef0123456789", "authorization", []string{`"url": "/x"`}},
 		{"proxy authorization", "Proxy-Authorization: Digest u=1 r=9f8e7d\r\nHost: x", "9f8e7d", "authorization", []string{"Host: x"}},
+		{"authorization scheme and token", "Authorization: Bearer " + bearerTok + " sent", bearerTok, "authorization", []string{"Authorization: ", " sent"}},
+		{"authorization aws sigv4", "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024\n", "fe5f80f77d5fa3beca038a248ff027", "authorization", []string{"Authorization: "}},
 		{"bearer", "the request carried Bearer " + bearerTok + " and failed", bearerTok, "bearer", []string{"the request carried Bearer ", " and failed"}},
 		{"url password", "psql postgres://app:" + password + "@db.internal:5432/prod -c 'select 1'", password, "url_password", []string{"psql postgres://app:", "@db.internal:5432/prod -c 'select 1'"}},
 		{"password pair", "mysql -u root password=" + password + " mydb", password, "password", []string{"mysql -u root password=", " mydb"}},
