@@ -377,8 +377,8 @@ func compileBuiltins() []*rule {
 			triggers: []string{"authorization"},
 			re: regexp.MustCompile(`(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(` +
 				`(?:basic|bearer|token|apikey|api-key|key|sso-key|jwt|otp|negotiate|ntlm)[ \t]+[^\s"'\\]+|[^\r\n"'\\]+)`),
-			value:    1,
-			valid:    notCode,
+			value: 1,
+			valid: notCode,
 		},
 		{
 			// A bare bearer token ("Bearer abc…"), not the word in prose.
