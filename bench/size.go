@@ -21,7 +21,14 @@ func (b *bench) benchSize() error {
 	fileOut := "`file` not installed"
 	static := false
 	if out, err := exec.Command("file", "-b", b.ccotel).Output(); err == nil {
-		fileOut = strings.TrimSpace(string(out))
+		// Keep what matters: format, linking, stripped; drop build IDs.
+		var keep []string
+		for _, part := range strings.Split(strings.TrimSpace(string(out)), ", ") {
+			if !strings.Contains(part, "BuildID") {
+				keep = append(keep, part)
+			}
+		}
+		fileOut = strings.Join(keep, ", ")
 		static = strings.Contains(fileOut, "statically linked")
 	}
 	fmt.Println("Built with `CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\"`.")
