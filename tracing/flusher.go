@@ -1,0 +1,561 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ccotel/ccotel/state"
+)
+
+// Version is ccotel's version as reported in the resource and the
+// instrumentation scope; package main sets it.
+var Version = "dev"
+
+// Flusher defaults (ARCHITECTURE.md, "The flusher").
+const (
+	DefaultBatch      = 512
+	DefaultLinger     = 3 * time.Second
+	lingerPoll        = 200 * time.Millisecond
+	defaultMinBackoff = time.Second
+	defaultMaxBackoff = 30 * time.Second
+	defaultGiveUp     = 2 * time.Minute
+	// CompactThreshold: the flusher compacts the database past this size
+	// (state.Compact also requires it to be mostly free space).
+	CompactThreshold = 32 << 20
+	// MaxRejections is how many times a single span the collector refuses
+	// for good (HTTP 400 with an OTLP error, or 413 on its own) is sent
+	// before it is dropped and counted in RejectedSpans.
+	MaxRejections = 3
+	// syncEvery bounds how long what hooks wrote stays unsynced while a
+	// flusher runs.
+	syncEvery = 2 * time.Second
+	// configRetry is the backoff window after a configuration error
+	// (unreadable certificate, …): hooks do not respawn flushers that
+	// would fail the same way more often than this.
+	configRetry = time.Minute
+)
+
+// FlushOptions steer Flush.
+type FlushOptions struct {
+	// Finisher completes spans with Pending work (token usage); nil
+	// clears Pending and exports the span as it is.
+	Finisher Finisher
+	// Sweep, when set, runs once at the start in the first transaction
+	// (closing idle sessions, deleting old tombstones).
+	Sweep func(*state.Tx, time.Time) error
+	// Progress receives "sent 512/2048 spans" lines (nil: none).
+	Progress io.Writer
+	// Linger keeps the flusher polling an empty outbox this long before it
+	// exits (the background flusher: hooks of an active session keep
+	// queueing).
+	Linger time.Duration
+	// Lock is the held flusher lock. Flush releases it before its last
+	// look at the outbox, and takes it again if spans appeared, so that no
+	// span is stranded between that look and the exit. nil: Flush neither
+	// holds nor releases a lock (the caller does).
+	Lock *FlusherLock
+	// Retry backs off and retries failed exports (1 s … 30 s) until
+	// GiveUp has passed since the first failure; otherwise Flush stops at
+	// the first failure.
+	Retry bool
+	// WaitPending waits for spans whose Pending work is not ready yet;
+	// otherwise Flush leaves them queued for a later run.
+	WaitPending bool
+	// Batch is the number of spans per request (default 512).
+	Batch int
+	// GiveUp, MinBackoff and MaxBackoff override the defaults (2 min, 1 s,
+	// 30 s); tests shorten them.
+	GiveUp, MinBackoff, MaxBackoff time.Duration
+	// Version is ccotel's version for the resource (default Version).
+	Version string
+	// Logf receives diagnostics (default: state.Logf into cfg.StateDir).
+	Logf func(format string, args ...any)
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// FlushResult is what a Flush did.
+type FlushResult struct {
+	Sent      int   // spans the collector accepted
+	Rejected  int   // spans dropped because the collector refused them for good
+	Remaining int   // spans still queued when Flush returned
+	Pending   int   // of which not ready yet (Pending work)
+	LastErr   error // the last export error, nil if the last attempt succeeded
+}
+
+// RejectedSpansName is the file in the state directory whose size is the
+// number of spans dropped after the collector refused them for good.
+const RejectedSpansName = "rejected-spans"
+
+// RejectedSpans returns how many spans were dropped as refused for good.
+func RejectedSpans(stateDir string) int64 {
+	fi, err := os.Stat(filepath.Join(stateDir, RejectedSpansName))
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func noteRejected(stateDir string, n int) {
+	if n <= 0 {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(stateDir, RejectedSpansName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	f.Write(make([]byte, n))
+	f.Close()
+}
+
+// Flush drains the outbox: it takes the oldest spans, finishes their
+// pending work, exports them, and removes what the collector accepted.
+// It never holds the database while on the network: every round is open →
+// read → close, export, open → remove and record → close.
+//
+// The database file is synced when Flush starts, every few seconds while
+// it runs, and at the end: that is when what hooks wrote (without fsync)
+// becomes durable. The database is compacted at the end when it has grown
+// past CompactThreshold.
+//
+// The error is non-nil when spans stay queued because exports failed (the
+// last export error) or the store could not be used.
+func Flush(ctx context.Context, cfg *Config, o FlushOptions) (FlushResult, error) {
+	f := &flusher{cfg: cfg, o: o}
+	f.defaults()
+	return f.run(ctx)
+}
+
+// FlushNow is the sync = true path of the hook: one pass over what is
+// ready, under the flusher lock (waiting for it at most until ctx's
+// deadline), no retry, no linger. Spans that are not ready, or that
+// failed, stay queued.
+func FlushNow(ctx context.Context, cfg *Config, finisher Finisher) (FlushResult, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(cfg.Timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	l, err := WaitFlusherLock(cfg.StateDir, deadline)
+	if err != nil {
+		return FlushResult{}, err
+	}
+	defer l.Release()
+	return Flush(ctx, cfg, FlushOptions{Finisher: finisher})
+}
+
+type flusher struct {
+	cfg *Config
+	o   FlushOptions
+	exp *Exporter
+
+	res      FlushResult
+	batch    int
+	lastSync time.Time
+	swept    bool
+	rejects  map[uint64]int // per single-span permanent refusals
+}
+
+func (f *flusher) defaults() {
+	o := &f.o
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.GiveUp <= 0 {
+		o.GiveUp = defaultGiveUp
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = defaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = defaultMaxBackoff
+	}
+	if o.Version == "" {
+		o.Version = Version
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logf == nil {
+		dir := f.cfg.StateDir
+		o.Logf = func(format string, args ...any) { state.Logf(dir, "flush: "+format, args...) }
+	}
+	f.batch = o.Batch
+	f.rejects = map[uint64]int{}
+}
+
+func (f *flusher) open() (*state.Store, error) {
+	lt := f.cfg.LockTimeout
+	if lt < 5*time.Second {
+		lt = 5 * time.Second // the flusher can afford to wait for hooks
+	}
+	st, err := state.Open(state.Options{
+		Dir: f.cfg.StateDir, LockTimeout: lt, Durable: f.cfg.Durability == "full",
+		OutboxMaxSpans: f.cfg.OutboxMaxSpans, OutboxMaxBytes: f.cfg.OutboxMaxBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if now := f.o.Now(); now.Sub(f.lastSync) >= syncEvery {
+		if err := st.Sync(); err != nil {
+			f.o.Logf("sync: %v", err)
+		}
+		f.lastSync = now
+	}
+	return st, nil
+}
+
+// item is one outbox entry in a round.
+type item struct {
+	key      uint64
+	span     *Span
+	finished bool // Pending was cleared this round: write back if not exported
+}
+
+// round reads the oldest entries. ready holds up to f.batch spans to
+// export; waiting counts spans whose pending work is not ready, with the
+// earliest time to ask again.
+type round struct {
+	ready    []item
+	poison   []uint64 // entries that do not decode: dropped
+	waiting  int
+	retryAt  time.Time
+	queued   int
+	lastPeek int
+}
+
+func (f *flusher) read() (*round, error) {
+	st, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var entries []state.Entry
+	r := &round{}
+	err = st.Update(func(tx *state.Tx) error {
+		now := f.o.Now()
+		if !f.swept && f.o.Sweep != nil {
+			f.swept = true
+			if err := f.o.Sweep(tx, now); err != nil {
+				f.o.Logf("sweep: %v", err)
+			}
+		}
+		// Look past spans that are not ready yet, within reason.
+		entries, err = tx.Peek(min(f.batch*2, f.batch+4096))
+		r.queued = tx.Counters().Queued
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.lastPeek = len(entries)
+	now := f.o.Now()
+	for _, e := range entries {
+		if len(r.ready) >= f.batch {
+			break
+		}
+		s, err := UnmarshalSpan(e.Value)
+		if err != nil || !s.TraceID.IsValid() || !s.SpanID.IsValid() {
+			f.o.Logf("dropping undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
+			r.poison = append(r.poison, e.Key)
+			continue
+		}
+		it := item{key: e.Key, span: s}
+		if len(s.Pending) > 0 {
+			switch {
+			case f.o.Finisher == nil:
+				s.Pending, s.ReadyAt = nil, time.Time{}
+				it.finished = true
+			case now.Before(s.ReadyAt):
+				r.wait(s.ReadyAt)
+				continue
+			default:
+				done, retryAt := f.finish(s, now)
+				if !done {
+					r.wait(retryAt)
+					continue
+				}
+				s.Pending, s.ReadyAt = nil, time.Time{}
+				it.finished = true
+			}
+		}
+		r.ready = append(r.ready, it)
+	}
+	return r, nil
+}
+
+func (f *flusher) finish(s *Span, now time.Time) (done bool, retryAt time.Time) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.o.Logf("finisher panicked on span %s: %v (exported without usage)", s.SpanID, p)
+			done, retryAt = true, time.Time{}
+		}
+	}()
+	return f.o.Finisher(s, now)
+}
+
+func (r *round) wait(at time.Time) {
+	r.waiting++
+	if r.retryAt.IsZero() || at.Before(r.retryAt) {
+		r.retryAt = at
+	}
+}
+
+// write records a round's outcome: removes exported (and dropped) keys,
+// writes back spans whose pending work was done but which were not sent,
+// and records the attempt.
+func (f *flusher) write(remove []uint64, keep []item, attempted bool, exportErr error, next time.Time) error {
+	st, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Update(func(tx *state.Tx) error {
+		for _, it := range keep {
+			if !it.finished {
+				continue
+			}
+			b, err := it.span.Marshal()
+			if err != nil {
+				return err
+			}
+			if err := tx.Replace(it.key, b); err != nil {
+				return err
+			}
+		}
+		if len(remove) > 0 {
+			if err := tx.Remove(remove); err != nil {
+				return err
+			}
+		}
+		if attempted {
+			return tx.RecordExport(f.o.Now(), exportErr, next)
+		}
+		return nil
+	})
+}
+
+func (f *flusher) run(ctx context.Context) (FlushResult, error) {
+	if f.cfg.Endpoint == "" {
+		return f.res, errors.New("no endpoint configured")
+	}
+	var err error
+	f.exp, err = NewExporter(f.cfg, f.o.Version, f.o.Logf)
+	if err != nil {
+		f.o.Logf("cannot export: %v", err)
+		f.res.LastErr = err
+		if werr := f.write(nil, nil, true, err, f.o.Now().Add(configRetry)); werr != nil {
+			f.o.Logf("record: %v", werr)
+		}
+		f.final()
+		return f.res, err
+	}
+	defer f.exp.Close()
+
+	backoff := f.o.MinBackoff
+	var failingSince, lingerUntil time.Time
+	total := 0 // for progress: sent + queued at the last look
+	for {
+		if ctx.Err() != nil {
+			f.final()
+			return f.res, f.stopErr(ctx.Err())
+		}
+		r, err := f.read()
+		if err != nil {
+			if errors.Is(err, state.ErrLocked) {
+				continue // hooks are busy; try again
+			}
+			f.o.Logf("outbox: %v", err)
+			f.res.LastErr = err
+			return f.res, err
+		}
+		if len(r.poison) > 0 {
+			if err := f.write(r.poison, nil, false, nil, time.Time{}); err == nil {
+				f.res.Rejected += len(r.poison)
+				noteRejected(f.cfg.StateDir, len(r.poison))
+			}
+		}
+		if total < f.res.Sent+r.queued {
+			total = f.res.Sent + r.queued
+		}
+
+		if len(r.ready) == 0 {
+			now := f.o.Now()
+			if r.waiting > 0 && f.o.WaitPending {
+				// Pending work not ready: wait for it (this is not
+				// "empty", so no linger).
+				lingerUntil = time.Time{}
+				sleep(ctx, clamp(r.retryAt.Sub(now), lingerPoll, 2*time.Second))
+				continue
+			}
+			if r.waiting == 0 && f.o.Linger > 0 {
+				if lingerUntil.IsZero() {
+					lingerUntil = now.Add(f.o.Linger)
+				}
+				if now.Before(lingerUntil) {
+					sleep(ctx, lingerPoll)
+					continue
+				}
+			}
+			// Empty (or only not-ready spans we leave for later). A
+			// hook that queued spans while we held the lock saw it held
+			// and left them to us: release, then look once more. A hook
+			// that queues after the release takes the lock itself.
+			if f.o.Lock != nil {
+				f.o.Lock.Release()
+				if again, err := f.read(); err == nil && len(again.ready) > 0 && f.o.Lock.Reacquire() {
+					lingerUntil = time.Time{}
+					continue
+				}
+			}
+			f.res.Pending = r.waiting
+			f.final()
+			return f.res, nil
+		}
+		lingerUntil = time.Time{}
+
+		spans := make([]*Span, len(r.ready))
+		for i, it := range r.ready {
+			spans[i] = it.span
+		}
+		err = f.exp.Export(ctx, spans)
+		var ee *ExportError
+		errors.As(err, &ee)
+		switch {
+		case err == nil || (ee != nil && ee.Kind == FailPartial):
+			keys := keysOf(r.ready)
+			if ee != nil {
+				f.o.Logf("collector accepted %d spans but rejected %d of them: %s", len(spans), ee.Rejected, ee.Body)
+				f.res.Rejected += int(ee.Rejected)
+				noteRejected(f.cfg.StateDir, int(ee.Rejected))
+			}
+			if werr := f.write(keys, nil, true, nil, time.Time{}); werr != nil {
+				// Exported but not removed: they will be sent again
+				// (at-least-once). Stop rather than loop on a bad store.
+				f.o.Logf("remove exported spans: %v", werr)
+				f.res.LastErr = werr
+				return f.res, werr
+			}
+			f.res.Sent += len(spans)
+			f.res.LastErr = nil
+			backoff, failingSince = f.o.MinBackoff, time.Time{}
+			f.batch = min(f.batch*2, f.o.Batch)
+			if f.o.Progress != nil {
+				fmt.Fprintf(f.o.Progress, "sent %d/%d spans\n", f.res.Sent, total)
+			}
+			continue
+
+		case ee != nil && !ee.Retryable():
+			// Refused for good: find the culprit by halving the batch,
+			// then drop a lone span refused MaxRejections times.
+			f.res.LastErr = err
+			if len(r.ready) > 1 {
+				f.batch = max(1, len(r.ready)/2)
+				f.o.Logf("collector refused a batch of %d spans (%v); retrying in batches of %d", len(r.ready), err, f.batch)
+				f.write(nil, r.ready, true, err, time.Time{})
+				continue
+			}
+			it := r.ready[0]
+			f.rejects[it.key]++
+			if f.rejects[it.key] >= MaxRejections {
+				f.o.Logf("dropping span %s %q: the collector refused it %d times: %v", it.span.SpanID, it.span.Name, MaxRejections, err)
+				if werr := f.write([]uint64{it.key}, nil, true, err, time.Time{}); werr == nil {
+					f.res.Rejected++
+					noteRejected(f.cfg.StateDir, 1)
+				}
+				f.batch = f.o.Batch
+				continue
+			}
+			f.write(nil, r.ready, true, err, time.Time{})
+			if !f.o.Retry {
+				f.final()
+				return f.res, err
+			}
+			sleep(ctx, f.o.MinBackoff)
+			continue
+
+		default:
+			f.res.LastErr = err
+			now := f.o.Now()
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			giveUp := !f.o.Retry || now.Sub(failingSince) >= f.o.GiveUp
+			next := now.Add(backoff)
+			if werr := f.write(nil, r.ready, true, err, next); werr != nil {
+				f.o.Logf("record failure: %v", werr)
+			}
+			if giveUp {
+				if f.o.Retry {
+					f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(failingSince).Round(time.Second), err, next.Format(time.RFC3339))
+				}
+				f.final()
+				return f.res, err
+			}
+			f.o.Logf("export failed (retry in %s): %v", backoff, err)
+			if f.o.Progress != nil {
+				fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", backoff, err)
+			}
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, f.o.MaxBackoff)
+		}
+	}
+}
+
+// final syncs (and compacts) the store and fills Remaining. When the
+// flusher stops early (an error, the context), what the hooks wrote is
+// still made durable.
+func (f *flusher) final() {
+	f.lastSync = time.Time{}
+	st, err := f.open() // syncs
+	if err != nil {
+		f.o.Logf("final sync: %v", err)
+		return
+	}
+	defer st.Close()
+	st.View(func(tx *state.Tx) error {
+		f.res.Remaining = tx.Counters().Queued
+		return nil
+	})
+	if err := st.Compact(CompactThreshold); err != nil {
+		f.o.Logf("compact: %v", err)
+	}
+}
+
+func (f *flusher) stopErr(ctxErr error) error {
+	if f.res.LastErr != nil {
+		return f.res.LastErr
+	}
+	if f.res.Remaining > 0 {
+		return fmt.Errorf("stopped with %d spans queued: %w", f.res.Remaining, ctxErr)
+	}
+	return nil
+}
+
+func keysOf(items []item) []uint64 {
+	keys := make([]uint64, len(items))
+	for i, it := range items {
+		keys[i] = it.key
+	}
+	return keys
+}
+
+func clamp(d, lo, hi time.Duration) time.Duration {
+	return max(lo, min(d, hi))
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

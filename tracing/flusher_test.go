@@ -1,0 +1,427 @@
+package tracing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ccotel/ccotel/state"
+)
+
+// enqueue puts spans into the outbox of cfg.StateDir as a hook would.
+func enqueue(t testing.TB, cfg *Config, spans []*Span) {
+	t.Helper()
+	st, err := state.Open(state.Options{Dir: cfg.StateDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Update(func(tx *state.Tx) error {
+		for _, s := range spans {
+			b, err := s.Marshal()
+			if err != nil {
+				return err
+			}
+			if err := tx.Enqueue(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func counters(t testing.TB, dir string) state.Counters {
+	t.Helper()
+	st, err := state.Open(state.Options{Dir: dir, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var c state.Counters
+	st.View(func(tx *state.Tx) error { c = tx.Counters(); return nil })
+	return c
+}
+
+// assertDelivered checks every span arrived exactly once and nothing else.
+func assertDelivered(t *testing.T, c *collector, spans []*Span) {
+	t.Helper()
+	got, total := c.received()
+	for _, s := range spans {
+		if n := len(got[s.SpanID.String()]); n != 1 {
+			t.Errorf("span %s %q arrived %d times", s.SpanID, s.Name, n)
+		}
+	}
+	if total != len(spans) {
+		t.Errorf("collector received %d spans, want %d", total, len(spans))
+	}
+}
+
+func fastRetry(o FlushOptions) FlushOptions {
+	o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 80*time.Millisecond
+	return o
+}
+
+func TestFlushDelivers(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	for _, protocol := range []string{"http/protobuf", "http/json"} {
+		cfg := testConfig(t, c, p)
+		cfg.Protocol = protocol
+		spans := testSpans("flush"+protocol, 1200) // three batches
+		enqueue(t, cfg, spans)
+		var progress strings.Builder
+		res, err := Flush(context.Background(), cfg, FlushOptions{Progress: &progress})
+		if err != nil {
+			t.Fatalf("%s: %v", protocol, err)
+		}
+		if res.Sent != 1200 || res.Remaining != 0 || res.Rejected != 0 {
+			t.Errorf("%s: result %+v", protocol, res)
+		}
+		if !strings.Contains(progress.String(), "sent 512/1200 spans") || !strings.Contains(progress.String(), "sent 1200/1200 spans") {
+			t.Errorf("progress:\n%s", progress.String())
+		}
+		cn := counters(t, cfg.StateDir)
+		if cn.Queued != 0 || cn.Exported != 1200 || !cn.LastExportOK || !cn.NextAttempt.IsZero() {
+			t.Errorf("counters %+v", cn)
+		}
+	}
+	c.mu.Lock()
+	reqs := c.requests
+	c.mu.Unlock()
+	if reqs != 6 {
+		t.Errorf("%d requests, want 6 (batches of 512)", reqs)
+	}
+	_, total := c.received()
+	if total != 2400 {
+		t.Errorf("received %d spans", total)
+	}
+}
+
+// TestFlushBadCertificatesKeepSpans: every rejected certificate leaves the
+// spans queued, and a good one delivers them exactly once.
+func TestFlushBadCertificatesKeepSpans(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	otherCA := newCA(t, "other CA")
+	otherCert, otherKey := otherCA.issue(t, "stranger", leafOpts{})
+	selfCert, selfKey := selfSigned(t, "self")
+	expCert, expKey := p.clientCA.issue(t, "expired", leafOpts{notBefore: time.Now().Add(-72 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
+	_, wrongKey := p.clientCA.issue(t, "someone else", leafOpts{})
+
+	cfg := testConfig(t, c, p)
+	spans := testSpans("badcerts", 40)
+	enqueue(t, cfg, spans)
+	for _, tc := range []struct {
+		name       string
+		cert, key  string
+		want       FailureKind
+		configured bool
+	}{
+		{"no cert", "", "", FailNoClientCert, true},
+		{"self-signed", selfCert, selfKey, FailClientCertRejected, true},
+		{"other CA", otherCert, otherKey, FailClientCertRejected, true},
+		{"expired", expCert, expKey, FailClientCertRejected, true},
+		{"mismatched key", p.clientCert, wrongKey, FailConfig, true},
+	} {
+		bad := *cfg
+		bad.ClientCert, bad.ClientKey = tc.cert, tc.key
+		res, err := Flush(context.Background(), &bad, FlushOptions{})
+		var ee *ExportError
+		if !errors.As(err, &ee) || ee.Kind != tc.want {
+			t.Errorf("%s: error %v, want %v", tc.name, err, tc.want)
+		}
+		if res.Sent != 0 || res.Remaining != 40 {
+			t.Errorf("%s: result %+v", tc.name, res)
+		}
+		cn := counters(t, cfg.StateDir)
+		if cn.Queued != 40 || cn.LastExportOK || cn.LastExportError == "" {
+			t.Errorf("%s: counters %+v", tc.name, cn)
+		}
+	}
+	if _, n := c.received(); n != 0 {
+		t.Fatalf("collector got %d spans from bad certificates", n)
+	}
+	res, err := Flush(context.Background(), cfg, FlushOptions{})
+	if err != nil || res.Sent != 40 {
+		t.Fatalf("good cert: %+v %v", res, err)
+	}
+	assertDelivered(t, c, spans)
+}
+
+// TestFlushOutage: the collector answers 503, then is down (refused),
+// while spans are queued; once it is back every span arrives exactly once.
+func TestFlushOutage(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	c.setFail(503)
+	cfg := testConfig(t, c, p)
+	spans := testSpans("outage", 700)
+	enqueue(t, cfg, spans)
+
+	// 503: a flusher that gives up quickly leaves everything queued and
+	// records the backoff window.
+	res, err := Flush(context.Background(), cfg, fastRetry(FlushOptions{Retry: true, GiveUp: 150 * time.Millisecond}))
+	var ee *ExportError
+	if !errors.As(err, &ee) || ee.Kind != FailUnavailable || res.Remaining != 700 {
+		t.Fatalf("503: %+v %v", res, err)
+	}
+	if cn := counters(t, cfg.StateDir); cn.NextAttempt.Before(time.Now()) || cn.Failures < 2 {
+		t.Errorf("counters after giving up: %+v", cn)
+	}
+
+	// Down: nobody listens on the port.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	down := *cfg
+	down.Endpoint = "https://" + addr + "/v1/traces"
+	res, err = Flush(context.Background(), &down, fastRetry(FlushOptions{Retry: true, GiveUp: 100 * time.Millisecond}))
+	if !errors.As(err, &ee) || ee.Kind != FailRefused || res.Remaining != 700 {
+		t.Fatalf("down: %+v %v", res, err)
+	}
+
+	// Up again, while a retrying flusher runs: it backs off, then
+	// delivers.
+	done := make(chan struct{})
+	var fres FlushResult
+	var ferr error
+	go func() {
+		defer close(done)
+		fres, ferr = Flush(context.Background(), cfg, fastRetry(FlushOptions{Retry: true}))
+	}()
+	time.Sleep(150 * time.Millisecond)
+	more := testSpans("outage-more", 30) // a hook queues more meanwhile
+	enqueue(t, cfg, more)
+	c.setFail(0)
+	<-done
+	if ferr != nil || fres.Remaining != 0 {
+		t.Fatalf("recovery: %+v %v", fres, ferr)
+	}
+	assertDelivered(t, c, append(spans, more...))
+}
+
+func TestFlushRejectedSpanIsDroppedNotBlocking(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	// A collector that refuses any request containing the poison span.
+	var refusals atomic.Int32
+	inner := c.srv.Config.Handler
+	c.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), "poison") {
+			refusals.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			io.WriteString(w, `{"code":3,"message":"invalid span"}`)
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(b)))
+		inner.ServeHTTP(w, r)
+	})
+	cfg := testConfig(t, c, p)
+	cfg.Protocol, cfg.Compression = "http/json", "none"
+	spans := testSpans("reject", 64)
+	spans[40].Name = "poison"
+	enqueue(t, cfg, spans)
+	// And an entry that is not a span at all.
+	st, _ := state.Open(state.Options{Dir: cfg.StateDir})
+	st.Update(func(tx *state.Tx) error { return tx.Enqueue([]byte("not json")) })
+	st.Close()
+
+	res, err := Flush(context.Background(), cfg, FlushOptions{Retry: true, MinBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 63 || res.Rejected != 2 || res.Remaining != 0 {
+		t.Errorf("result %+v", res)
+	}
+	good := append(append([]*Span{}, spans[:40]...), spans[41:]...)
+	assertDelivered(t, c, good)
+	if RejectedSpans(cfg.StateDir) != 2 {
+		t.Errorf("RejectedSpans = %d", RejectedSpans(cfg.StateDir))
+	}
+	// Bisection: a handful of refused requests, not one per span.
+	if n := refusals.Load(); n > 12 {
+		t.Errorf("%d refused requests to isolate one span", n)
+	}
+}
+
+func TestFlushFinisher(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	cfg := testConfig(t, c, p)
+	spans := testSpans("pending", 3)
+	now := time.Now()
+	spans[1].Pending = json.RawMessage(`{"scope":"turn"}`)
+	spans[1].ReadyAt = now.Add(-time.Second)
+	spans[2].Pending = json.RawMessage(`{"scope":"session"}`)
+	spans[2].ReadyAt = now.Add(time.Hour) // not ready
+	enqueue(t, cfg, spans)
+
+	var calls sync.Map
+	finisher := func(s *Span, now time.Time) (bool, time.Time) {
+		n, _ := calls.LoadOrStore(s.SpanID, new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+		s.SetAttr(Int("gen_ai.usage.output_tokens", 42))
+		s.Pending = nil
+		return true, time.Time{}
+	}
+
+	// The collector is down: the finished span is written back, so its
+	// work is not redone on the next run.
+	c.setFail(503)
+	if _, err := Flush(context.Background(), cfg, FlushOptions{Finisher: finisher}); err == nil {
+		t.Fatal("want an error while the collector is down")
+	}
+	c.setFail(0)
+	res, err := Flush(context.Background(), cfg, FlushOptions{Finisher: finisher})
+	if err != nil || res.Sent != 2 || res.Remaining != 1 || res.Pending != 1 {
+		t.Fatalf("result %+v %v", res, err)
+	}
+	if n, _ := calls.Load(spans[1].SpanID); n.(*atomic.Int32).Load() != 1 {
+		t.Errorf("finisher ran %d times on the same span", n.(*atomic.Int32).Load())
+	}
+	if _, ok := calls.Load(spans[2].SpanID); ok {
+		t.Error("finisher asked before ReadyAt")
+	}
+	got, _ := c.received()
+	attrs := got[spans[1].SpanID.String()][0].GetAttributes()
+	found := false
+	for _, a := range attrs {
+		if a.GetKey() == "gen_ai.usage.output_tokens" && a.GetValue().GetIntValue() == 42 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("finished attributes not exported: %v", attrs)
+	}
+
+	// Without a finisher, Pending is dropped and the span goes as it is.
+	res, err = Flush(context.Background(), cfg, FlushOptions{})
+	if err != nil || res.Sent != 1 || res.Remaining != 0 {
+		t.Fatalf("no finisher: %+v %v", res, err)
+	}
+}
+
+// TestFlushLingerNoStranding: spans queued while a background flusher
+// lingers, and right at its end, are delivered by it.
+func TestFlushLingerNoStranding(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	cfg := testConfig(t, c, p)
+	lock, err := AcquireFlusherLock(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	first := testSpans("linger-1", 5)
+	enqueue(t, cfg, first)
+	done := make(chan FlushResult)
+	go func() {
+		res, _ := Flush(context.Background(), cfg, FlushOptions{Lock: lock, Linger: 400 * time.Millisecond})
+		done <- res
+	}()
+	time.Sleep(250 * time.Millisecond)
+	// A hook during the linger: the lock is held, so it starts nothing.
+	second := testSpans("linger-2", 5)
+	enqueue(t, cfg, second)
+	if started, err := StartFlusher(cfg.StateDir, time.Time{}, time.Now()); started || err != nil {
+		t.Fatalf("StartFlusher while a flusher runs: %v %v", started, err)
+	}
+	res := <-done
+	if res.Sent != 10 || res.Remaining != 0 {
+		t.Errorf("result %+v", res)
+	}
+	assertDelivered(t, c, append(first, second...))
+	if FlusherPID(cfg.StateDir) != 0 {
+		t.Error("lock file still names a flusher after release")
+	}
+}
+
+func TestFlusherLock(t *testing.T) {
+	dir := t.TempDir()
+	l, err := AcquireFlusherLock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AcquireFlusherLock(dir); !errors.Is(err, ErrFlusherBusy) {
+		t.Errorf("second acquire: %v", err)
+	}
+	if pid := FlusherPID(dir); pid != os.Getpid() {
+		t.Errorf("FlusherPID = %d", pid)
+	}
+	// StartFlusher respects the backoff window before touching the lock.
+	if started, err := StartFlusher(dir, time.Now().Add(time.Minute), time.Now()); started || err != nil {
+		t.Errorf("StartFlusher in backoff: %v %v", started, err)
+	}
+	l.Release()
+	l.Release()
+	if FlusherPID(dir) != 0 {
+		t.Error("pid left after release")
+	}
+	if !l.Reacquire() {
+		t.Error("reacquire failed")
+	}
+	l.Release()
+	// Adopting a descriptor that is not the lock file falls back to
+	// taking the lock.
+	f, _ := os.CreateTemp(dir, "x")
+	defer f.Close()
+	l2, err := AdoptFlusherLock(dir, f.Fd())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Release()
+}
+
+func TestFlushNow(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	cfg := testConfig(t, c, p)
+	spans := testSpans("now", 10)
+	enqueue(t, cfg, spans)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := FlushNow(ctx, cfg, nil)
+	if err != nil || res.Sent != 10 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	assertDelivered(t, c, spans)
+
+	// With the collector failing, FlushNow returns at once and keeps the spans.
+	c.setFail(503)
+	enqueue(t, cfg, testSpans("now-2", 3))
+	start := time.Now()
+	res, err = FlushNow(ctx, cfg, nil)
+	if err == nil || res.Remaining != 3 || time.Since(start) > 2*time.Second {
+		t.Errorf("failing: %+v %v after %v", res, err, time.Since(start))
+	}
+}
+
+func BenchmarkFlush(b *testing.B) {
+	p := newPKI(b)
+	c := startCollector(b, p)
+	cfg := testConfig(b, c, p)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		enqueue(b, cfg, testSpans("bench"+strings.Repeat("x", i), 5000))
+		b.StartTimer()
+		res, err := Flush(context.Background(), cfg, FlushOptions{})
+		if err != nil || res.Sent != 5000 {
+			b.Fatal(res, err)
+		}
+	}
+	b.ReportMetric(float64(5000*b.N)/b.Elapsed().Seconds(), "spans/s")
+}
