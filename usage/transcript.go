@@ -145,6 +145,13 @@ func (c *contentV) UnmarshalJSON(b []byte) error {
 		c.text = true
 		c.head = bytes.Clone(b[1:min(len(b), 64)])
 	case len(b) > 0 && b[0] == '[':
+		if bytes.Contains(b, []byte(`"tool_result"`)) {
+			// Structural, not inside a string (where it reads
+			// \"tool_result\"): a tool-result line, often large; no
+			// need to decode it again.
+			c.toolResult = true
+			return nil
+		}
 		var blocks []struct {
 			Type string `json:"type"`
 		}
@@ -340,6 +347,13 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if turn == nil && !bytes.Contains(line, quotedAssistant) {
+			// Only assistant lines count here, and every one has the
+			// token "assistant" (type, role) outside any string, where
+			// it would read \"assistant\". Skips decoding the large
+			// tool-result lines of a whole-session read.
+			continue
+		}
 		var e entry
 		if err := json.Unmarshal(line, &e); err != nil {
 			sc.malformed++
@@ -373,6 +387,8 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 }
 
 var errPartial = errors.New("partial last line")
+
+var quotedAssistant = []byte(`"assistant"`)
 
 // lineReader returns complete lines ('\n'-terminated), never holding more
 // than MaxLine bytes of one line.
