@@ -109,7 +109,9 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	now := time.Now()
-	row := func(k, format string, args ...any) { fmt.Fprintf(stdout, "%-15s %s\n", k, fmt.Sprintf(format, args...)) }
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(stdout, "%-15s %s\n", k, fmt.Sprintf(format, args...))
+	}
 	row("state", "%s", r.StateDir)
 	if r.Endpoint == "" {
 		row("endpoint", "not configured: the hook records nothing (see `ccotel doctor`)")
