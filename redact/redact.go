@@ -240,6 +240,14 @@ type rule struct {
 	kindOf func(m []string) string
 	// valid rejects matches that are not secrets (code, placeholders).
 	valid func(v string) bool
+	// anchored: re starts with ^ and is tried at each trigger occurrence
+	// (see matches); otherwise re is searched for, and should start with
+	// a literal so that regexp can skip ahead to candidates.
+	anchored bool
+	// wordStart rejects a match preceded by a letter, digit or '_' (what
+	// a leading \b would do, without defeating regexp's literal-prefix
+	// search).
+	wordStart bool
 }
 
 func (r *rule) kinds() []string {
@@ -250,15 +258,17 @@ func (r *rule) kinds() []string {
 }
 
 func (r *rule) apply(s string) string {
-	idx := r.re.FindAllStringSubmatchIndex(s, -1)
+	idx := r.matches(s)
 	if idx == nil {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s))
 	last := 0
 	for _, m := range idx {
 		start, end := m[0], m[1]
+		if r.wordStart && start > 0 && isWord(s[start-1]) {
+			continue
+		}
 		vs, ve := start, end
 		if r.value > 0 {
 			vs = -1
@@ -286,6 +296,9 @@ func (r *rule) apply(s string) string {
 			}
 			kind = r.kindOf(groups)
 		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
 		b.WriteString(s[last:vs])
 		b.WriteString("[REDACTED:")
 		b.WriteString(kind)
@@ -297,6 +310,52 @@ func (r *rule) apply(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// matches returns the rule's non-overlapping matches in s, as
+// FindAllStringSubmatchIndex does. An anchored rule's expression (which
+// starts with ^) is tried only where one of its triggers occurs: Go's
+// regexp scans a case-insensitive or class-led expression at a few MB/s,
+// but an anchored attempt costs only the length of what it matches.
+func (r *rule) matches(s string) [][]int {
+	if !r.anchored {
+		return r.re.FindAllStringSubmatchIndex(s, -1)
+	}
+	var out [][]int
+	end := 0 // matches must not overlap
+	for p := 0; p < len(s); p++ {
+		if p < end || !r.triggerAt(s, p) {
+			continue
+		}
+		m := r.re.FindStringSubmatchIndex(s[p:])
+		if m == nil {
+			continue
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += p
+			}
+		}
+		out = append(out, m)
+		end = m[1]
+	}
+	return out
+}
+
+// triggerAt reports whether one of r's triggers starts at s[p],
+// ignoring ASCII case.
+func (r *rule) triggerAt(s string, p int) bool {
+	c := lower[s[p]]
+	for _, t := range r.triggers {
+		if t[0] == c && hasPrefixFold(s[p:], t) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 var pairKinds = []string{"password", "token", "secret", "private_key", "api_key"}
@@ -311,16 +370,15 @@ func builtins() *ruleSet {
 	return builtinSet
 }
 
-// pairKey matches the key of a key=value pair whose value is a secret. The
-// keyword must end the key ("GITHUB_TOKEN", "db_password", "client_secret",
-// "x-api-key"), so "max_tokens", "tokenizer" or "secretary" are not keys.
-const pairKey = `[A-Za-z0-9_.\-]*?(?:password|passwd|passphrase|pwd|secret|secret[_\-]?key|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?)`
+// pairWord is the secret word that ends the key of a key=value pair.
+const pairWord = `password|passwd|passphrase|pwd|secret[_\-]?key|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credentials?`
 
 func compileBuiltins() []*rule {
 	notCode := func(v string) bool { return !looksLikeCode(v) }
 	hasDigitLong := func(v string) bool {
 		return len(v) >= 16 && strings.ContainsAny(v, "0123456789")
 	}
+	re := regexp.MustCompile
 	return []*rule{
 		{
 			// PEM private-key blocks, including escaped newlines in JSON
@@ -328,44 +386,30 @@ func compileBuiltins() []*rule {
 			// end of the string.
 			kind:     "private_key",
 			triggers: []string{"private key"},
-			re:       regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`),
+			re:       re(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`),
 		},
+		{kind: "anthropic", triggers: []string{"sk-ant-"}, wordStart: true, re: re(`sk-ant-[A-Za-z0-9_\-]{16,}`)},
+		// Project, service-account and admin keys have dashes; legacy
+		// keys are sk- plus 32+ letters and digits.
+		{kind: "openai", triggers: []string{"sk-"}, wordStart: true, re: re(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{16,}|[A-Za-z0-9]{32,})`)},
+		{kind: "github", triggers: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, wordStart: true, re: re(`gh[pousr]_[A-Za-z0-9]{30,255}\b`)},
+		{kind: "github", triggers: []string{"github_pat_"}, wordStart: true, re: re(`github_pat_[A-Za-z0-9_]{22,255}\b`)},
+		{kind: "slack", triggers: []string{"xox"}, wordStart: true, re: re(`xox[abprse]-[A-Za-z0-9\-]{10,}`)},
+		{kind: "slack", triggers: []string{"xapp-"}, wordStart: true, re: re(`xapp-[0-9]+-[A-Za-z0-9\-]{10,}`)},
+		{kind: "slack", triggers: []string{"hooks.slack.com"}, re: re(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+`)},
+		{kind: "jwt", triggers: []string{"eyj"}, wordStart: true, re: re(`eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)},
 		{
-			kind:     "anthropic",
-			triggers: []string{"sk-ant-"},
-			re:       regexp.MustCompile(`\bsk-ant-[A-Za-z0-9_\-]{16,}`),
-		},
-		{
-			// Project, service-account and admin keys have dashes;
-			// legacy keys are sk- plus 32+ letters and digits.
-			kind:     "openai",
-			triggers: []string{"sk-"},
-			re:       regexp.MustCompile(`\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{16,}|[A-Za-z0-9]{32,})`),
-		},
-		{
-			kind:     "github",
-			triggers: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
-			re:       regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b`),
-		},
-		{
-			kind:     "slack",
-			triggers: []string{"xox", "xapp-", "hooks.slack.com"},
-			re:       regexp.MustCompile(`\b(?:xox[abprse]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+`),
-		},
-		{
-			kind:     "jwt",
-			triggers: []string{"eyj"},
-			re:       regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`),
-		},
-		{
-			kind:     "aws_access_key_id",
-			triggers: []string{"akia", "asia", "abia", "acca"},
-			re:       regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`),
+			kind:      "aws_access_key_id",
+			triggers:  []string{"akia", "asia", "abia", "acca"},
+			anchored:  true,
+			wordStart: true,
+			re:        re(`^(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`),
 		},
 		{
 			kind:     "aws_secret_access_key",
-			triggers: []string{"aws_secret", "secret_access_key", "secretaccesskey"},
-			re:       regexp.MustCompile(`(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})`),
+			triggers: []string{"aws_secret", "awssecret", "secret_access", "secretaccess"},
+			anchored: true,
+			re:       re(`^(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})`),
 			value:    1,
 		},
 		{
@@ -373,43 +417,53 @@ func compileBuiltins() []*rule {
 			// single-token scheme (Basic, Bearer, Token, …) the scheme and
 			// its token; otherwise (Digest, AWS4-HMAC-SHA256, no scheme)
 			// the whole value up to the end of the line or a quote.
-			kind:     "authorization",
-			triggers: []string{"authorization"},
-			re: regexp.MustCompile(`(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(` +
+			kind:      "authorization",
+			triggers:  []string{"authorization"},
+			anchored:  true,
+			wordStart: true,
+			re: re(`^(?i)authorization["']?\s*[:=]\s*["']?(` +
 				`(?:basic|bearer|token|apikey|api-key|key|sso-key|jwt|otp|negotiate|ntlm)[ \t]+[^\s"'\\]+|[^\r\n"'\\]+)`),
 			value: 1,
 			valid: notCode,
 		},
 		{
 			// A bare bearer token ("Bearer abc…"), not the word in prose.
-			kind:     "bearer",
-			triggers: []string{"bearer"},
-			re:       regexp.MustCompile(`(?i)\bbearer\s+([A-Za-z0-9\-._~+/]+=*)`),
-			value:    1,
-			valid:    hasDigitLong,
+			kind:      "bearer",
+			triggers:  []string{"bearer"},
+			anchored:  true,
+			wordStart: true,
+			re:        re(`^(?i)bearer\s+([A-Za-z0-9\-._~+/]+=*)`),
+			value:     1,
+			valid:     hasDigitLong,
 		},
 		{
 			// Passwords in URLs: scheme://user:password@host.
 			kind:     "url_password",
 			triggers: []string{"://"},
-			re:       regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@"'\\]+:([^\s@/"'\\]+)@`),
+			anchored: true,
+			re:       re(`^://[^\s:/@"'\\]+:([^\s@/"'\\]+)@`),
 			value:    1,
 			valid:    func(v string) bool { return !strings.HasPrefix(v, "$") },
 		},
 		{
 			// --password VALUE, --token VALUE, … on command lines.
 			triggers: []string{"--pass", "--token", "--secret", "--api-key", "--apikey"},
-			re:       regexp.MustCompile(`(?i)--((?:password|passwd|token|secret|api-?key))[ \t]+["']?([^\s"'\\]+)`),
+			anchored: true,
+			re:       re(`^(?i)--((?:password|passwd|token|secret|api-?key))[ \t]+["']?([^\s"'\\]+)`),
 			value:    2,
 			kindOf:   func(m []string) string { return pairKind(m[1]) },
 			valid:    notCode,
 		},
 		{
-			// key=value, key: value, "key": "value", KEY="value" — the
-			// value quoted (any characters) or bare (up to a space, quote,
-			// backslash, '&' or ',').
-			triggers: []string{"pass", "pwd", "secret", "token", "key", "credential"},
-			re: regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9_.\-])(` + pairKey + `)(?:\\?["'])?[ \t]*(?:=|:)[ \t]*` +
+			// key=value, key: value, "key": "value", KEY="value", where
+			// the key ends in a secret word: the value quoted (any
+			// characters) or bare (4+ characters up to a space, quote,
+			// backslash, '&', ',' or ';'). Tried at each secret word; the
+			// word must be followed by the separator, so it ends the key
+			// ("DB_PASSWORD=" yes, "max_tokens=" and "tokenizer=" no).
+			triggers: []string{"pass", "pwd", "secret", "token", "api", "access", "private", "auth", "credential"},
+			anchored: true,
+			re: re(`^(?i)(` + pairWord + `)(?:\\?["'])?[ \t]*(?:=|:)[ \t]*` +
 				`(?:\\"((?:[^"\\\r\n])*)\\"|"((?:[^"\\\r\n]|\\[^\r\n])*)"|'([^'\r\n]*)'|([^\s"'\\&,;]{4,}))`),
 			value:  2,
 			kindOf: func(m []string) string { return pairKind(m[1]) },
