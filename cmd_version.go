@@ -17,14 +17,18 @@ type buildInfo struct {
 }
 
 // currentBuild returns the version, commit and date stamped in with
-// -ldflags -X main.version=… (release builds, install.sh, Homebrew). For a
-// plain `go build` or `go install module@version` it falls back to the
-// module version and VCS data the Go toolchain records in the binary.
+// -ldflags -X main.version=… (release builds, install.sh, Homebrew). When
+// no commit was stamped (a plain `go build`, `go install module@version`)
+// it falls back to the module version and VCS data the Go toolchain
+// records in the binary.
 func currentBuild() buildInfo {
 	b := buildInfo{Version: version, Commit: commit, Date: date}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return b
+	}
+	if commit != "" {
+		return b // stamped at build time: that is the whole story
 	}
 	if b.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		b.Version = bi.Main.Version
@@ -44,7 +48,7 @@ func currentBuild() buildInfo {
 			modified = s.Value == "true"
 		}
 	}
-	if modified && b.Commit != "" && commit == "" {
+	if modified && b.Commit != "" {
 		b.Commit += "-dirty"
 	}
 	return b
