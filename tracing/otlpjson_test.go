@@ -124,4 +124,3 @@ func hexToBase64(v any) {
 		}
 	}
 }
-
