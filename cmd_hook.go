@@ -1,9 +1,166 @@
 package main
 
-import "io"
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
 
-// runHook is a placeholder until its owner lands the command.
-func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	io.WriteString(stderr, "ccotel: not implemented yet\n")
-	return exitFailure
+	"github.com/ccotel/ccotel/hook"
+	"github.com/ccotel/ccotel/redact"
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
+	ccusage "github.com/ccotel/ccotel/usage"
+)
+
+const hookUsage = `Usage: ccotel hook
+
+The command Claude Code runs for every hook event (settings.json), with the
+event's JSON on stdin. It records the event in the state directory, queues
+the spans that finished and makes sure a background flusher sends them.
+
+It never prints, and exits 0 whatever happens; diagnostics go to
+<state dir>/ccotel.log. With no endpoint configured it does nothing.
+Run 'ccotel doctor' to check the configuration.
+`
+
+// runHook is the hot path: read the event, one short transaction, maybe
+// start the flusher, exit 0. Nothing is ever written to stdout or stderr
+// (a hook's stdout can reach the model), and every failure, panics
+// included, ends in the log file and exit code 0.
+func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	now := time.Now() // the event's time: before any waiting
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			io.WriteString(stdout, hookUsage)
+			return exitOK
+		}
+	}
+	logDir := ""
+	defer func() {
+		if p := recover(); p != nil {
+			state.Logf(fallbackStateDir(logDir), "hook: panic: %v", p)
+		}
+		code = exitOK
+	}()
+
+	// Drain stdin first, whatever comes next: Claude Code's write must
+	// never hit a closed pipe.
+	payload, readErr := hook.ReadPayload(stdin)
+
+	cfg, err := tracing.Load(tracing.LoadOptions{Getenv: os.LookupEnv})
+	if err != nil {
+		if cfg != nil {
+			logDir = cfg.StateDir
+		}
+		state.Logf(fallbackStateDir(logDir), "hook: configuration: %v", err)
+		return exitOK
+	}
+	logDir = cfg.StateDir
+	if cfg.Endpoint == "" || cfg.Disabled {
+		return exitOK
+	}
+	if readErr != nil {
+		state.Logf(cfg.StateDir, "hook: reading stdin (%d bytes read): %v", len(payload), readErr)
+		return exitOK
+	}
+	ev, err := hook.DecodeBytes(payload)
+	if err != nil {
+		state.Logf(cfg.StateDir, "hook: unreadable event (%d bytes): %v", len(payload), err)
+		return exitOK
+	}
+	opts := hookOptions(cfg)
+	opts.Traceparent = os.Getenv("TRACEPARENT")
+
+	store, err := state.Open(state.Options{
+		Dir:            cfg.StateDir,
+		LockTimeout:    cfg.LockTimeout,
+		Durable:        cfg.Durability == "full",
+		OutboxMaxSpans: cfg.OutboxMaxSpans,
+		OutboxMaxBytes: cfg.OutboxMaxBytes,
+	})
+	if err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			state.NoteLostEvent(cfg.StateDir)
+		}
+		state.Logf(cfg.StateDir, "hook: %s for session %s dropped: %v", ev.Name, ev.SessionID, err)
+		return exitOK
+	}
+	var (
+		queued   int
+		counters state.Counters
+	)
+	err = store.Update(func(tx *state.Tx) error {
+		var err error
+		queued, err = hook.Record(tx, ev, now, opts)
+		counters = tx.Counters()
+		return err
+	})
+	store.Close()
+	if err != nil {
+		state.Logf(cfg.StateDir, "hook: %s for session %s not recorded: %v", ev.Name, ev.SessionID, err)
+		return exitOK
+	}
+	if queued == 0 && counters.Queued == 0 {
+		return exitOK
+	}
+	if cfg.Sync {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+		defer cancel()
+		if _, err := tracing.FlushNow(ctx, cfg, ccusage.Finish(cfg)); err != nil {
+			state.Logf(cfg.StateDir, "hook: sync export: %v", err)
+		}
+		return exitOK
+	}
+	if _, err := tracing.StartFlusher(cfg.StateDir, counters.NextAttempt, time.Now()); err != nil {
+		state.Logf(cfg.StateDir, "hook: start flusher: %v", err)
+	}
+	return exitOK
+}
+
+// hookOptions builds the state machine's options from the configuration:
+// capture level, attribute cap, the redactor (built-in rules plus the
+// configured patterns; a bad pattern is logged and the built-ins still
+// apply), idle timeout and TRACEPARENT handling. The flusher's sweep and
+// replay use it too.
+func hookOptions(cfg *tracing.Config) hook.Options {
+	dir := cfg.StateDir
+	o := hook.Options{
+		Capture:               cfg.Capture,
+		MaxAttrLen:            cfg.MaxAttrLen,
+		IdleTimeout:           cfg.IdleTimeout,
+		ParentFromTraceparent: cfg.ParentFromTraceparent,
+		Logf:                  func(format string, args ...any) { state.Logf(dir, format, args...) },
+	}
+	if cfg.Capture == hook.CaptureDetails || cfg.Capture == hook.CaptureContent {
+		r, err := redact.New(cfg.RedactPatterns)
+		if err != nil {
+			state.Logf(dir, "hook: redact patterns: %v (built-in rules only)", err)
+			r = nil // a nil *redact.Redactor applies the built-in rules
+		}
+		o.Redactor = r
+	}
+	return o
+}
+
+// fallbackStateDir is where the log goes when the configuration could not
+// be resolved: $CCOTEL_STATE_DIR, else $XDG_STATE_HOME/ccotel, else
+// ~/.local/state/ccotel.
+func fallbackStateDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d := os.Getenv("CCOTEL_STATE_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ccotel")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "ccotel")
+	}
+	return filepath.Join(home, ".local", "state", "ccotel")
 }

@@ -96,7 +96,7 @@ var ErrEmpty = errors.New("hook: empty input")
 // Decode reads r to EOF, always, and decodes one hook payload from it.
 // The returned Event refers to the bytes read (no copy of large values).
 func Decode(r io.Reader) (*Event, error) {
-	b, err := readAll(r)
+	b, err := ReadPayload(r)
 	if err != nil {
 		return nil, err
 	}
@@ -235,10 +235,10 @@ func nonNull(raw []byte) json.RawMessage {
 	return raw
 }
 
-// readAll drains r to EOF. A typical payload fits the first 32 KiB
+// ReadPayload drains r to EOF. A typical payload fits the first 32 KiB
 // buffer; a large one is read in chunks of up to 1 MiB and joined once, so
 // a 5 MB payload costs two copies instead of io.ReadAll's many.
-func readAll(r io.Reader) ([]byte, error) {
+func ReadPayload(r io.Reader) ([]byte, error) {
 	var (
 		chunks [][]byte
 		total  int

@@ -100,16 +100,10 @@ func (o *Options) settleDelay() time.Duration {
 	return 3 * time.Second
 }
 
-// clean redacts and caps a captured string. Very long inputs are cut
-// (generously) before redaction so a 5 MB tool result does not cost a
-// 5 MB regex scan; the margin keeps a secret that straddles the cap whole
-// for the redactor.
+// clean redacts and caps a captured string. The Redactor is responsible
+// for cutting very long inputs before its scan (redact.Redactor does).
 func (o *Options) clean(s string) string {
-	max := o.maxLen()
-	if limit := max + 64<<10; len(s) > limit {
-		s = s[:limit]
-	}
-	return o.Redactor.Clean(s, max)
+	return o.Redactor.Clean(s, o.maxLen())
 }
 
 func (o *Options) transcriptSize(path string) int64 {
