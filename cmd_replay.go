@@ -1,9 +1,273 @@
 package main
 
-import "io"
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
 
-// runReplay is a placeholder until its owner lands the command.
+	"github.com/ccotel/ccotel/hook"
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
+	ccusage "github.com/ccotel/ccotel/usage"
+)
+
+const replayUsage = `Usage: ccotel replay [--tree | --stdout] [--capture LEVEL] [--state-dir DIR] FILE...
+
+Feeds recorded hook events through the same pipeline as 'ccotel hook' and
+prints the resulting trace. FILE is JSON Lines, one hook payload per line
+('-' reads stdin). Optional fields on a line:
+  "_ts"           the event's time (RFC 3339); a line without it is 1 ms
+                  after the previous one (the first: now)
+  "_traceparent"  the TRACEPARENT the hook would have seen
+A relative transcript_path or agent_transcript_path is resolved against the
+file's directory. Token usage is read from the transcripts as they are now
+(a turn is found by its prompt_id).
+
+Spans still open at the end of the input are not printed: they stay open,
+as the hook would leave them. Lines that are not valid events are skipped
+with a warning.
+
+Flags:
+`
+
+// runReplay implements `ccotel replay`. Exit codes: 0 done, 1 a file could
+// not be read or the state directory not used, 2 usage.
 func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	io.WriteString(stderr, "ccotel: not implemented yet\n")
-	return exitFailure
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asTree := fs.Bool("tree", false, "print the trace as an indented tree (the default)")
+	asJSON := fs.Bool("stdout", false, "print the spans as OTLP/JSON (an ExportTraceServiceRequest)")
+	capture := fs.String("capture", "", "capture `level`: metadata, details or content (default: the configured one)")
+	stateDir := fs.String("state-dir", "", "use (and keep) this state `directory` instead of a temporary one")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, replayUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *asTree && *asJSON {
+		fmt.Fprintln(stderr, "ccotel replay: --tree and --stdout exclude each other")
+		return exitUsage
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "ccotel replay: no input file (use - for stdin)")
+		fs.Usage()
+		return exitUsage
+	}
+
+	flags := map[string]string{}
+	if *capture != "" {
+		flags["capture"] = *capture
+	}
+	cfg, err := tracing.Load(tracing.LoadOptions{Getenv: os.LookupEnv, Flags: flags})
+	if err != nil {
+		if *capture != "" {
+			fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "ccotel replay: configuration ignored: %v\n", err)
+		cfg = &tracing.Config{ServiceName: "claude-code"}
+	}
+
+	dir := *stateDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ccotel-replay-")
+		if err != nil {
+			fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
+			return exitFailure
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	cfg.StateDir = dir
+	store, err := state.Open(state.Options{Dir: dir, LockTimeout: 10 * time.Second})
+	if err != nil {
+		fmt.Fprintf(stderr, "ccotel replay: state directory %s: %v\n", dir, err)
+		return exitFailure
+	}
+	defer func() { store.Close() }()
+
+	r := &replayer{store: store, opts: hookOptions(cfg), stderr: stderr, envTraceparent: os.Getenv("TRACEPARENT")}
+	r.opts.Logf = func(format string, args ...any) {
+		fmt.Fprintf(stderr, "ccotel replay: %s: "+format+"\n", append([]any{r.where()}, args...)...)
+	}
+	// The recorded transcripts are complete: a turn is found by its
+	// prompt_id from the start of the file, not by the file's size now.
+	r.opts.TranscriptSize = func(string) (int64, bool) { return 0, true }
+	for _, name := range files {
+		if err := r.replayFile(name, stdin); err != nil {
+			fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
+			return exitFailure
+		}
+	}
+
+	spans, open, err := r.collect()
+	if err != nil {
+		fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
+		return exitFailure
+	}
+	finishUsage(spans, ccusage.New(ccusage.Options{Prices: cfg.Prices, NoWait: true}))
+
+	if *asJSON {
+		res := []tracing.Attr{tracing.String("service.name", cfg.ServiceName), tracing.String("ccotel.version", version)}
+		for _, k := range tracing.SortedKeys(cfg.ResourceAttrs) {
+			res = append(res, tracing.String(k, cfg.ResourceAttrs[k]))
+		}
+		err = tracing.EncodeOTLPJSON(stdout, res, tracing.Scope{Name: "github.com/ccotel/ccotel", Version: version}, spans)
+	} else {
+		err = tracing.WriteTree(stdout, spans)
+		if err == nil && open > 0 {
+			_, err = fmt.Fprintf(stdout, "(%d spans still open at the end of the input)\n", open)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+type replayer struct {
+	store          *state.Store
+	opts           hook.Options
+	stderr         io.Writer
+	envTraceparent string
+	file           string
+	line           int
+	last           time.Time
+}
+
+func (r *replayer) where() string { return fmt.Sprintf("%s:%d", r.file, r.line) }
+
+func (r *replayer) warnf(format string, args ...any) {
+	fmt.Fprintf(r.stderr, "ccotel replay: %s: "+format+"\n", append([]any{r.where()}, args...)...)
+}
+
+func (r *replayer) replayFile(name string, stdin io.Reader) error {
+	var in io.Reader
+	base := "."
+	if name == "-" {
+		in = stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+		base = filepath.Dir(name)
+	}
+	r.file, r.line = name, 0
+	br := bufio.NewReaderSize(in, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			r.line++
+			r.replayLine(line, base)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+}
+
+func (r *replayer) replayLine(line []byte, base string) {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	ev, err := hook.DecodeBytes(line)
+	if err != nil {
+		r.warnf("skipped: %v", err)
+		return
+	}
+	t := ev.Time
+	if t.IsZero() {
+		if r.last.IsZero() {
+			t = time.Now()
+		} else {
+			t = r.last.Add(time.Millisecond)
+		}
+	}
+	r.last = t
+	ev.TranscriptPath = resolve(base, ev.TranscriptPath)
+	ev.AgentTranscriptPath = resolve(base, ev.AgentTranscriptPath)
+	opts := r.opts
+	opts.Traceparent = r.envTraceparent
+	if ev.Traceparent != "" {
+		opts.Traceparent = ev.Traceparent
+	}
+	err = r.store.Update(func(tx *state.Tx) error {
+		_, err := hook.Record(tx, ev, t, opts)
+		return err
+	})
+	if err != nil {
+		r.warnf("skipped: %v", err)
+	}
+}
+
+func resolve(base, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// collect returns every span in the outbox, and how many spans are still
+// open in the sessions.
+func (r *replayer) collect() (spans []*tracing.Span, open int, err error) {
+	err = r.store.View(func(tx *state.Tx) error {
+		entries, err := tx.Peek(tx.Counters().Queued)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			s, err := tracing.UnmarshalSpan(e.Value)
+			if err != nil {
+				return fmt.Errorf("outbox entry %d: %w", e.Key, err)
+			}
+			spans = append(spans, s)
+		}
+		return tx.ForEachSession(func(id string, b []byte) error {
+			open += hook.OpenSpans(b)
+			return nil
+		})
+	})
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
+	return spans, open, err
+}
+
+// finishUsage runs the usage finisher on spans with pending work, as the
+// flusher would; whatever it cannot finish is exported without usage.
+func finishUsage(spans []*tracing.Span, finish tracing.Finisher) {
+	now := time.Now()
+	for _, s := range spans {
+		if len(s.Pending) == 0 {
+			continue
+		}
+		at := now
+		if s.ReadyAt.After(at) {
+			at = s.ReadyAt
+		}
+		if finish != nil {
+			if done, _ := finish(s, at); done {
+				continue
+			}
+		}
+		s.Pending, s.ReadyAt = nil, time.Time{}
+	}
 }

@@ -81,6 +81,10 @@ type Event struct {
 	// used by replay; zero when absent or unparsable.
 	Time time.Time
 
+	// Traceparent is a recorded TRACEPARENT ("_traceparent"), used by
+	// replay in place of the environment's.
+	Traceparent string
+
 	// Size is the payload's length in bytes.
 	Size int
 
@@ -219,6 +223,8 @@ func (ev *Event) set(key string, raw []byte) {
 		str(&ev.Title)
 	case "task_subject":
 		str(&ev.TaskSubject)
+	case "_traceparent":
+		str(&ev.Traceparent)
 	case "_ts":
 		if s, ok := rawString(raw); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {

@@ -141,3 +141,13 @@ func (s *session) trimClosed(n int) {
 	}
 	s.Closed, s.ClosedNext = ordered, 0
 }
+
+// OpenSpans returns how many spans a stored session has open (0 for a
+// tombstone or unreadable state). Replay reports them.
+func OpenSpans(blob []byte) int {
+	s, err := decodeSession(blob)
+	if err != nil || s == nil {
+		return 0
+	}
+	return len(s.Spans)
+}
