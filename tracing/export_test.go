@@ -263,7 +263,7 @@ func TestExportClassifiesNetworkFailures(t *testing.T) {
 
 	// Timeout: the collector answers too late.
 	c.mu.Lock()
-	c.delay = 2 * time.Second
+	c.delay = 1 * time.Second
 	c.mu.Unlock()
 	cfg = testConfig(t, c, p)
 	cfg.Timeout = 200 * time.Millisecond

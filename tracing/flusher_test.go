@@ -330,7 +330,7 @@ func TestFlushLingerNoStranding(t *testing.T) {
 	enqueue(t, cfg, first)
 	done := make(chan FlushResult)
 	go func() {
-		res, _ := Flush(context.Background(), cfg, FlushOptions{Lock: lock, Linger: 400 * time.Millisecond})
+		res, _ := Flush(context.Background(), cfg, FlushOptions{Lock: lock, Linger: 1500 * time.Millisecond})
 		done <- res
 	}()
 	time.Sleep(250 * time.Millisecond)
@@ -348,6 +348,11 @@ func TestFlushLingerNoStranding(t *testing.T) {
 	if FlusherPID(cfg.StateDir) != 0 {
 		t.Error("lock file still names a flusher after release")
 	}
+}
+
+func init() {
+	// A test must never start the test binary as a flusher.
+	executable = func() (string, error) { return "", errors.New("no flusher executable in tests") }
 }
 
 func TestFlusherLock(t *testing.T) {

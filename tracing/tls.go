@@ -90,6 +90,7 @@ type Handshake struct {
 	CertRequested bool                // the server asked for a client certificate
 	CertSent      bool                // … and ccotel had one to send
 	AcceptableCAs []string            // the issuers the server said it accepts
+	acceptableRaw [][]byte            // … as DER names
 	Kind          FailureKind         // when Err != nil
 	Err           error
 }
@@ -145,8 +146,11 @@ func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
 	}
 	dctx := context.WithValue(ctx, certRequestKey{}, req)
 	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: cfg.Timeout}, Config: tc}
+	began := time.Now()
 	conn, err := d.DialContext(dctx, "tcp", h.Addr)
+	took := time.Since(began)
 	h.CertRequested, h.CertSent = req.asked, req.asked && hasCert
+	h.acceptableRaw = req.acceptableCAs
 	for _, dn := range req.acceptableCAs {
 		var name pkix.RDNSequence
 		if _, err := asn1.Unmarshal(dn, &name); err == nil {
@@ -170,8 +174,10 @@ func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
 	if !h.CertRequested && hasCert {
 		return h // the server never asked: nothing to refuse
 	}
-	// Wait for a post-handshake refusal.
-	wait := 1500 * time.Millisecond
+	// Wait for a post-handshake refusal: it comes about one round trip
+	// after our last handshake message, so a few handshake times is
+	// plenty.
+	wait := min(max(4*took, 250*time.Millisecond), 2*time.Second)
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = time.Until(dl)
 	}
