@@ -62,12 +62,12 @@ func (s *Store) Compact(threshold int64) (err error) {
 		return s.err
 	}
 	if err := s.db.Close(); err != nil {
-		s.db = nil
+		s.db, s.file = nil, nil
 		s.err = fmt.Errorf("state: compact: close: %w", err)
 		os.Remove(tmp)
 		return s.err
 	}
-	s.db = nil
+	s.db, s.file = nil, nil
 	if err := os.Rename(tmp, s.path); err != nil {
 		os.Remove(tmp)
 		s.err = fmt.Errorf("state: compact: %w", err)

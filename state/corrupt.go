@@ -16,12 +16,12 @@ import (
 // errCorruptPanic marks a panic raised inside bbolt: the file is damaged.
 var errCorruptPanic = errors.New("state: database corrupt")
 
-// openBolt opens the bbolt file with the Store's options. A panic inside
-// bbolt (it trusts the page ids it reads) and a memory fault on the mapped
-// file (a page past the end of a truncated file) come back as errors
-// wrapping errCorruptPanic; the file descriptor bbolt had opened is closed.
-func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, err error) {
-	var file *os.File
+// openBolt opens the bbolt file with the Store's options and also returns
+// the *os.File bbolt reads and writes (see quarantine). A panic inside bbolt
+// (it trusts the page ids it reads) and a memory fault on the mapped file
+// (a page past the end of a truncated file) come back as errors wrapping
+// errCorruptPanic, with the file closed.
+func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, file *os.File, err error) {
 	bo := boltOptions(opts, readOnly)
 	bo.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 		// A plain descriptor wrapped by os.NewFile, to skip os.OpenFile's
@@ -39,10 +39,14 @@ func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, err error)
 			if file != nil {
 				file.Close()
 			}
-			db, err = nil, fmt.Errorf("%w: panic while opening: %v", errCorruptPanic, r)
+			db, file, err = nil, nil, fmt.Errorf("%w: panic while opening: %v", errCorruptPanic, r)
 		}
 	}()
-	return bolt.Open(path, 0o600, bo)
+	db, err = bolt.Open(path, 0o600, bo)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, file, nil
 }
 
 // isCorruption tells whether an error from bbolt.Open means the file's
@@ -113,13 +117,28 @@ func (s *Store) guard(run func() error) (err error) {
 
 // quarantine closes a damaged database and moves it aside; the Store is
 // unusable afterwards (s.err says why).
+//
+// bbolt may be unable to close: when the rollback of a panicking write
+// transaction panics too, it leaves its writer lock held and DB.Close
+// would block for ever. So Close runs in a goroutine given a short time;
+// past it, the file descriptor is closed directly (dropping bbolt's flock)
+// and the goroutine and the mapping are abandoned: a leak of one blocked
+// goroutine and some address space, once, in a process that met a corrupt
+// database.
 func (s *Store) quarantine(cause error) {
-	db := s.db
-	s.db = nil
-	func() {
+	db, file := s.db, s.file
+	s.db, s.file = nil, nil
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
 		defer func() { recover() }() // closing a damaged db may panic too
 		db.Close()
 	}()
+	select {
+	case <-closed:
+	case <-time.After(quarantineCloseWait):
+		file.Close()
+	}
 	aside, err := moveAside(s.path)
 	if err != nil {
 		s.err = fmt.Errorf("%w; moving it aside failed: %v", cause, err)
@@ -129,6 +148,9 @@ func (s *Store) quarantine(cause error) {
 	s.err = fmt.Errorf("%w; moved to %s", cause, aside)
 	Logf(s.dir, "database %s is corrupt (%v); moved to %s, the next open starts a fresh one", s.path, cause, aside)
 }
+
+// quarantineCloseWait bounds the wait for bbolt to close a damaged database.
+const quarantineCloseWait = 100 * time.Millisecond
 
 // panickedInBolt reports whether the panic being recovered was raised in
 // bbolt's code. Called from a deferred function, it walks the panicking

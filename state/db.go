@@ -47,6 +47,7 @@ type Store struct {
 	path string
 	lock lockFD   // holds the flock on ccotel.lock; noLock if none (read-only, no state yet)
 	db   *bolt.DB // nil when closed, after corruption, or read-only with no database
+	file *os.File // bbolt's file, kept to close it if bbolt cannot (see quarantine)
 	err  error    // why db is nil after a failure (returned by later calls)
 }
 
@@ -115,22 +116,22 @@ func (s *Store) openReadOnly() error {
 	if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := openBolt(s.path, s.opts, true)
+	db, file, err := openBolt(s.path, s.opts, true)
 	if err != nil {
 		s.lock.release()
 		s.lock = noLock
 		return fmt.Errorf("state: open %s read-only: %w", s.path, err)
 	}
-	s.db = db
+	s.db, s.file = db, file
 	return nil
 }
 
 // openDB opens or creates the database while the exclusive lock is held;
 // a file bbolt cannot read is moved aside and a fresh one created.
 func (s *Store) openDB() error {
-	db, err := openBolt(s.path, s.opts, false)
+	db, file, err := openBolt(s.path, s.opts, false)
 	if err == nil {
-		s.db = db
+		s.db, s.file = db, file
 		return nil
 	}
 	if !isCorruption(err) {
@@ -144,10 +145,10 @@ func (s *Store) openDB() error {
 		return fmt.Errorf("state: %s is corrupt (%v) and cannot be moved aside: %w", s.path, err, mvErr)
 	}
 	Logf(s.dir, "database %s was corrupt (%v); moved to %s, starting a fresh one", s.path, err, aside)
-	if db, err = openBolt(s.path, s.opts, false); err != nil {
+	if db, file, err = openBolt(s.path, s.opts, false); err != nil {
 		return fmt.Errorf("state: create fresh %s: %w", s.path, err)
 	}
-	s.db = db
+	s.db, s.file = db, file
 	return nil
 }
 
@@ -174,7 +175,7 @@ func (s *Store) Close() error {
 	var err error
 	if s.db != nil {
 		err = s.db.Close()
-		s.db = nil
+		s.db, s.file = nil, nil
 	}
 	if s.err == nil {
 		s.err = errClosed

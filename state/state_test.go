@@ -463,7 +463,8 @@ func TestCorruptDatabaseMovedAside(t *testing.T) {
 			if got := strings.Join(values(peekAll(t, Options{Dir: dir})), ","); got != "new" {
 				t.Errorf("fresh outbox = %q, want new", got)
 			}
-			if log, _ := os.ReadFile(filepath.Join(dir, logName)); !bytes.Contains(log, []byte("corrupt")) {
+			log, _ := os.ReadFile(filepath.Join(dir, logName))
+			if !bytes.Contains(log, []byte("corrupt")) {
 				t.Errorf("log does not mention the corruption: %q", log)
 			}
 		})
@@ -676,5 +677,51 @@ func TestCompact(t *testing.T) {
 	}
 	if _, err := os.Stat(path + compactSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temporary file left: %v", err)
+	}
+}
+
+// A memory fault on the mapped file (pages cut off behind bbolt's back)
+// must come back as an error, not kill the process.
+func TestFaultOnMappedFileIsRecovered(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Dir: dir}
+	update(t, opts, func(tx *Tx) error {
+		for i := 0; i < 300; i++ {
+			if err := tx.Enqueue(bytes.Repeat([]byte("y"), 700)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s := open(t, opts)
+	if err := os.Truncate(filepath.Join(dir, dbName), 4*4096); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(func(tx *Tx) error {
+		_, err := tx.Peek(1000)
+		return err
+	})
+	s.Close()
+	if !errors.Is(err, errCorruptPanic) {
+		t.Fatalf("Update over a truncated file: %v, want a corruption error", err)
+	}
+	t.Log(err)
+	update(t, opts, func(tx *Tx) error { return tx.Enqueue([]byte("fresh")) })
+	if got := strings.Join(values(peekAll(t, opts)), ","); got != "fresh" {
+		t.Errorf("outbox = %q, want fresh", got)
+	}
+}
+
+func TestReadOnlyCorruptIsLeftInPlace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, dbName)
+	os.WriteFile(filepath.Join(dir, lockName), nil, 0o600)
+	os.WriteFile(path, bytes.Repeat([]byte("junk"), 4096), 0o600)
+	if s, err := Open(Options{Dir: dir, ReadOnly: true}); err == nil {
+		s.Close()
+		t.Fatalf("read-only Open of a corrupt file succeeded")
+	}
+	if asides, _ := filepath.Glob(path + ".corrupt-*"); len(asides) != 0 {
+		t.Errorf("read-only Open moved the file: %v", asides)
 	}
 }
