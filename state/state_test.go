@@ -725,3 +725,22 @@ func TestReadOnlyCorruptIsLeftInPlace(t *testing.T) {
 		t.Errorf("read-only Open moved the file: %v", asides)
 	}
 }
+
+// Without the counters record (lost, or never written), Queued and
+// QueuedBytes are recounted from the outbox.
+func TestCountersRecountedWithoutRecord(t *testing.T) {
+	opts := Options{Dir: t.TempDir()}
+	update(t, opts, func(tx *Tx) error {
+		tx.Enqueue([]byte("abc"))
+		tx.Enqueue([]byte("de"))
+		return nil
+	})
+	update(t, opts, func(tx *Tx) error { return tx.btx.Bucket(bucketMeta).Delete(keyCounters) })
+	if c := counters(t, opts); c.Queued != 2 || c.QueuedBytes != 5 {
+		t.Errorf("recounted in View: %+v", c)
+	}
+	update(t, opts, func(tx *Tx) error { return tx.Remove([]uint64{1}) })
+	if c := counters(t, opts); c.Queued != 1 || c.QueuedBytes != 2 || c.Exported != 1 {
+		t.Errorf("after Remove: %+v", c)
+	}
+}

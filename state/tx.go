@@ -22,6 +22,10 @@ var (
 	keyLastError = []byte("last_export_error")
 )
 
+// outboxFillPercent is how full bbolt packs outbox pages when it splits
+// them in a transaction that enqueued (append-only keys).
+const outboxFillPercent = 0.9
+
 // maxErrorLen caps the stored export error text.
 const maxErrorLen = 300
 
@@ -110,6 +114,10 @@ func (tx *Tx) Enqueue(b []byte) error {
 	if err != nil {
 		return err
 	}
+	// Keys only ever grow: pack leaves instead of bbolt's default half
+	// fill, which would leave the outbox's pages half empty.
+	ob.FillPercent = outboxFillPercent
+	r := tx.counters() // before the Put: a recount must not see the new entry
 	seq, err := ob.NextSequence()
 	if err != nil {
 		return err
@@ -120,7 +128,6 @@ func (tx *Tx) Enqueue(b []byte) error {
 	if err := ob.Put(seqKey(seq), v); err != nil {
 		return err
 	}
-	r := tx.counters()
 	r.queued++
 	r.queuedBytes += int64(len(b))
 	r.enqueued++
@@ -174,6 +181,7 @@ func (tx *Tx) Replace(key uint64, b []byte) error {
 	if err != nil {
 		return err
 	}
+	r := tx.counters()
 	k := seqKey(key)
 	old := ob.Get(k)
 	if old == nil {
@@ -187,7 +195,7 @@ func (tx *Tx) Replace(key uint64, b []byte) error {
 	if err := ob.Put(k, v); err != nil {
 		return err
 	}
-	tx.counters().queuedBytes += int64(len(b) - oldLen)
+	r.queuedBytes += int64(len(b) - oldLen)
 	return nil
 }
 
@@ -287,11 +295,31 @@ func (tx *Tx) counters() *record {
 }
 
 func (tx *Tx) peekCounters() *record {
-	if !tx.loaded {
-		if m := tx.bucket(bucketMeta); m != nil {
-			tx.rec.decode(m.Get(keyCounters))
+	if tx.loaded {
+		return &tx.rec
+	}
+	tx.loaded = true
+	var b []byte
+	if m := tx.bucket(bucketMeta); m != nil {
+		b = m.Get(keyCounters)
+	}
+	if b != nil {
+		tx.rec.decode(b)
+		return &tx.rec
+	}
+	// No record but maybe entries (the record was lost or never written
+	// by whoever filled the outbox): count them once, so that Queued and
+	// QueuedBytes match the bucket from now on.
+	if ob := tx.bucket(bucketOutbox); ob != nil {
+		ob.ForEach(func(_, v []byte) error {
+			_, body := splitEntry(v)
+			tx.rec.queued++
+			tx.rec.queuedBytes += int64(len(body))
+			return nil
+		})
+		if tx.rec.queued > 0 && tx.btx.Writable() {
+			tx.dirty = true
 		}
-		tx.loaded = true
 	}
 	return &tx.rec
 }
