@@ -9,11 +9,22 @@
 //   - One process at a time holds the database, only for the duration of
 //     one Update or View call through Open/Close. Open waits for the lock at
 //     most Options.LockTimeout and then returns ErrLocked.
-//   - By default nothing is fsynced (bbolt NoSync, NoGrowSync,
-//     NoFreelistSync): a hook must not pay for a disk flush. Sync forces the
-//     file to disk; the flusher calls it. Options.Durable syncs every commit.
+//   - By default nothing is fsynced (bbolt NoSync, NoGrowSync): a hook must
+//     not pay for a disk flush. Only creating a brand-new database syncs
+//     once. Sync forces the file to disk; the flusher calls it.
+//     Options.Durable syncs every commit. The freelist is still written at
+//     each commit (NoFreelistSync off): without it bbolt rebuilds the
+//     freelist at every open by walking the whole file (measured: 2.4 ms at
+//     3 MB, 30 ms at 30 MB of outbox, against 0.13 ms with it).
 //   - A database bbolt cannot open (truncated, garbage, bad checksum) is
 //     renamed to ccotel.db.corrupt-<UTC time> and a fresh one is created.
+//     A panic or memory fault inside bbolt during a transaction means the
+//     same: the file is moved aside, the call returns an error and the
+//     next Open starts fresh. A read-only Store reports such errors but
+//     never moves or writes anything.
+//   - Nothing is written until the first Update (the buckets are created
+//     then), and a read-only Open creates neither the directory nor the
+//     database: with no database yet, View sees empty buckets.
 //   - Outbox entries get increasing keys; entries are removed only by
 //     Remove (after the collector accepted them) or by the cap (oldest
 //     first, counted in Counters.Dropped).
