@@ -78,7 +78,8 @@ func (tx *Tx) Session(id string) []byte {
 	return b.Get([]byte(id))
 }
 
-// PutSession stores a session's bytes.
+// PutSession stores a session's bytes. bbolt keeps b until the commit:
+// do not modify it before the transaction ends.
 func (tx *Tx) PutSession(id string, b []byte) error {
 	bk, err := tx.writable(bucketSessions)
 	if err != nil {
