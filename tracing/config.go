@@ -39,6 +39,11 @@ type Config struct {
 	ClientCert         string            // PEM client certificate path ("~" expanded)
 	ClientKey          string            // PEM client key path
 	CA                 string            // PEM CA bundle for the server, added to system roots
+	// CAAlso is the config file's ca when REQUESTS_CA_BUNDLE (an ambient
+	// variable, often a corporate bundle meant for Python) took
+	// precedence over it: both are trusted, so that variable cannot
+	// silently undo the file's private CA.
+	CAAlso string
 	InsecureSkipVerify bool              // only from the config file key insecure_skip_verify
 	Disabled           bool              // OTEL_SDK_DISABLED=true or disabled = true
 
@@ -487,6 +492,10 @@ func (l *loader) loadTLS() error {
 			*f.dst = l.path(v)
 			l.set(f.key, v.src)
 		}
+	}
+	if vs := l.candidates("ca", 8); len(vs) > 1 && vs[0].env == "REQUESTS_CA_BUNDLE" && vs[len(vs)-1].fromFile() {
+		c.CAAlso = l.path(vs[len(vs)-1])
+		l.set("ca", vs[0].src+" + "+vs[len(vs)-1].src)
 	}
 	return nil
 }

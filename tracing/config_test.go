@@ -414,3 +414,21 @@ team = "payments"
 		}
 	}
 }
+
+// REQUESTS_CA_BUNDLE is ambient (set for Python): it must not undo the
+// config file's private CA, so both are trusted.
+func TestLoadRequestsCABundleKeepsFileCA(t *testing.T) {
+	home := t.TempDir()
+	writeConfig(t, home, `ca = "/etc/private-ca.pem"`)
+	c, err := Load(LoadOptions{Getenv: envOf(home, "REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CA != "/etc/ssl/bundle.pem" || c.CAAlso != "/etc/private-ca.pem" || !strings.Contains(c.Sources["ca"], "env REQUESTS_CA_BUNDLE + file") {
+		t.Errorf("CA %q also %q from %q", c.CA, c.CAAlso, c.Sources["ca"])
+	}
+	c, _ = Load(LoadOptions{Getenv: envOf(home, "CCOTEL_CA", "/x.pem", "REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")})
+	if c.CA != "/x.pem" || c.CAAlso != "" {
+		t.Errorf("explicit CCOTEL_CA: %q also %q", c.CA, c.CAAlso)
+	}
+}

@@ -63,6 +63,9 @@ type DoctorOptions struct {
 	// ExpiryWarning: a certificate expiring within this is a warning
 	// (default 14 days).
 	ExpiryWarning time.Duration
+	// Offline checks the configuration and files only: no handshake, no
+	// test span.
+	Offline bool
 }
 
 // Diagnose checks what the export needs: the certificate, key and CA files,
@@ -102,8 +105,8 @@ func Diagnose(ctx context.Context, cfg *Config, o DoctorOptions) *Diagnosis {
 		d.add(sc, Warn, w, "")
 	}
 
-	certOK := d.checkFiles(cfg, o)
-	if cfg.Endpoint == "" {
+	d.checkFiles(cfg, o)
+	if cfg.Endpoint == "" || o.Offline {
 		return d
 	}
 
@@ -115,8 +118,10 @@ func Diagnose(ctx context.Context, cfg *Config, o DoctorOptions) *Diagnosis {
 	} else {
 		d.explain(sn, cfg, h.Kind, h.Err, h)
 	}
-	if !certOK && h.Err != nil {
-		return d // the certificate findings say what to fix first
+	if h.Err != nil {
+		// The test span would fail the same way.
+		d.add(se, Info, "no test span sent: the connection must work first", "")
+		return d
 	}
 
 	// A real test span.
@@ -205,35 +210,56 @@ func (d *Diagnosis) checkFiles(cfg *Config, o DoctorOptions) bool {
 			ok = false
 		}
 	}
-	if cfg.CA != "" {
-		certs, err := readCertificates(cfg.CA)
-		if err != nil {
-			d.add(sec, Fail, fmt.Sprintf("CA %s (from %s): %v", cfg.CA, cfg.Sources["ca"], describeFileErr(err)),
-				"check ca points at a readable PEM file with the CA certificate(s) that issued the collector's certificate")
+	for _, path := range []string{cfg.CA, cfg.CAAlso} {
+		if path != "" && !d.checkCA(path, cfg, now, o) {
 			ok = false
-		} else {
-			names := make([]string, 0, len(certs))
-			worst := OK
-			var notes []string
-			for _, c := range certs {
-				names = append(names, name(c.Subject.String()))
-				if sev, msg, _ := certValidity(c, now, o.ExpiryWarning); sev > OK {
-					worst = max(worst, sev)
-					notes = append(notes, name(c.Subject.String())+" "+msg)
-				}
-			}
-			msg := fmt.Sprintf("CA %s: %d certificate(s): %s", cfg.CA, len(certs), strings.Join(names, "; "))
-			if len(notes) > 0 {
-				msg += " (" + strings.Join(notes, "; ") + ")"
-			}
-			fix := ""
-			if worst == Fail {
-				fix = "get the current CA certificate from the collector's operator"
-			}
-			d.add(sec, worst, msg, fix)
 		}
 	}
 	return ok
+}
+
+// checkCA inspects a CA bundle. A big bundle (a system or corporate one)
+// is summarised, and its expired roots are normal; a small one is listed.
+func (d *Diagnosis) checkCA(path string, cfg *Config, now time.Time, o DoctorOptions) bool {
+	const sec = "Certificates"
+	certs, err := readCertificates(path)
+	if err != nil {
+		d.add(sec, Fail, fmt.Sprintf("CA %s (from %s): %v", path, cfg.Sources["ca"], describeFileErr(err)),
+			"check ca points at a readable PEM file with the CA certificate(s) that issued the collector's certificate")
+		return false
+	}
+	valid := 0
+	var names, notes []string
+	worst := OK
+	for _, c := range certs {
+		names = append(names, name(c.Subject.String()))
+		sev, msg, _ := certValidity(c, now, o.ExpiryWarning)
+		if sev != Fail {
+			valid++
+		}
+		if sev > OK {
+			worst = max(worst, sev)
+			notes = append(notes, name(c.Subject.String())+" "+msg)
+		}
+	}
+	msg := fmt.Sprintf("CA %s (from %s): ", path, cfg.Sources["ca"])
+	if len(certs) > 3 {
+		msg += fmt.Sprintf("a bundle of %d certificates, %d of them valid now", len(certs), valid)
+		worst = OK
+	} else {
+		msg += strings.Join(names, "; ")
+		if len(notes) > 0 {
+			msg += " (" + strings.Join(notes, "; ") + ")"
+		}
+	}
+	fix := ""
+	if valid == 0 {
+		worst, fix = Fail, "get the current CA certificate from the collector's operator"
+	} else if worst == Fail {
+		worst = Warn
+	}
+	d.add(sec, worst, msg, fix)
+	return valid > 0
 }
 
 func (d *Diagnosis) checkKey(cfg *Config, leaf *x509.Certificate) bool {
@@ -532,7 +558,7 @@ func untrustedDetail(err error, h *Handshake, cfg *Config) string {
 		}
 		where := "the system's CAs"
 		if cfg.CA != "" {
-			where = "the system's CAs or " + cfg.CA
+			where = fmt.Sprintf("the system's CAs or %s (ca, from %s)", cfg.CA, cfg.Sources["ca"])
 		}
 		if c != nil {
 			return fmt.Sprintf("%s is issued by %s, which is not in %s", name(c.Subject.String()), name(c.Issuer.String()), where)

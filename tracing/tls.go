@@ -36,11 +36,18 @@ func TLSConfig(cfg *Config) (*tls.Config, error) {
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		if _, err := readCertificates(cfg.CA); err != nil {
-			return nil, fmt.Errorf("ca %s (from %s): %w", cfg.CA, cfg.Sources["ca"], err)
+		for _, path := range []string{cfg.CA, cfg.CAAlso} {
+			if path == "" {
+				continue
+			}
+			certs, err := readCertificates(path)
+			if err != nil {
+				return nil, fmt.Errorf("ca %s (from %s): %w", path, cfg.Sources["ca"], err)
+			}
+			for _, c := range certs {
+				pool.AddCert(c)
+			}
 		}
-		b, _ := os.ReadFile(cfg.CA)
-		pool.AppendCertsFromPEM(b)
 		tc.RootCAs = pool
 	}
 	switch {
