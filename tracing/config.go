@@ -493,6 +493,8 @@ func (l *loader) loadTLS() error {
 			l.set(f.key, v.src)
 		}
 	}
+	// REQUESTS_CA_BUNDLE is ambient (often a corporate bundle meant for
+	// Python): it must not silently undo the file's private CA.
 	if vs := l.candidates("ca", 8); len(vs) > 1 && vs[0].env == "REQUESTS_CA_BUNDLE" && vs[len(vs)-1].fromFile() {
 		c.CAAlso = l.path(vs[len(vs)-1])
 		l.set("ca", vs[0].src+" + "+vs[len(vs)-1].src)
