@@ -58,8 +58,9 @@ type Store struct {
 // neither the directory nor the database. When there is no database yet
 // (a fresh machine), the Store's View sees empty buckets and zero counters.
 //
-// Open costs a mkdir check, two opens, two flocks, an mmap and the read of
-// the freelist page; it starts no goroutine unless the lock is busy.
+// Open costs two opens, two flocks, two fstats, a pread, an mmap and the
+// read of the freelist page (the directory is created only when the lock
+// file is missing); it starts no goroutine unless the lock is busy.
 func Open(opts Options) (*Store, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("state: no state directory")
@@ -75,7 +76,10 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, dbName), lock: noLock}
 	if opts.ReadOnly {
-		return s, s.openReadOnly()
+		if err := s.openReadOnly(); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 
 	lockPath := filepath.Join(s.dir, lockName)
