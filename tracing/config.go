@@ -31,21 +31,17 @@ import (
 // < CCOTEL_RESOURCE_ATTRIBUTES < flag).
 type Config struct {
 	// Export.
-	Endpoint    string            // full traces URL ("" = not configured: the hook does nothing)
-	Protocol    string            // "http/protobuf" (default) or "http/json"
-	Compression string            // "gzip" (default) or "none"
-	Headers     map[string]string // extra HTTP headers (values are secrets: never log them)
-	Timeout     time.Duration     // per export request; default 10s
-	ClientCert  string            // PEM client certificate path ("~" expanded)
-	ClientKey   string            // PEM client key path
-	CA          string            // PEM CA bundle for the server, added to system roots
-	// CAAlso is the config file's ca when REQUESTS_CA_BUNDLE (an ambient
-	// variable, often a corporate bundle meant for Python) took
-	// precedence over it: both are trusted, so that variable cannot
-	// silently undo the file's private CA.
-	CAAlso             string
-	InsecureSkipVerify bool // only from the config file key insecure_skip_verify
-	Disabled           bool // OTEL_SDK_DISABLED=true or disabled = true
+	Endpoint           string            // full traces URL ("" = not configured: the hook does nothing)
+	Protocol           string            // "http/protobuf" (default) or "http/json"
+	Compression        string            // "gzip" (default) or "none"
+	Headers            map[string]string // extra HTTP headers (values are secrets: never log them)
+	Timeout            time.Duration     // per export request; default 10s
+	ClientCert         string            // PEM client certificate path ("~" expanded)
+	ClientKey          string            // PEM client key path
+	CA                 string            // PEM CA bundle for the server, added to system roots
+	CAAlso             string            // the file's ca, trusted too when REQUESTS_CA_BUNDLE took precedence over it
+	InsecureSkipVerify bool              // only from the config file key insecure_skip_verify
+	Disabled           bool              // OTEL_SDK_DISABLED=true or disabled = true
 
 	// Resource.
 	ServiceName   string            // default "claude-code"
