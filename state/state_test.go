@@ -263,7 +263,7 @@ func TestLockTimeout(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("Open while locked: %v, want ErrLocked", err)
 	}
-	if d := time.Since(start); d < 50*time.Millisecond || d > time.Second {
+	if d := time.Since(start); d < 50*time.Millisecond || d > 2*time.Second {
 		t.Errorf("Open gave up after %v, want about 50ms", d)
 	}
 	if _, err := Open(Options{Dir: dir, ReadOnly: true, LockTimeout: 20 * time.Millisecond}); !errors.Is(err, ErrLocked) {
@@ -286,7 +286,7 @@ func TestLockTimeout(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatalf("waiter: %v", err)
 	}
-	if d := time.Since(released); d > 500*time.Millisecond {
+	if d := time.Since(released); d > 1500*time.Millisecond {
 		t.Errorf("waiter took %v after release", d)
 	}
 }
