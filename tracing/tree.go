@@ -123,15 +123,29 @@ func (tw *treeWriter) write(s *Span, prefix, branch string, top bool) {
 		b.WriteString("  (parent " + s.ParentSpanID.String() + ")")
 	}
 	var attrs []string
+	shown := map[string]bool{}
 	for _, k := range TreeAttrs {
-		if a, ok := s.Attr(k); ok {
-			attrs = append(attrs, TreeLabels[k]+"="+attrText(a))
+		a, ok := s.Attr(k)
+		if !ok {
+			continue
+		}
+		text := TreeLabels[k] + "=" + attrText(a)
+		if k == "claude_code.cost.usd" && a.Type == "float" {
+			text = "$" + strconv.FormatFloat(a.Float, 'f', 4, 64)
+		}
+		if !shown[text] { // e.g. the same request and response model
+			shown[text] = true
+			attrs = append(attrs, text)
 		}
 	}
 	if len(attrs) > 0 {
 		b.WriteString("  " + strings.Join(attrs, " "))
 	}
-	if n := len(s.Events) + s.DroppedEvents; n > 0 {
+	switch n := len(s.Events) + s.DroppedEvents; n {
+	case 0:
+	case 1:
+		b.WriteString("  [1 event]")
+	default:
 		fmt.Fprintf(&b, "  [%d events]", n)
 	}
 	b.WriteByte('\n')
@@ -179,7 +193,7 @@ func attrText(a Attr) string {
 	return a.Str
 }
 
-// FormatDuration renders a duration for people: 850µs, 12ms, 1.204s,
+// FormatDuration renders a duration for people: 0s, 850µs, 12ms, 1.204s,
 // 1m02s, 1h05m.
 func FormatDuration(d time.Duration) string {
 	neg := d < 0
@@ -188,6 +202,8 @@ func FormatDuration(d time.Duration) string {
 	}
 	var s string
 	switch {
+	case d == 0:
+		s = "0s"
 	case d < time.Millisecond:
 		s = strconv.FormatInt(d.Microseconds(), 10) + "µs"
 	case d < time.Second:

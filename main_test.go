@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run this test binary as the `ccotel` command
+// (testdata/script/*.txtar, and the tests below that exec "ccotel").
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"ccotel": main})
+}
+
+// isolateEnv keeps the developer's configuration and CCOTEL_*/OTEL_*
+// variables out of a test that runs ccotel in-process.
+func isolateEnv(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CCOTEL_") || strings.HasPrefix(k, "OTEL_") || k == "TRACEPARENT" {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("XDG_STATE_HOME", filepath.Join(home, ".state"))
+	return home
+}
+
+// expectedTrace is a scenario's expected.json, written by hand from its
+// events.jsonl.
+type expectedTrace struct {
+	About    string            `json:"about"`
+	Base     time.Time         `json:"base"`
+	Warnings int               `json:"warnings"` // lines replay skips with a warning
+	Open     int               `json:"open"`     // spans left open at the end
+	Args     []string          `json:"args"`     // extra replay flags
+	Env      map[string]string `json:"env"`
+	Spans    []expectedSpan    `json:"spans"`
+}
+
+type expectedSpan struct {
+	ID     string `json:"id"`     // a label other spans use as "parent"
+	Parent string `json:"parent"` // "" = no parent among the exported spans
+	// ParentSpanID, when set, is the parent's hex span ID (a parent from
+	// outside the trace, e.g. TRACEPARENT).
+	ParentSpanID string         `json:"parent_span_id"`
+	TraceID      string         `json:"trace_id"`
+	Name         string         `json:"name"`
+	Start        float64        `json:"start"` // seconds after Base
+	End          float64        `json:"end"`
+	Status       string         `json:"status"`         // "" (unset) or "error"
+	Message      *string        `json:"status_message"` // when set: the exact status message
+	Attrs        map[string]any `json:"attrs"`          // null: must be absent
+	Events       []string       `json:"events"`         // names, in order (when set)
+	Links        []string       `json:"links"`          // "traceid/spanid"
+}
+
+// otlpSpan is the part of OTLP/JSON the scenario test reads back.
+type otlpSpan struct {
+	TraceID      string `json:"traceId"`
+	SpanID       string `json:"spanId"`
+	ParentSpanID string `json:"parentSpanId"`
+	Name         string `json:"name"`
+	Start        string `json:"startTimeUnixNano"`
+	End          string `json:"endTimeUnixNano"`
+	Attributes   []struct {
+		Key   string         `json:"key"`
+		Value map[string]any `json:"value"`
+	} `json:"attributes"`
+	Events []struct {
+		Name string `json:"name"`
+	} `json:"events"`
+	Links []struct {
+		TraceID string `json:"traceId"`
+		SpanID  string `json:"spanId"`
+	} `json:"links"`
+	Status struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"status"`
+}
+
+func (s *otlpSpan) attr(k string) (any, bool) {
+	for _, a := range s.Attributes {
+		if a.Key != k {
+			continue
+		}
+		for typ, v := range a.Value {
+			switch typ {
+			case "intValue":
+				n, _ := strconv.ParseInt(v.(string), 10, 64)
+				return float64(n), true
+			case "arrayValue":
+				var out []any
+				for _, e := range v.(map[string]any)["values"].([]any) {
+					out = append(out, e.(map[string]any)["stringValue"])
+				}
+				return out, true
+			default:
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func nanos(s string) time.Time {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return time.Unix(0, n).UTC()
+}
+
+func decodeOTLP(t *testing.T, b []byte) []*otlpSpan {
+	t.Helper()
+	var req struct {
+		ResourceSpans []struct {
+			ScopeSpans []struct {
+				Spans []*otlpSpan `json:"spans"`
+			} `json:"scopeSpans"`
+		} `json:"resourceSpans"`
+	}
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatalf("replay --stdout is not JSON: %v\n%s", err, b)
+	}
+	var spans []*otlpSpan
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			spans = append(spans, ss.Spans...)
+		}
+	}
+	return spans
+}
+
+// TestSessions replays every recorded session in testdata/sessions and
+// compares the trace with the hand-written expected.json: names, parents,
+// start and end times, key attributes, status, events and links; every
+// exported span must be expected, and no span ID may repeat.
+func TestSessions(t *testing.T) {
+	dirs, _ := filepath.Glob("testdata/sessions/*/expected.json")
+	if len(dirs) < 10 {
+		t.Fatalf("only %d recorded sessions", len(dirs))
+	}
+	for _, exp := range dirs {
+		dir := filepath.Dir(exp)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			isolateEnv(t)
+			b, err := os.ReadFile(exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want expectedTrace
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatalf("%s: %v", exp, err)
+			}
+			for k, v := range want.Env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append(append([]string{"--stdout"}, want.Args...), filepath.Join(dir, "events.jsonl"))
+			if code := runReplay(args, nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("replay exit %d: %s", code, stderr.String())
+			}
+			if got := strings.Count(stderr.String(), "skipped"); got != want.Warnings {
+				t.Errorf("%d lines skipped, want %d:\n%s", got, want.Warnings, stderr.String())
+			}
+			compareTrace(t, &want, decodeOTLP(t, stdout.Bytes()))
+
+			// The tree of the same session: one line per span, and the
+			// count of spans left open.
+			stdout.Reset()
+			if code := runReplay(append(append([]string{"--tree"}, want.Args...), filepath.Join(dir, "events.jsonl")), nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("replay --tree exit %d", code)
+			}
+			lines := strings.Count(stdout.String(), "\n")
+			wantLines := len(want.Spans)
+			if want.Open > 0 {
+				wantLines++
+				if !strings.Contains(stdout.String(), fmt.Sprintf("(%d spans still open", want.Open)) {
+					t.Errorf("tree does not say %d spans are open:\n%s", want.Open, stdout.String())
+				}
+			}
+			if lines != wantLines {
+				t.Errorf("tree has %d lines, want %d:\n%s", lines, wantLines, stdout.String())
+			}
+		})
+	}
+}
+
+func compareTrace(t *testing.T, want *expectedTrace, got []*otlpSpan) {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, s := range got {
+		if ids[s.SpanID] {
+			t.Errorf("span ID %s exported twice", s.SpanID)
+		}
+		ids[s.SpanID] = true
+		if len(s.TraceID) != 32 || len(s.SpanID) != 16 || s.TraceID == strings.Repeat("0", 32) {
+			t.Errorf("bad ids %q %q", s.TraceID, s.SpanID)
+		}
+		if nanos(s.End).Before(nanos(s.Start)) {
+			t.Errorf("%s ends before it starts", s.Name)
+		}
+	}
+	at := func(sec float64) time.Time {
+		return want.Base.Add(time.Duration(math.Round(sec*1e6)) * time.Microsecond)
+	}
+	matched := map[string]*otlpSpan{} // by label
+	used := map[*otlpSpan]bool{}
+	for i := range want.Spans {
+		w := &want.Spans[i]
+		var found *otlpSpan
+		var near []string
+		for _, s := range got {
+			if used[s] || s.Name != w.Name {
+				continue
+			}
+			if !nanos(s.Start).Equal(at(w.Start)) || !nanos(s.End).Equal(at(w.End)) {
+				near = append(near, fmt.Sprintf("%v..%v", nanos(s.Start).Sub(want.Base), nanos(s.End).Sub(want.Base)))
+				continue
+			}
+			if attrsMatch(s, w.Attrs) == "" {
+				found = s
+				break
+			}
+			near = append(near, attrsMatch(s, w.Attrs))
+		}
+		if found == nil {
+			t.Errorf("no span %q %.3fs..%.3fs with %v; same name: %v", w.Name, w.Start, w.End, w.Attrs, near)
+			continue
+		}
+		used[found] = true
+		if w.ID != "" {
+			matched[w.ID] = found
+		}
+		label := fmt.Sprintf("%s@%.3fs", w.Name, w.Start)
+		switch {
+		case w.ParentSpanID != "":
+			if found.ParentSpanID != w.ParentSpanID {
+				t.Errorf("%s: parent %s, want %s", label, found.ParentSpanID, w.ParentSpanID)
+			}
+		case w.Parent != "":
+			p := matched[w.Parent]
+			if p == nil {
+				t.Errorf("%s: parent %q not matched (list parents first)", label, w.Parent)
+			} else if found.ParentSpanID != p.SpanID {
+				t.Errorf("%s: parent %s, want %s (%s)", label, found.ParentSpanID, p.SpanID, w.Parent)
+			}
+		default:
+			if ids[found.ParentSpanID] {
+				t.Errorf("%s: has a parent among the spans, expected none", label)
+			}
+		}
+		if w.TraceID != "" && found.TraceID != w.TraceID {
+			t.Errorf("%s: trace %s, want %s", label, found.TraceID, w.TraceID)
+		}
+		if status := map[int]string{0: "", 1: "ok", 2: "error"}[found.Status.Code]; status != w.Status {
+			t.Errorf("%s: status %q, want %q", label, status, w.Status)
+		}
+		if w.Message != nil && found.Status.Message != *w.Message {
+			t.Errorf("%s: status message %q, want %q", label, found.Status.Message, *w.Message)
+		}
+		if w.Events != nil {
+			var names []string
+			for _, e := range found.Events {
+				names = append(names, e.Name)
+			}
+			if strings.Join(names, ",") != strings.Join(w.Events, ",") {
+				t.Errorf("%s: events %v, want %v", label, names, w.Events)
+			}
+		}
+		if w.Links != nil {
+			var links []string
+			for _, l := range found.Links {
+				links = append(links, l.TraceID+"/"+l.SpanID)
+			}
+			if strings.Join(links, ",") != strings.Join(w.Links, ",") {
+				t.Errorf("%s: links %v, want %v", label, links, w.Links)
+			}
+		}
+	}
+	for _, s := range got {
+		if !used[s] {
+			t.Errorf("unexpected span %q %v..%v", s.Name, nanos(s.Start).Sub(want.Base), nanos(s.End).Sub(want.Base))
+		}
+	}
+	// One trace per session.
+	traces := map[string]bool{}
+	for _, s := range got {
+		traces[s.TraceID] = true
+	}
+	if len(got) > 0 && len(traces) != 1 {
+		t.Errorf("%d traces for one session", len(traces))
+	}
+}
+
+// attrsMatch returns "" when s has every expected attribute (nil: absent).
+func attrsMatch(s *otlpSpan, want map[string]any) string {
+	for k, v := range want {
+		got, ok := s.attr(k)
+		if v == nil {
+			if ok {
+				return fmt.Sprintf("%s=%v (want absent)", k, got)
+			}
+			continue
+		}
+		if !ok || fmt.Sprint(got) != fmt.Sprint(v) {
+			return fmt.Sprintf("%s=%v (want %v)", k, got, v)
+		}
+	}
+	return ""
+}
