@@ -54,14 +54,9 @@ func configFlags(fs *flag.FlagSet) func() map[string]string {
 }
 
 // sweepFunc closes idle sessions and old tombstones in the flusher's first
-// transaction (hook.Sweep with the configured idle timeout).
+// transaction (hook.Sweep, with the hook's own options).
 func sweepFunc(cfg *tracing.Config) func(*state.Tx, time.Time) error {
-	opts := hook.Options{
-		Capture:     cfg.Capture,
-		MaxAttrLen:  cfg.MaxAttrLen,
-		IdleTimeout: cfg.IdleTimeout,
-		Logf:        func(format string, args ...any) { state.Logf(cfg.StateDir, "sweep: "+format, args...) },
-	}
+	opts := hookOptions(cfg)
 	return func(tx *state.Tx, now time.Time) error {
 		_, err := hook.Sweep(tx, now, opts)
 		return err
