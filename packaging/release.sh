@@ -1,0 +1,83 @@
+#!/bin/sh
+# release.sh: cross-compile ccotel for darwin and linux, amd64 and arm64,
+# into dist/ (one static binary per platform, a tarball with it and
+# install.sh, and SHA256SUMS).
+#
+#   sh packaging/release.sh            # version from `git describe --tags`
+#   VERSION=v1.2.3 sh packaging/release.sh
+#
+# Environment: VERSION, COMMIT, DATE (default: from git; DATE is the
+# commit's time, so the same commit gives the same binaries), DIST (default
+# dist), TARGETS (default "darwin/amd64 darwin/arm64 linux/amd64 linux/arm64").
+# Fails if a binary exceeds 20 MiB (DESIGN.md section 10).
+set -eu
+
+cd "$(dirname "$0")/.."
+
+have_git=no
+if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
+	have_git=yes
+fi
+if [ -z "${VERSION:-}" ]; then
+	VERSION=dev
+	if [ $have_git = yes ]; then
+		VERSION=$(git describe --tags --dirty 2>/dev/null || echo dev)
+	fi
+fi
+if [ -z "${COMMIT:-}" ] && [ $have_git = yes ]; then
+	COMMIT=$(git rev-parse --short=12 HEAD)
+	git diff --quiet HEAD -- 2>/dev/null || COMMIT=$COMMIT-dirty
+fi
+if [ -z "${DATE:-}" ] && [ $have_git = yes ]; then
+	DATE=$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd)
+fi
+COMMIT=${COMMIT:-}
+DATE=${DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+DIST=${DIST:-dist}
+TARGETS=${TARGETS:-darwin/amd64 darwin/arm64 linux/amd64 linux/arm64}
+max_bytes=$((20 * 1024 * 1024))
+
+if command -v sha256sum >/dev/null 2>&1; then
+	sha256() { sha256sum "$@"; }
+else
+	sha256() { shasum -a 256 "$@"; }
+fi
+
+mkdir -p "$DIST"
+echo "ccotel $VERSION (commit ${COMMIT:-unknown}, built $DATE) with $(go version | cut -d' ' -f3-)"
+host="$(go env GOOS)/$(go env GOARCH)"
+start=$(date +%s)
+archives=
+for target in $TARGETS; do
+	os=${target%/*}
+	arch=${target#*/}
+	name=ccotel-$VERSION-$os-$arch
+	rm -rf "${DIST:?}/$name"
+	mkdir -p "$DIST/$name"
+	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath \
+		-ldflags "-s -w -X main.version=$VERSION -X main.commit=$COMMIT -X main.date=$DATE" \
+		-o "$DIST/$name/ccotel" .
+	cp install.sh "$DIST/$name/"
+	size=$(wc -c <"$DIST/$name/ccotel" | tr -d ' ')
+	# gzip -n: no file name or time in the header.
+	(cd "$DIST" && tar -cf - "$name" | gzip -n >"$name.tar.gz")
+	archives="$archives $name.tar.gz"
+	printf '  %-14s %6.1f MiB  %s/%s/ccotel\n' "$target" "$(echo "$size" | awk '{print $1 / 1048576}')" "$DIST" "$name"
+	if [ "$size" -gt $max_bytes ]; then
+		echo "release.sh: $DIST/$name/ccotel is $size bytes, over the 20 MiB target" >&2
+		exit 1
+	fi
+	if [ "$target" = "$host" ]; then
+		got=$("$DIST/$name/ccotel" version)
+		case $got in
+		"ccotel $VERSION (commit ${COMMIT:-unknown}, built $DATE,"*) echo "  runs here: $got" ;;
+		*)
+			echo "release.sh: the $target binary reports \"$got\"" >&2
+			exit 1
+			;;
+		esac
+	fi
+done
+# shellcheck disable=SC2086
+(cd "$DIST" && sha256 $archives >SHA256SUMS)
+echo "wrote $DIST/SHA256SUMS and$archives in $(($(date +%s) - start))s"
