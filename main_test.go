@@ -7,11 +7,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -320,4 +324,175 @@ func attrsMatch(s *otlpSpan, want map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// TestScripts runs testdata/script/*.txtar: the real binary as Claude Code
+// runs it (one process per event, the payload on stdin), asserting silence
+// and exit 0 for every input. The environment points at a collector on a
+// closed loopback port, so the hook really runs (and starts a flusher that
+// can only fail); the flusher is stopped when the script ends.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			stateDir := filepath.Join(env.WorkDir, "state")
+			env.Setenv("CCOTEL_ENDPOINT", "https://127.0.0.1:9")
+			env.Setenv("CCOTEL_STATE_DIR", stateDir)
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Setenv("CCOTEL_LOCK_TIMEOUT", "300ms")
+			env.Defer(func() { endFlusher(stateDir) })
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"outbox":    cmdOutbox,
+			"holdlock":  cmdHoldLock,
+			"bigevent":  cmdBigEvent,
+			"corruptdb": cmdCorruptDB,
+			"binfile":   cmdBinFile,
+		},
+	})
+}
+
+// endFlusher ends the background flusher a hook started for stateDir
+// (by the pid in its lock file), and waits for it to exit.
+func endFlusher(stateDir string) {
+	pid := tracing.FlusherPID(stateDir)
+	if pid == 0 {
+		return
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// outbox prints the spans queued in $CCOTEL_STATE_DIR, one line each:
+// name, then "error=<type>" and "incomplete=<reason>" when set, sorted.
+// With -ids it checks that no span ID repeats.
+func cmdOutbox(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! outbox")
+	}
+	spans := readOutbox(ts.Getenv("CCOTEL_STATE_DIR"), ts.Fatalf)
+	var lines []string
+	seen := map[tracing.SpanID]bool{}
+	for _, s := range spans {
+		if seen[s.SpanID] {
+			ts.Fatalf("span ID %s queued twice", s.SpanID)
+		}
+		seen[s.SpanID] = true
+		l := s.Name
+		if a, ok := s.Attr("error.type"); ok {
+			l += " error=" + a.Str
+		}
+		if a, ok := s.Attr("claude_code.incomplete.reason"); ok {
+			l += " incomplete=" + a.Str
+		}
+		lines = append(lines, l)
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		fmt.Fprintln(ts.Stdout(), l)
+	}
+}
+
+func readOutbox(dir string, fatalf func(string, ...any)) []*tracing.Span {
+	store, err := state.Open(state.Options{Dir: dir, ReadOnly: true, LockTimeout: 10 * time.Second})
+	if err != nil {
+		fatalf("open state: %v", err)
+	}
+	defer store.Close()
+	var spans []*tracing.Span
+	err = store.View(func(tx *state.Tx) error {
+		entries, err := tx.Peek(tx.Counters().Queued)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			s, err := tracing.UnmarshalSpan(e.Value)
+			if err != nil {
+				return err
+			}
+			spans = append(spans, s)
+		}
+		return nil
+	})
+	if err != nil {
+		fatalf("read outbox: %v", err)
+	}
+	return spans
+}
+
+var heldStores = map[*testscript.TestScript]*state.Store{}
+
+// holdlock start|stop holds the state lock in the test process, as a slow
+// hook or the flusher would.
+func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: holdlock start|stop")
+	}
+	switch args[0] {
+	case "start":
+		s, err := state.Open(state.Options{Dir: ts.Getenv("CCOTEL_STATE_DIR")})
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		heldStores[ts] = s
+	case "stop":
+		if s := heldStores[ts]; s != nil {
+			s.Close()
+			delete(heldStores, ts)
+		}
+	}
+}
+
+// bigevent SIZE FILE writes a PostToolUse payload of about SIZE bytes
+// (a Read of a large file), as one line.
+func cmdBigEvent(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: bigevent SIZE FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	chunk := `line of source with "quotes", \back\slashes and ünïcode` + "\n"
+	content, _ := json.Marshal(strings.Repeat(chunk, n/len(chunk)+1))
+	payload := `{"session_id":"big-1","hook_event_name":"PostToolUse","tool_name":"Read","tool_use_id":"toolu_big",` +
+		`"tool_input":{"file_path":"/big.txt"},"tool_response":{"type":"text","file":{"filePath":"/big.txt","content":` +
+		string(content) + `}},"duration_ms":12}`
+	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(payload), 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// corruptdb overwrites the state database with garbage.
+func cmdCorruptDB(ts *testscript.TestScript, neg bool, args []string) {
+	path := filepath.Join(ts.Getenv("CCOTEL_STATE_DIR"), "ccotel.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a bbolt database "), 1000), 0o600); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// binfile N FILE writes N bytes of deterministic binary garbage.
+func cmdBinFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: binfile N FILE")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	if err := os.WriteFile(ts.MkAbs(args[1]), b, 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
 }
