@@ -159,6 +159,9 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel install: %v\nNothing was changed.\n", err)
 		return exitFailure
 	}
+	if sf.scope == "project" && sf.settings == "" && *command == "" {
+		warnings = append(warnings, fmt.Sprintf("./.claude/settings.json is usually shared with the team, and the hooks will run %s, a path on this machine; for a shared file consider --command ccotel (looked up on each person's PATH) or --scope local", hookCmd))
+	}
 	for _, w := range append(warnings, colWarnings...) {
 		fmt.Fprintf(stderr, "ccotel install: warning: %s\n", w)
 	}

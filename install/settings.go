@@ -10,7 +10,9 @@
 // line); a file with nothing to copy gets Claude Code's own layout, two
 // spaces per level. Running Install on its own output changes nothing, byte
 // for byte, and Uninstall after Install gives back the original bytes when
-// Install only added entries.
+// Install only added entries. (One exception: an event list or "hooks"
+// object that was empty before Install is removed by Uninstall, as nothing
+// tells it from one Install created; to Claude Code both mean no hooks.)
 //
 // ccotel's entries are the command hooks whose command's base name is
 // "ccotel" and whose first argument is "hook": the exec form
