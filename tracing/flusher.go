@@ -161,6 +161,65 @@ type flusher struct {
 	lastSync time.Time
 	swept    bool
 	rejects  map[uint64]int // per single-span permanent refusals
+	pending  outcome        // written in the next transaction
+}
+
+// outcome is what a round changes in the store: applied at the start of
+// the next round's transaction (one open per round, not two), or by final.
+type outcome struct {
+	remove    []uint64 // exported, or dropped
+	keep      []item   // not exported: written back if their pending work was done
+	rejected  int      // of remove: dropped as refused for good
+	attempted bool     // an export was tried: record it
+	err       error
+	next      time.Time
+}
+
+// settle queues o's changes for the next transaction.
+func (f *flusher) settle(o outcome) {
+	p := &f.pending
+	p.remove = append(p.remove, o.remove...)
+	p.keep = append(p.keep, o.keep...)
+	p.rejected += o.rejected
+	if o.attempted {
+		p.attempted, p.err, p.next = true, o.err, o.next
+	}
+}
+
+// apply writes the pending outcome in tx.
+func (f *flusher) apply(tx *state.Tx) error {
+	p := &f.pending
+	for _, it := range p.keep {
+		if !it.finished {
+			continue
+		}
+		b, err := it.span.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := tx.Replace(it.key, b); err != nil {
+			return err
+		}
+	}
+	if len(p.remove) > 0 {
+		if err := tx.Remove(p.remove); err != nil {
+			return err
+		}
+	}
+	if p.attempted {
+		return tx.RecordExport(f.o.Now(), p.err, p.next)
+	}
+	return nil
+}
+
+// applied is called after the transaction that applied the pending
+// outcome committed.
+func (f *flusher) applied() {
+	if n := f.pending.rejected; n > 0 {
+		f.res.Rejected += n
+		noteRejected(f.cfg.StateDir, n)
+	}
+	f.pending = outcome{}
 }
 
 func (f *flusher) defaults() {
@@ -223,12 +282,11 @@ type item struct {
 // export; waiting counts spans whose pending work is not ready, with the
 // earliest time to ask again.
 type round struct {
-	ready    []item
-	poison   []uint64 // entries that do not decode: dropped
-	waiting  int
-	retryAt  time.Time
-	queued   int
-	lastPeek int
+	ready   []item
+	poison  []uint64 // entries that do not decode: dropped
+	waiting int
+	retryAt time.Time
+	queued  int
 }
 
 func (f *flusher) read() (*round, error) {
@@ -240,6 +298,9 @@ func (f *flusher) read() (*round, error) {
 	var entries []state.Entry
 	r := &round{}
 	err = st.Update(func(tx *state.Tx) error {
+		if err := f.apply(tx); err != nil {
+			return err
+		}
 		now := f.o.Now()
 		if !f.swept && f.o.Sweep != nil {
 			f.swept = true
@@ -255,7 +316,7 @@ func (f *flusher) read() (*round, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.lastPeek = len(entries)
+	f.applied()
 	now := f.o.Now()
 	for _, e := range entries {
 		if len(r.ready) >= f.batch {
@@ -308,40 +369,6 @@ func (r *round) wait(at time.Time) {
 	}
 }
 
-// write records a round's outcome: removes exported (and dropped) keys,
-// writes back spans whose pending work was done but which were not sent,
-// and records the attempt.
-func (f *flusher) write(remove []uint64, keep []item, attempted bool, exportErr error, next time.Time) error {
-	st, err := f.open()
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return st.Update(func(tx *state.Tx) error {
-		for _, it := range keep {
-			if !it.finished {
-				continue
-			}
-			b, err := it.span.Marshal()
-			if err != nil {
-				return err
-			}
-			if err := tx.Replace(it.key, b); err != nil {
-				return err
-			}
-		}
-		if len(remove) > 0 {
-			if err := tx.Remove(remove); err != nil {
-				return err
-			}
-		}
-		if attempted {
-			return tx.RecordExport(f.o.Now(), exportErr, next)
-		}
-		return nil
-	})
-}
-
 func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 	if f.cfg.Endpoint == "" {
 		return f.res, errors.New("no endpoint configured")
@@ -351,9 +378,7 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 	if err != nil {
 		f.o.Logf("cannot export: %v", err)
 		f.res.LastErr = err
-		if werr := f.write(nil, nil, true, err, f.o.Now().Add(configRetry)); werr != nil {
-			f.o.Logf("record: %v", werr)
-		}
+		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(configRetry)})
 		f.final()
 		return f.res, err
 	}
@@ -377,10 +402,7 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			return f.res, err
 		}
 		if len(r.poison) > 0 {
-			if err := f.write(r.poison, nil, false, nil, time.Time{}); err == nil {
-				f.res.Rejected += len(r.poison)
-				noteRejected(f.cfg.StateDir, len(r.poison))
-			}
+			f.settle(outcome{remove: r.poison, rejected: len(r.poison)})
 		}
 		if total < f.res.Sent+r.queued {
 			total = f.res.Sent + r.queued
@@ -430,19 +452,12 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 		errors.As(err, &ee)
 		switch {
 		case err == nil || (ee != nil && ee.Kind == FailPartial):
-			keys := keysOf(r.ready)
+			o := outcome{remove: keysOf(r.ready), attempted: true}
 			if ee != nil {
 				f.o.Logf("collector accepted %d spans but rejected %d of them: %s", len(spans), ee.Rejected, ee.Body)
-				f.res.Rejected += int(ee.Rejected)
-				noteRejected(f.cfg.StateDir, int(ee.Rejected))
+				o.rejected = int(min(ee.Rejected, int64(len(spans))))
 			}
-			if werr := f.write(keys, nil, true, nil, time.Time{}); werr != nil {
-				// Exported but not removed: they will be sent again
-				// (at-least-once). Stop rather than loop on a bad store.
-				f.o.Logf("remove exported spans: %v", werr)
-				f.res.LastErr = werr
-				return f.res, werr
-			}
+			f.settle(o)
 			f.res.Sent += len(spans)
 			f.res.LastErr = nil
 			backoff, failingSince = f.o.MinBackoff, time.Time{}
@@ -459,21 +474,18 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			if len(r.ready) > 1 {
 				f.batch = max(1, len(r.ready)/2)
 				f.o.Logf("collector refused a batch of %d spans (%v); retrying in batches of %d", len(r.ready), err, f.batch)
-				f.write(nil, r.ready, true, err, time.Time{})
+				f.settle(outcome{keep: r.ready, attempted: true, err: err})
 				continue
 			}
 			it := r.ready[0]
 			f.rejects[it.key]++
 			if f.rejects[it.key] >= MaxRejections {
 				f.o.Logf("dropping span %s %q: the collector refused it %d times: %v", it.span.SpanID, it.span.Name, MaxRejections, err)
-				if werr := f.write([]uint64{it.key}, nil, true, err, time.Time{}); werr == nil {
-					f.res.Rejected++
-					noteRejected(f.cfg.StateDir, 1)
-				}
+				f.settle(outcome{remove: []uint64{it.key}, rejected: 1, attempted: true, err: err})
 				f.batch = f.o.Batch
 				continue
 			}
-			f.write(nil, r.ready, true, err, time.Time{})
+			f.settle(outcome{keep: r.ready, attempted: true, err: err})
 			if !f.o.Retry {
 				f.final()
 				return f.res, err
@@ -489,9 +501,7 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			}
 			giveUp := !f.o.Retry || now.Sub(failingSince) >= f.o.GiveUp
 			next := now.Add(backoff)
-			if werr := f.write(nil, r.ready, true, err, next); werr != nil {
-				f.o.Logf("record failure: %v", werr)
-			}
+			f.settle(outcome{keep: r.ready, attempted: true, err: err, next: next})
 			if giveUp {
 				if f.o.Retry {
 					f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(failingSince).Round(time.Second), err, next.Format(time.RFC3339))
@@ -520,10 +530,22 @@ func (f *flusher) final() {
 		return
 	}
 	defer st.Close()
-	st.View(func(tx *state.Tx) error {
+	err = st.Update(func(tx *state.Tx) error {
+		if err := f.apply(tx); err != nil {
+			return err
+		}
 		f.res.Remaining = tx.Counters().Queued
 		return nil
 	})
+	if err != nil {
+		f.o.Logf("final write: %v", err)
+		return
+	}
+	f.applied()
+	// The durability point for the outcome just written, too.
+	if err := st.Sync(); err != nil {
+		f.o.Logf("sync: %v", err)
+	}
 	if err := st.Compact(CompactThreshold); err != nil {
 		f.o.Logf("compact: %v", err)
 	}
