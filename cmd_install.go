@@ -148,7 +148,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel install: %v\n", err)
 		return exitUsage
 	}
-	hookCmd, warnings, err := hookCommand(*command)
+	hookCmd, warnings, err := hookCommand(expandTilde(*command, home))
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel install: %v\n", err)
 		return exitFailure
