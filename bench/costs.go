@@ -42,6 +42,10 @@ func (b *bench) benchCosts() error {
 		return s.PostToolUse(id, smallStdout)
 	}
 
+	if err := b.floors(h, d, post); err != nil {
+		return err
+	}
+
 	// Package init.
 	fmt.Println()
 	fmt.Println("#### Package initialisation (GODEBUG=inittrace=1, median of 15 runs per package)")
@@ -91,9 +95,74 @@ func (b *bench) benchCosts() error {
 	return b.perfProfile(h, s, post)
 }
 
+// floors times, interleaved, the drain baseline, the same drain linked
+// with the OTLP exporter's packages, the same drain linked with all of
+// ccotel's packages, and the hook itself (no flusher started): the steps
+// between them are the cost of loading and initialising the exporter's
+// dependency tree, the rest of ccotel's dependencies, and the hook's work.
+func (b *bench) floors(h, d proc, post func() []byte) error {
+	minimal := filepath.Join(b.tmp, "minimal")
+	otlp := filepath.Join(b.tmp, "otlpdeps")
+	all := filepath.Join(b.tmp, "alldeps")
+	for bin, pkg := range map[string]string{minimal: "./bench/floor/minimal", otlp: "./bench/floor/otlpdeps", all: "./bench/floor/alldeps"} {
+		if err := b.build(bin, pkg, true); err != nil {
+			return err
+		}
+	}
+	progs := []struct {
+		name string
+		p    proc
+		s    *series
+	}{
+		{"drain (bench/drain)", d, &series{}},
+		{"drain + net/http, crypto/tls, bbolt, toml, protowire linked (bench/floor/minimal; not a step: an alternative)", proc{bin: minimal, env: b.base}, &series{}},
+		{"drain + OTLP exporter linked (bench/floor/otlpdeps)", proc{bin: otlp, env: b.base}, &series{}},
+		{"drain + all ccotel packages linked (bench/floor/alldeps)", proc{bin: all, env: b.base}, &series{}},
+		{"ccotel hook (no flusher started)", h, &series{}},
+	}
+	const warm = 2
+	for i := -warm; i < b.runs; i++ {
+		ev := post()
+		for k := range progs {
+			p := progs[(k+i+warm)%len(progs)]
+			add(p.s, i, p.p.run(ev))
+		}
+	}
+	fmt.Println()
+	fmt.Println("#### Floors: what linking costs before any work (interleaved, rotating order)")
+	fmt.Println()
+	fmt.Println("| program | size | median | step | CPU median | peak RSS (GNU time) |")
+	fmt.Println("|---|---|---|---|---|---|")
+	var prev time.Duration
+	for k, p := range progs {
+		size := "—"
+		if fi, err := os.Stat(p.p.bin); err == nil {
+			size = fmt.Sprintf("%.1f MiB", float64(fi.Size())/(1<<20))
+		}
+		m := median(p.s.walls())
+		step := "—"
+		switch {
+		case k == 1:
+			step = fmt.Sprintf("%+.2f ms from drain", float64(m-prev)/1e6)
+		case k > 1:
+			step = fmt.Sprintf("%+.2f ms", float64(m-prev)/1e6)
+		}
+		if k != 1 {
+			prev = m
+		}
+		rss := "—"
+		if kib, err := peakRSS(p.p, post(), b.tmp); err == nil {
+			rss = fmt.Sprintf("%d KiB", kib)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", p.name, size, ms(m), step, ms(median(p.s.cpus())), rss)
+	}
+	return nil
+}
+
 func (b *bench) perfProfile(h proc, s *session, post func() []byte) error {
 	const pairs = 150
-	sym := filepath.Join(b.tmp, "ccotel-sym")
+	// Same name as the real binary, so perf's comm filter sees "ccotel".
+	sym := filepath.Join(b.tmp, "sym", "ccotel")
 	if err := b.build(sym, ".", false); err != nil {
 		return err
 	}
@@ -106,13 +175,13 @@ func (b *bench) perfProfile(h proc, s *session, post func() []byte) error {
 	}
 	data := filepath.Join(b.tmp, "perf.data")
 	loop := fmt.Sprintf(`for f in %s/*.json; do %s hook < "$f"; done`, evDir, sym)
-	c := exec.Command("perf", "record", "-F", "20000", "-o", data, "--", "sh", "-c", loop)
+	c := exec.Command("perf", "record", "-F", "10000", "-o", data, "--", "sh", "-c", loop)
 	c.Env = h.env
 	if out, err := c.CombinedOutput(); err != nil {
 		fmt.Printf("perf record failed (%v): %s\n", err, clip(string(out)))
 		return nil
 	}
-	fmt.Printf("#### CPU profile: `perf record -F 20000` over %d hook processes (%d PreToolUse/PostToolUse pairs, unstripped build), process `ccotel` only\n\n", 2*pairs, pairs)
+	fmt.Printf("#### CPU profile: `perf record -F 10000` over %d hook processes (%d PreToolUse/PostToolUse pairs, unstripped build), process `ccotel` only\n\n", 2*pairs, pairs)
 	for _, sort := range []struct{ key, title, limit string }{
 		{"dso", "by binary (kernel = exec, page faults, mmap, syscalls)", "0.5"},
 		{"sym", "by function (top)", "1.2"},
@@ -158,7 +227,8 @@ func (in *inits) add(stderr string) {
 	}
 	for _, line := range strings.Split(stderr, "\n") {
 		f := strings.Fields(line)
-		if len(f) < 10 || f[0] != "init" || f[5] != "clock," {
+		// init PKG @T ms, C ms clock, B bytes, A allocs
+		if len(f) < 11 || f[0] != "init" || f[6] != "clock," {
 			continue
 		}
 		pkg := f[1]
@@ -170,8 +240,8 @@ func (in *inits) add(stderr string) {
 			in.order = append(in.order, pkg)
 		}
 		in.clock[pkg] = append(in.clock[pkg], time.Duration(clk*1e6))
-		bytes, _ := strconv.ParseInt(f[6], 10, 64)
-		allocs, _ := strconv.ParseInt(f[8], 10, 64)
+		bytes, _ := strconv.ParseInt(f[7], 10, 64)
+		allocs, _ := strconv.ParseInt(f[9], 10, 64)
 		in.bytes[pkg], in.allocs[pkg] = bytes, allocs
 	}
 }

@@ -29,11 +29,10 @@ func (b *bench) benchFlush() error {
 	missing := b.missing(ids)
 	sent := b.spans - missing
 	rate := float64(sent) / r.Wall.Seconds()
-	b.flushRSS = r.RSSKiB
-	fmt.Println("| spans queued | outbox bytes | `flush --wait` wall | CPU | exit | requests | spans delivered | dups | spans/s | flusher peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| %d | %d | %s | %s | %d | %d | %d | %d | **%.0f** | %d KiB |\n", b.spans, bytesQueued, ms(r.Wall), ms(r.CPU), r.Code,
-		after.Requests-before.Requests, sent, b.dupsOf(ids), rate, r.RSSKiB)
+	fmt.Println("| spans queued | outbox bytes | `flush --wait` wall | CPU | exit | requests | spans delivered | dups | spans/s |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %d | %d | %s | %s | %d | %d | %d | %d | **%.0f** |\n", b.spans, bytesQueued, ms(r.Wall), ms(r.CPU), r.Code,
+		after.Requests-before.Requests, sent, b.dupsOf(ids), rate)
 	if !r.ok() {
 		fmt.Printf("\nflush failed: %s\n", r)
 	} else if last := lastLine(r.Stdout + r.Stderr); last != "" {

@@ -43,8 +43,8 @@ func (b *bench) benchHook() error {
 	fmt.Println("Each timed run: a fresh tool_use_id whose PreToolUse ran (untimed) just before; then the PostToolUse")
 	fmt.Println("payload (" + fmt.Sprint(len(newSession(b.tmp).PostToolUse(toolUseID("x", 0), smallStdout))) + " bytes) piped to `ccotel hook` and to the drain baseline, alternating which goes first.")
 	fmt.Println()
-	fmt.Println("| variant | ccotel hook median | p90 | drain median | p90 | ratio (medians) | hook CPU median | hook peak RSS | not silent/0 | spans delivered |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| variant | ccotel hook median | p90 | drain median | p90 | ratio (medians) | hook CPU median | not silent/0 | spans delivered |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	var notes []string
 	for _, v := range hookVariants {
 		hook, drain, delivered, err := b.hookVariant(v)
@@ -52,13 +52,12 @@ func (b *bench) benchHook() error {
 			return fmt.Errorf("%s: %w", v.name, err)
 		}
 		hm, dm := median(hook.walls()), median(drain.walls())
-		fmt.Printf("| %s | %s | %s | %s | %s | **%.2f×** | %s | %d KiB | %d | %s |\n", v.name, ms(hm), ms(quantile(hook.walls(), 0.9)),
-			ms(dm), ms(quantile(drain.walls(), 0.9)), ratio(hm, dm), ms(median(hook.cpus())), hook.maxRSS(), hook.failures(), delivered)
+		fmt.Printf("| %s | %s | %s | %s | %s | **%.2f×** | %s | %d | %s |\n", v.name, ms(hm), ms(quantile(hook.walls(), 0.9)),
+			ms(dm), ms(quantile(drain.walls(), 0.9)), ratio(hm, dm), ms(median(hook.cpus())), hook.failures(), delivered)
 		notes = append(notes, fmt.Sprintf("- %s: %s", v.name, v.desc))
 		if f := hook.firstFailure(); f != "" {
 			notes = append(notes, "  - first failing hook run: "+f)
 		}
-		b.hookRSS = max(b.hookRSS, hook.maxRSS())
 		if v.name == "steady" {
 			r := ratio(hm, dm)
 			b.verdict("hook PostToolUse ≤ 2.5× drain (steady)", fmt.Sprintf("%.2f× (%s vs %s)", r, ms(hm), ms(dm)), r <= 2.5 && hook.failures() == 0)

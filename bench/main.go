@@ -33,22 +33,19 @@ import (
 var benchNames = []string{"hook", "fsync", "big", "concurrent", "flush", "size", "peer", "costs"}
 
 type bench struct {
-	runs       int
-	peerRuns   int
-	spans      int
-	procs      int
-	keep       bool
-	root       string // module root
-	tmp        string
-	ccotel     string // stripped static binary
-	drain      string
-	base       []string // environment for every process
-	certs      *sink.Certs
-	rec        *sink.Receiver
-	verdicts   []verdict
-	hookRSS    int64 // KiB, max over the hook runs of the "hook" benchmark
-	hookRSSBig int64 // KiB, max over the 5 MB runs
-	flushRSS   int64 // KiB, the flusher of the "flush" benchmark
+	runs     int
+	peerRuns int
+	spans    int
+	procs    int
+	keep     bool
+	root     string // module root
+	tmp      string
+	ccotel   string // stripped static binary
+	drain    string
+	base     []string // environment for every process
+	certs    *sink.Certs
+	rec      *sink.Receiver
+	verdicts []verdict
 }
 
 type verdict struct {

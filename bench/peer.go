@@ -78,16 +78,16 @@ func (b *bench) benchPeer() error {
 	pm, hm := median(ps.walls()), median(hs.walls())
 	r := ratio(pm, hm)
 	fmt.Printf("Peer installed in %s; %s.\n\n", peerDir, installed)
-	fmt.Println("| program | runs | median | p90 | CPU median | peak RSS | exit ≠ 0 | spans at the receiver |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| program | runs | median | p90 | CPU median | exit ≠ 0 | spans at the receiver |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	peerFail := 0
 	for _, x := range ps.runs {
 		if !x.ok() {
 			peerFail++
 		}
 	}
-	fmt.Printf("| otlp-tracer.mjs (node) | %d | %s | %s | %s | %d KiB | %d | %d/%d (incl. warm-up) |\n", len(ps.runs), ms(pm), ms(quantile(ps.walls(), 0.9)), ms(median(ps.cpus())), ps.maxRSS(), peerFail, peerGot, len(ps.runs)+warm)
-	fmt.Printf("| ccotel hook | %d | %s | %s | %s | %d KiB | %d | %d/%d (incl. warm-up) |\n", len(hs.runs), ms(hm), ms(quantile(hs.walls(), 0.9)), ms(median(hs.cpus())), hs.maxRSS(), hs.failures(), len(ids)-missing, len(ids))
+	fmt.Printf("| otlp-tracer.mjs (node) | %d | %s | %s | %s | %d | %d/%d (incl. warm-up) |\n", len(ps.runs), ms(pm), ms(quantile(ps.walls(), 0.9)), ms(median(ps.cpus())), peerFail, peerGot, len(ps.runs)+warm)
+	fmt.Printf("| ccotel hook | %d | %s | %s | %s | %d | %d/%d (incl. warm-up) |\n", len(hs.runs), ms(hm), ms(quantile(hs.walls(), 0.9)), ms(median(hs.cpus())), hs.failures(), len(ids)-missing, len(ids))
 	fmt.Printf("\nccotel is **%.0f×** faster (median peer / median ccotel, same run).\n", r)
 	if f := ps.firstFailure(); peerFail > 0 {
 		fmt.Println("\nfirst failing peer run:", f)

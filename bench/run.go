@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -18,7 +19,6 @@ import (
 type result struct {
 	Wall   time.Duration // fork to reaped, as the parent (Claude Code) sees it
 	CPU    time.Duration // user + system
-	RSSKiB int64         // peak resident set size
 	Code   int
 	Stdout string
 	Stderr string
@@ -86,9 +86,6 @@ func finish(c *exec.Cmd, start time.Time, err error, out, errb *bytes.Buffer) re
 	if ps := c.ProcessState; ps != nil {
 		r.Code = ps.ExitCode()
 		r.CPU = ps.UserTime() + ps.SystemTime()
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			r.RSSKiB = ru.Maxrss
-		}
 	}
 	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
 		r.Err = err
@@ -132,14 +129,6 @@ func (s *series) cpus() []time.Duration {
 		d = append(d, r.CPU)
 	}
 	return d
-}
-
-func (s *series) maxRSS() int64 {
-	var m int64
-	for _, r := range s.runs {
-		m = max(m, r.RSSKiB)
-	}
-	return m
 }
 
 func (s *series) failures() int {
@@ -261,4 +250,59 @@ func filteredEnv(home string) []string {
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"))
+}
+
+// gnuTime is GNU time, used to measure peak RSS ("" if not installed).
+var gnuTime = func() string {
+	p, err := exec.LookPath("time")
+	if err != nil {
+		if _, err := os.Stat("/usr/bin/time"); err == nil {
+			return "/usr/bin/time"
+		}
+		return ""
+	}
+	return p
+}()
+
+// peakRSS runs p under GNU time and returns the child's peak resident set
+// size in KiB. The rusage os/exec reports will not do: Go starts children
+// with clone(CLONE_VM|CLONE_VFORK), and Linux carries the parent's RSS
+// high-water mark into the child at exec, so every child would report at
+// least the harness's own RSS. GNU time forks from a ~2 MB process.
+func peakRSS(p proc, stdin []byte, tmp string) (int64, error) {
+	_, kib, err := runRSS(p, stdin, tmp)
+	return kib, err
+}
+
+// maxRSS is the largest peakRSS of n runs, each fed stdin().
+func maxRSS(n int, p proc, stdin func() []byte, tmp string) (int64, error) {
+	var m int64
+	for range n {
+		kib, err := peakRSS(p, stdin(), tmp)
+		if err != nil {
+			return 0, err
+		}
+		m = max(m, kib)
+	}
+	return m, nil
+}
+
+// runRSS is run under GNU time: the result (its wall time includes GNU
+// time's own fork and exec) and the child's peak RSS in KiB.
+func runRSS(p proc, stdin []byte, tmp string) (result, int64, error) {
+	if gnuTime == "" {
+		return p.run(stdin), 0, fmt.Errorf("GNU time is not installed (apt-get install -y time)")
+	}
+	out := filepath.Join(tmp, "rss.txt")
+	os.Remove(out)
+	q := proc{bin: gnuTime, args: append([]string{"-f", "%M", "-o", out, p.bin}, p.args...), env: p.env}
+	r := q.run(stdin)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return r, 0, err
+	}
+	// GNU time writes "Command exited with non-zero status N" first when
+	// the child failed; the figure is on the last line either way.
+	kib, err := strconv.ParseInt(strings.TrimSpace(lastLine(string(b))), 10, 64)
+	return r, kib, err
 }
