@@ -4,45 +4,54 @@ import (
 	"os"
 	"os/user"
 	"runtime"
-
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk"
-	"go.opentelemetry.io/otel/sdk/resource"
-	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+	"sort"
 )
 
-// Resource describes who sends the traces, so a central collector can
+// SchemaURL is the semantic-conventions schema of the resource and span
+// attributes (semconv v1.41.0, the GenAI keys).
+const SchemaURL = "https://opentelemetry.io/schemas/1.41.0"
+
+// ResourceAttrs describes who sends the traces, so a central collector can
 // tell many developers' machines apart: service.name (cfg.ServiceName),
 // service.version and ccotel.version (version), host.name, os.type,
 // process.owner and user.name, telemetry.sdk.*, then cfg.ResourceAttrs,
 // which override the detected values (service.name excepted: that is
-// cfg.ServiceName, already resolved with the attributes in mind).
+// cfg.ServiceName, already resolved with the attributes in mind). Sorted
+// by key.
 //
 // It looks up the host and user, so the flusher builds it once per run;
 // the hook never does.
-func Resource(cfg *Config, version string) *resource.Resource {
-	attrs := []attribute.KeyValue{
-		semconv.ServiceVersionKey.String(version),
-		attribute.String("ccotel.version", version),
-		semconv.TelemetrySDKNameKey.String("opentelemetry"),
-		semconv.TelemetrySDKLanguageKey.String("go"),
-		semconv.TelemetrySDKVersionKey.String(sdk.Version()),
-		semconv.OSTypeKey.String(runtime.GOOS),
+func ResourceAttrs(cfg *Config, version string) []Attr {
+	m := map[string]string{
+		"service.version":        version,
+		"ccotel.version":         version,
+		"telemetry.sdk.name":     "ccotel",
+		"telemetry.sdk.language": "go",
+		"telemetry.sdk.version":  version,
+		"os.type":                runtime.GOOS,
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {
-		attrs = append(attrs, semconv.HostNameKey.String(h))
+		m["host.name"] = h
 	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
-		attrs = append(attrs, semconv.ProcessOwnerKey.String(u.Username), semconv.UserNameKey.String(u.Username))
+		m["process.owner"] = u.Username
+		m["user.name"] = u.Username
 	}
-	for _, k := range SortedKeys(cfg.ResourceAttrs) {
-		attrs = append(attrs, attribute.String(k, cfg.ResourceAttrs[k]))
+	for k, v := range cfg.ResourceAttrs {
+		m[k] = v
 	}
-	name := cfg.ServiceName
-	if name == "" {
-		name = DefaultServiceName
+	m["service.name"] = cfg.ServiceName
+	if m["service.name"] == "" {
+		m["service.name"] = DefaultServiceName
 	}
-	// Later attributes win in NewWithAttributes: service.name goes last.
-	attrs = append(attrs, semconv.ServiceNameKey.String(name))
-	return resource.NewWithAttributes(semconv.SchemaURL, attrs...)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	attrs := make([]Attr, 0, len(keys))
+	for _, k := range keys {
+		attrs = append(attrs, String(k, m[k]))
+	}
+	return attrs
 }
