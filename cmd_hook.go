@@ -46,9 +46,9 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		code = exitOK
 	}()
 
-	// Drain stdin first, whatever comes next: Claude Code's write must
-	// never hit a closed pipe.
-	payload, readErr := hook.ReadPayload(stdin)
+	// Read (and decode) all of stdin first, whatever comes next: Claude
+	// Code's write must never hit a closed pipe.
+	ev, decodeErr := hook.Decode(stdin)
 
 	cfg, err := tracing.Load(tracing.LoadOptions{Getenv: os.LookupEnv})
 	if err != nil {
@@ -62,13 +62,8 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	if cfg.Endpoint == "" || cfg.Disabled {
 		return exitOK
 	}
-	if readErr != nil {
-		state.Logf(cfg.StateDir, "hook: reading stdin (%d bytes read): %v", len(payload), readErr)
-		return exitOK
-	}
-	ev, err := hook.DecodeBytes(payload)
-	if err != nil {
-		state.Logf(cfg.StateDir, "hook: unreadable event (%d bytes): %v", len(payload), err)
+	if decodeErr != nil {
+		state.Logf(cfg.StateDir, "hook: unreadable event (%d bytes): %v", ev.Size, decodeErr)
 		return exitOK
 	}
 	opts := hookOptions(cfg)

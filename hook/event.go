@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,9 +9,9 @@ import (
 )
 
 // Event is one decoded hook payload: the fields ccotel uses, every one
-// optional. Large values (tool_input, tool_response, tool_calls) are kept
-// raw, as sub-slices of the buffer Decode read, so a multi-megabyte payload
-// is never copied or fully parsed.
+// optional. Of the large values (tool_input, tool_response, tool_calls)
+// it keeps the size, the first RawCap bytes, and their short top-level
+// members, so a multi-megabyte payload is never held in memory.
 //
 // A field of the wrong JSON type reads as absent rather than failing the
 // event. Unknown fields are ignored.
@@ -39,16 +40,21 @@ type Event struct {
 	CommandSource string
 
 	// Tool events.
-	ToolName     string
-	ToolUseID    string
-	ToolInput    json.RawMessage // raw JSON, nil when absent
-	ToolResponse json.RawMessage
-	ToolCalls    json.RawMessage // PostToolBatch
-	DurationMs   int64
-	HasDuration  bool
-	Error        string // PostToolUseFailure message; StopFailure error kind
-	ErrorDetails string // StopFailure
-	IsInterrupt  bool
+	ToolName  string
+	ToolUseID string
+	// ToolInput and ToolResponse are the raw JSON values, or their first
+	// RawCap bytes when larger; nil when absent. Their sizes are the full
+	// lengths in bytes.
+	ToolInput        json.RawMessage
+	ToolResponse     json.RawMessage
+	ToolInputSize    int64
+	ToolResponseSize int64
+	ToolBatchSize    int // PostToolBatch: number of tool_calls
+	DurationMs       int64
+	HasDuration      bool
+	Error            string // PostToolUseFailure message; StopFailure error kind
+	ErrorDetails     string // StopFailure
+	IsInterrupt      bool
 
 	// Subagents.
 	AgentTranscriptPath string
@@ -86,7 +92,12 @@ type Event struct {
 	Traceparent string
 
 	// Size is the payload's length in bytes.
-	Size int
+	Size int64
+
+	// inputFields and responseFields are the top-level members of
+	// tool_input and tool_response that are scalars or short strings (raw
+	// JSON), e.g. "command", "file_path", "interrupted".
+	inputFields, responseFields map[string][]byte
 
 	// transcriptSize is the size of TranscriptPath when the event was
 	// recorded; set by Record (it is I/O, so the state machine gets it as
@@ -97,34 +108,45 @@ type Event struct {
 // ErrEmpty is returned by Decode for an empty (or all white space) input.
 var ErrEmpty = errors.New("hook: empty input")
 
-// Decode reads r to EOF, always, and decodes one hook payload from it.
-// The returned Event refers to the bytes read (no copy of large values).
-func Decode(r io.Reader) (*Event, error) {
-	b, err := ReadPayload(r)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeBytes(b)
-}
+// Decode reads r to EOF, always, even when the payload is invalid, and
+// decodes one hook payload as it reads, through a 64 KiB window: memory
+// does not grow with the payload. On error the Event is still returned,
+// with only Size (the bytes read) meaningful.
+func Decode(r io.Reader) (*Event, error) { return decode(r, windowSize) }
 
-// DecodeBytes decodes one hook payload. The Event's raw fields alias b.
-func DecodeBytes(b []byte) (*Event, error) {
-	if skipSpace(b, 0) == len(b) {
-		return nil, ErrEmpty
-	}
-	ev := &Event{Size: len(b), transcriptSize: -1}
-	err := forEachMember(b, ev.set)
+func decode(r io.Reader, window int) (*Event, error) {
+	s := &scanner{r: r, buf: make([]byte, window)}
+	ev := &Event{transcriptSize: -1}
+	err := s.object(ev.set, func(key string) bool {
+		return key == "tool_input" || key == "tool_response" || key == "effort"
+	})
+	s.drain()
+	ev.Size = s.count
 	if err != nil {
-		return nil, err
+		return &Event{Size: s.count, transcriptSize: -1}, err
 	}
 	return ev, nil
 }
 
-// set stores one top-level member. Strings of the wrong type are ignored.
-func (ev *Event) set(key string, raw []byte) {
+// DecodeBytes decodes one hook payload held in memory.
+func DecodeBytes(b []byte) (*Event, error) { return Decode(bytes.NewReader(b)) }
+
+// InputField returns a top-level string member of tool_input ("" if
+// absent, longer than 16 KiB, or not a string).
+func (ev *Event) InputField(k string) string {
+	s, _ := rawString(ev.inputFields[k])
+	return s
+}
+
+// set stores one top-level member. Values of the wrong type are ignored.
+func (ev *Event) set(key string, v *rawValue) {
+	raw := v.raw
 	str := func(dst *string) {
-		if s, ok := rawString(raw); ok {
-			*dst = s
+		if len(raw) > 0 && raw[0] == '"' {
+			if int64(len(raw)) < v.size { // a prefix: close it
+				raw = append(raw[:len(raw):len(raw)], '"')
+			}
+			*dst = decodeString(raw)
 		}
 	}
 	switch key {
@@ -145,7 +167,7 @@ func (ev *Event) set(key string, raw []byte) {
 	case "agent_type":
 		str(&ev.AgentType)
 	case "effort":
-		if s, ok := rawString(member(raw, "level")); ok {
+		if s, ok := rawString(v.fields["level"]); ok {
 			ev.Effort = s
 		} else {
 			str(&ev.Effort)
@@ -169,11 +191,15 @@ func (ev *Event) set(key string, raw []byte) {
 	case "tool_use_id":
 		str(&ev.ToolUseID)
 	case "tool_input":
-		ev.ToolInput = nonNull(raw)
+		if string(raw) != "null" {
+			ev.ToolInput, ev.ToolInputSize, ev.inputFields = raw, v.size, v.fields
+		}
 	case "tool_response":
-		ev.ToolResponse = nonNull(raw)
+		if string(raw) != "null" {
+			ev.ToolResponse, ev.ToolResponseSize, ev.responseFields = raw, v.size, v.fields
+		}
 	case "tool_calls":
-		ev.ToolCalls = nonNull(raw)
+		ev.ToolBatchSize = v.elems
 	case "duration_ms":
 		ev.DurationMs, ev.HasDuration = rawInt(raw)
 		if ev.DurationMs < 0 {
@@ -226,52 +252,10 @@ func (ev *Event) set(key string, raw []byte) {
 	case "_traceparent":
 		str(&ev.Traceparent)
 	case "_ts":
-		if s, ok := rawString(raw); ok {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				ev.Time = t
-			}
-		}
-	}
-}
-
-func nonNull(raw []byte) json.RawMessage {
-	if string(raw) == "null" {
-		return nil
-	}
-	return raw
-}
-
-// ReadPayload drains r to EOF. A typical payload fits the first 32 KiB
-// buffer; a large one is read in chunks of up to 1 MiB and joined once, so
-// a 5 MB payload costs two copies instead of io.ReadAll's many.
-func ReadPayload(r io.Reader) ([]byte, error) {
-	var (
-		chunks [][]byte
-		total  int
-		size   = 32 << 10
-	)
-	buf := make([]byte, 0, size)
-	for {
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			if len(chunks) == 0 {
-				return buf, err
-			}
-			out := make([]byte, 0, total+len(buf))
-			for _, c := range chunks {
-				out = append(out, c...)
-			}
-			return append(out, buf...), err
-		}
-		if len(buf) == cap(buf) {
-			chunks = append(chunks, buf)
-			total += len(buf)
-			size = min(2*size, 1<<20)
-			buf = make([]byte, 0, size)
+		var ts string
+		str(&ts)
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			ev.Time = t
 		}
 	}
 }

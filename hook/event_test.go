@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -53,7 +54,7 @@ func TestDecodeDocumentedPayloads(t *testing.T) {
 			if ev.Name != name {
 				t.Errorf("Name = %q", ev.Name)
 			}
-			if ev.SessionID == "" || ev.Size != len(payload) {
+			if ev.SessionID == "" || ev.Size != int64(len(payload)) {
 				t.Errorf("SessionID %q, Size %d", ev.SessionID, ev.Size)
 			}
 			// Cross-check the string fields against encoding/json.
@@ -166,6 +167,56 @@ func TestDecodeDrains(t *testing.T) {
 	}
 }
 
+func TestToolBatchSize(t *testing.T) {
+	for in, want := range map[string]int{`[]`: 0, ` [ ] `: 0, `[1]`: 1, `[{"a":[1,2]}, "x", [3]]`: 3, `{}`: 0, `"x"`: 0} {
+		ev, err := DecodeBytes([]byte(`{"tool_calls":` + in + `}`))
+		if err != nil || ev.ToolBatchSize != want {
+			t.Errorf("tool_calls %s: %d (%v), want %d", in, ev.ToolBatchSize, err, want)
+		}
+	}
+}
+
+// Fields kept from tool_input/tool_response even when they come after a
+// value too large to keep.
+func TestDecodeFieldsAfterBigValue(t *testing.T) {
+	big := strings.Repeat(`x\"y`, 200000)
+	in := `{"tool_name":"Bash","tool_input":{"description":"` + big + `","command":"make \"all\"","timeout":120000},` +
+		`"tool_response":{"stdout":"` + big + `","stderr":"","interrupted":true,"nested":{"interrupted":false}},"tool_use_id":"t"}`
+	for _, w := range []int{1, 7, 4096, windowSize} {
+		ev, err := decode(strings.NewReader(in), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.InputField("command") != `make "all"` || ev.InputField("description") != "" || string(ev.inputFields["timeout"]) != "120000" ||
+			string(ev.responseFields["interrupted"]) != "true" || ev.ToolUseID != "t" || ev.ToolInputSize != int64(len(big)+60) {
+			t.Errorf("window %d: command %q, fields %q / %q, id %q, size %d", w, ev.InputField("command"), ev.inputFields, ev.responseFields, ev.ToolUseID, ev.ToolInputSize)
+		}
+	}
+}
+
+// The streaming decoder agrees with the in-memory reference, whatever the
+// window size (values straddling window boundaries).
+func TestDecodeMatchesReference(t *testing.T) {
+	var inputs []string
+	for _, p := range docPayloads {
+		inputs = append(inputs, p, p[:len(p)/2], p+" x", strings.Replace(p, `":`, `" : `, -1))
+	}
+	inputs = append(inputs, `{"tool_input":{"a":"\\","b":"\\\"","c":[1,{"d":"}"}],"e":-1.5e3},"effort":{"level":"max"}}`,
+		`{"tool_calls":[1,]}`, `{"a":[tru]}`, `{"a":`+strings.Repeat("1", 70)+`}`, `{"`+strings.Repeat("k", 2000)+`":1}`)
+	for _, in := range inputs {
+		want, werr := refDecode([]byte(in))
+		for _, w := range []int{1, 2, 3, 5, 16, 64, windowSize} {
+			got, gerr := decode(strings.NewReader(in), w)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("window %d, %q: error %v, reference %v", w, in, gerr, werr)
+			}
+			if werr == nil && !reflect.DeepEqual(got, want) {
+				t.Fatalf("window %d, %q:\n got %+v\nwant %+v", w, in, got, want)
+			}
+		}
+	}
+}
+
 func TestArrayLen(t *testing.T) {
 	for in, want := range map[string]int{`[]`: 0, `[1]`: 1, `[{"a":[1,2]}, "x", [3]]`: 3, `{}`: 0, ``: 0} {
 		if got := arrayLen([]byte(in)); got != want {
@@ -189,8 +240,11 @@ func TestDecodeBig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.ToolUseID != "toolu_01Hq3kYb8XyZ2aBcDeFgHiJk" || ev.DurationMs != 12 || len(ev.ToolResponse) < 5<<20 {
-		t.Errorf("%q %d %d", ev.ToolUseID, ev.DurationMs, len(ev.ToolResponse))
+	if ev.ToolUseID != "toolu_01Hq3kYb8XyZ2aBcDeFgHiJk" || ev.DurationMs != 12 || ev.ToolResponseSize < 5<<20 || len(ev.ToolResponse) != RawCap {
+		t.Errorf("%q %d %d %d", ev.ToolUseID, ev.DurationMs, ev.ToolResponseSize, len(ev.ToolResponse))
+	}
+	if !bytes.HasPrefix(b[bytes.Index(b, []byte(`"tool_response":`))+16:], ev.ToolResponse) {
+		t.Error("tool_response is not a prefix of the value")
 	}
 }
 

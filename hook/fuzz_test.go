@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -129,6 +130,29 @@ func FuzzRecord(f *testing.F) {
 					t.Fatalf("span %s (%s): parent %s never exported", id, seen[id], parent)
 				}
 			}
+		}
+	})
+}
+
+// FuzzDecode checks the streaming decoder against the in-memory reference
+// on arbitrary input, with windows small enough that every value
+// straddles a refill.
+func FuzzDecode(f *testing.F) {
+	for _, p := range docPayloads {
+		f.Add([]byte(p), uint8(3))
+	}
+	f.Add([]byte(`{"tool_input":{"a":"\\","b":[1,{"c":"]"}]},"tool_calls":[[],{}]}`), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, w uint8) {
+		want, werr := refDecode(data)
+		got, gerr := decode(bytes.NewReader(data), int(w%32)+1)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("error %v, reference %v", gerr, werr)
+		}
+		if got.Size != int64(len(data)) {
+			t.Fatalf("read %d of %d bytes", got.Size, len(data))
+		}
+		if werr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %+v\nwant %+v", got, want)
 		}
 	})
 }

@@ -409,55 +409,36 @@ func (m *machine) toolInputAttrs(tool *openSpan) {
 	if _, done := tool.Span.Attr(keyToolInputSize); done {
 		return
 	}
-	tool.Span.SetAttr(tracing.Int(keyToolInputSize, int64(len(ev.ToolInput))))
+	tool.Span.SetAttr(tracing.Int(keyToolInputSize, ev.ToolInputSize))
 	isAgent := ev.ToolName == "Agent" || ev.ToolName == "Task"
-	if !isAgent && !m.opts.details() {
-		return
-	}
-	// One pass over the top level of tool_input; large values are skipped.
-	var f struct{ subagentType, description, command, filePath, path, url, pattern string }
-	_ = forEachMember(ev.ToolInput, func(k string, raw []byte) {
-		switch k {
-		case "subagent_type":
-			f.subagentType, _ = rawString(raw)
-		case "description":
-			f.description, _ = rawString(raw)
-		case "command":
-			f.command, _ = rawString(raw)
-		case "file_path", "notebook_path":
-			f.filePath, _ = rawString(raw)
-		case "path":
-			f.path, _ = rawString(raw)
-		case "url":
-			f.url, _ = rawString(raw)
-		case "pattern":
-			f.pattern, _ = rawString(raw)
-		}
-	})
-	if isAgent && f.subagentType != "" {
-		tool.Span.SetAttr(tracing.String(keyToolSubagentType, capPlain(f.subagentType, 128)))
-	}
-	if !m.opts.details() {
-		return
+	if t := ev.InputField("subagent_type"); isAgent && t != "" {
+		tool.Span.SetAttr(tracing.String(keyToolSubagentType, capPlain(t, 128)))
 	}
 	o := m.opts
-	if f.command != "" {
-		tool.Span.SetAttr(tracing.String(keyToolCommand, o.clean(f.command)))
+	if !o.details() {
+		return
 	}
-	if f.filePath == "" {
-		f.filePath = f.path
+	if c := ev.InputField("command"); c != "" {
+		tool.Span.SetAttr(tracing.String(keyToolCommand, o.clean(c)))
 	}
-	if f.filePath != "" {
-		tool.Span.SetAttr(tracing.String(keyToolFilePath, o.clean(f.filePath)))
+	path := ev.InputField("file_path")
+	if path == "" {
+		path = ev.InputField("notebook_path")
 	}
-	if f.url != "" {
-		tool.Span.SetAttr(tracing.String(keyToolURL, o.clean(f.url)))
+	if path == "" {
+		path = ev.InputField("path")
 	}
-	if f.pattern != "" {
-		tool.Span.SetAttr(tracing.String(keyToolPattern, o.clean(f.pattern)))
+	if path != "" {
+		tool.Span.SetAttr(tracing.String(keyToolFilePath, o.clean(path)))
 	}
-	if isAgent && f.description != "" {
-		tool.Desc = o.clean(f.description)
+	if u := ev.InputField("url"); u != "" {
+		tool.Span.SetAttr(tracing.String(keyToolURL, o.clean(u)))
+	}
+	if p := ev.InputField("pattern"); p != "" {
+		tool.Span.SetAttr(tracing.String(keyToolPattern, o.clean(p)))
+	}
+	if d := ev.InputField("description"); isAgent && d != "" {
+		tool.Desc = o.clean(d)
 	}
 	if o.content() {
 		tool.Span.SetAttr(tracing.String(keyToolCallArguments, o.clean(string(ev.ToolInput))))
@@ -490,7 +471,7 @@ func (m *machine) postTool() {
 		}
 	}
 	if ev.ToolResponse != nil {
-		sp.SetAttr(tracing.Int(keyToolOutputSize, int64(len(ev.ToolResponse))))
+		sp.SetAttr(tracing.Int(keyToolOutputSize, ev.ToolResponseSize))
 		if m.opts.content() {
 			sp.SetAttr(tracing.String(keyToolCallResult, m.opts.clean(string(ev.ToolResponse))))
 		}
@@ -506,7 +487,7 @@ func (m *machine) postTool() {
 		errType, msg = errPermissionDenied, ev.Reason
 	default:
 		if (ev.ToolName == "Bash" || ev.ToolName == "PowerShell") && ev.ToolResponse != nil {
-			if v, _ := rawBool(member(ev.ToolResponse, "interrupted")); v {
+			if v, _ := rawBool(ev.responseFields["interrupted"]); v {
 				errType = errInterrupted
 			}
 		}
@@ -885,8 +866,8 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	if ev.Name == "SessionStart" {
 		add(keyRequestModel, ev.Model)
 	}
-	if ev.Name == "PostToolBatch" && ev.ToolCalls != nil {
-		a = append(a, tracing.Int("claude_code.tool_batch.size", int64(arrayLen(ev.ToolCalls))))
+	if ev.Name == "PostToolBatch" {
+		a = append(a, tracing.Int("claude_code.tool_batch.size", int64(ev.ToolBatchSize)))
 	}
 	if !o.details() {
 		return a
