@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -495,4 +497,93 @@ func cmdBinFile(ts *testscript.TestScript, neg bool, args []string) {
 	if err := os.WriteFile(ts.MkAbs(args[1]), b, 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
+}
+
+// TestHookConcurrent starts 64 hook processes at once for one session
+// (64 PreToolUse, then 64 PostToolUse, as parallel tool calls do): every
+// process exits 0 silently and the outbox holds each of the 64 tool spans
+// exactly once.
+func TestHookConcurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 130 processes")
+	}
+	bin, err := exec.LookPath("ccotel") // this test binary, installed by TestMain
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stateDir := filepath.Join(dir, "state")
+	env := []string{
+		"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, ".config"), "PATH=" + os.Getenv("PATH"),
+		"CCOTEL_ENDPOINT=https://127.0.0.1:9", "CCOTEL_STATE_DIR=" + stateDir,
+	}
+	t.Cleanup(func() { endFlusher(stateDir) })
+	const n = 64
+	sid := "conc-" + strconv.Itoa(os.Getpid())
+	runHook := func(payload string) (time.Duration, error) {
+		cmd := exec.Command(bin, "hook")
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(payload)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		start := time.Now()
+		err := cmd.Run()
+		d := time.Since(start)
+		if err == nil && (out.Len() > 0 || errOut.Len() > 0) {
+			err = fmt.Errorf("output: stdout %q stderr %q", out.String(), errOut.String())
+		}
+		return d, err
+	}
+	event := func(name string, i int) string {
+		return fmt.Sprintf(`{"session_id":%q,"prompt_id":"p","hook_event_name":%q,"tool_name":"Read","tool_input":{"file_path":"/f%d"},"tool_use_id":"toolu_%03d","tool_response":{"type":"text"},"duration_ms":5}`, sid, name, i, i)
+	}
+	if _, err := runHook(fmt.Sprintf(`{"session_id":%q,"hook_event_name":"SessionStart","source":"startup"}`, sid)); err != nil {
+		t.Fatal(err)
+	}
+	var times []time.Duration
+	for _, phase := range []string{"PreToolUse", "PostToolUse"} {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		durs := make([]time.Duration, n)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				durs[i], errs[i] = runHook(event(phase, i))
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("%s %d: %v", phase, i, err)
+			}
+		}
+		times = append(times, durs...)
+	}
+	spans := readOutbox(stateDir, t.Fatalf)
+	ids := map[string]int{}
+	for _, s := range spans {
+		if s.Name != "execute_tool Read" {
+			continue
+		}
+		id, _ := s.Attr("gen_ai.tool.call.id")
+		ids[id.Str]++
+		if _, missed := s.Attr("claude_code.tool.pre_missed"); missed {
+			t.Errorf("%s: PreToolUse lost", id.Str)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if c := ids[fmt.Sprintf("toolu_%03d", i)]; c != 1 {
+			t.Errorf("toolu_%03d: %d spans", i, c)
+		}
+	}
+	if len(ids) != n {
+		t.Errorf("%d distinct tool spans, want %d", len(ids), n)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	t.Logf("hook wall time with %d concurrent processes: median %v, p99 %v, max %v",
+		n, times[len(times)/2], times[len(times)*99/100], times[len(times)-1])
 }
