@@ -1,0 +1,99 @@
+// Package hook turns Claude Code hook events into spans: it decodes a
+// payload (Decode), and runs the per-session state machine (Apply) that
+// keeps the open spans of a session between hook processes and emits each
+// span when it ends. Record and Sweep are the glue to the state store: one
+// event (or one sweep) is one transaction that updates the session and
+// appends the finished spans to the outbox. The package does no network
+// I/O and knows nothing of OTLP; its output is []tracing.Span.
+//
+// # The trace
+//
+// One trace per session_id (DESIGN.md section 5). IDs are derived, never
+// random (docs/ARCHITECTURE.md, "Identity"), so any process, with or
+// without state, computes the same ones.
+//
+//	invoke_agent claude-code   SessionStart → SessionEnd (the root)
+//	├─ turn                    UserPromptSubmit → Stop / StopFailure
+//	│  ├─ execute_tool {name}  PreToolUse → PostToolUse / PostToolUseFailure / PermissionDenied
+//	│  │  └─ invoke_agent {type}   SubagentStart → SubagentStop (under the Agent/Task call)
+//	│  │     └─ execute_tool …     the subagent's own calls (agent_id)
+//	│  └─ compact              PreCompact → PostCompact
+//	└─ invoke_agent claude-code  a resumed run (claude_code.session.run = n)
+//
+// Decisions where DESIGN.md is silent:
+//
+//   - Missing starts. The first event of an unknown session opens the root
+//     at its time (claude_code.session.start_missed). An event with a
+//     prompt_id and no open turn opens that prompt's turn
+//     (claude_code.turn.start_missed), unless that prompt's turn already
+//     ended. A PostToolUse without PreToolUse starts at end − duration_ms
+//     (claude_code.tool.pre_missed). A SubagentStop without start starts at
+//     the launching Agent call's start, else at its own time
+//     (claude_code.subagent.start_missed). A PostCompact without PreCompact
+//     is a zero-length compact span.
+//   - Missing ends. A span whose end never comes ends when its parent does
+//     (claude_code.incomplete=true, reason "parent_ended"); a turn left open
+//     by a new UserPromptSubmit (the user pressed Esc: no Stop) ends at its
+//     last event, reason "interrupted"; Sweep ends a session idle past
+//     Options.IdleTimeout at its last event, reason "idle_timeout".
+//   - Exactly once. A session keeps the IDs of its last 512 closed spans
+//     (64 in a tombstone); an end event for one of them, or a repeated
+//     start, is late: dropped and counted (claude_code.late_events on the
+//     run's top span).
+//   - Resume. SessionEnd leaves a tombstone; the next event of that
+//     session (SessionStart source=resume, or anything else) opens run n+1,
+//     a new invoke_agent claude-code span under the exported root.
+//     Tombstones live seven days (Sweep). A SessionStart while the root is
+//     still open (clear, compact, resume without SessionEnd) is a span
+//     event "SessionStart" on it.
+//   - Span events are named after the hook event (hook_event_name, or
+//     "unknown"), on the innermost open span: the tool call named by
+//     tool_use_id, else the subagent of agent_id, else the turn, else the
+//     top span; at most MaxEventsPerSpan per span (the rest counted in
+//     DroppedEvents). A PermissionRequest (which has no tool_use_id) goes
+//     to the latest open call of that tool in that agent.
+//   - claude_code.tool.permission_wait_ms is set only when a
+//     PermissionRequest was seen for the call: the call's wall time minus
+//     duration_ms (the execution time Claude Code reports), never negative.
+//   - Errors: a tool's error.type is "tool_error", "interrupted"
+//     (is_interrupt, or a Bash/PowerShell response with interrupted=true)
+//     or "permission_denied"; a turn's is StopFailure's error kind. The
+//     status message (first line of the error text) is exported only at the
+//     details level and above, redacted.
+//   - Totals on the top span (root or run), per run:
+//     claude_code.session.turns, .tool_calls, .tool_errors (failures,
+//     interrupts and denials), .subagents, .compactions.
+//   - TRACEPARENT (Options.Traceparent): a link on the root and on runs;
+//     with ParentFromTraceparent the root takes it as parent and its trace
+//     ID becomes the session's (stored with the session, so later events
+//     follow it; the trace ID is then not derived from session_id).
+//   - Tokens are not read here: turn, subagent and top spans carry a
+//     usage.Ref in Span.Pending (turn: transcript size at UserPromptSubmit
+//     and the prompt id; subagent: agent_transcript_path, or
+//     <transcript without .jsonl>/subagents/agent-<id>.jsonl; root: the
+//     transcript and its subagents directory; run: the transcript from its
+//     size when the run started) and ReadyAt = end + SettleDelay.
+//
+// # Capture
+//
+// At the default level (metadata) no text of the session is exported:
+// only names, ids, enumerations (source, trigger, notification_type,
+// load_reason, memory_type, action, mode, task_id, expansion_type,
+// command_source, file event), sizes, counts and times. "details" adds
+// the session's cwd, tool commands, file paths, URLs and patterns, the
+// subagent description, span-event paths and names, and error first lines;
+// "content" adds the prompt, tool arguments and results, notification and
+// elicitation messages. Every captured string passes Options.Redactor
+// (secrets redacted, length capped); without a Redactor nothing beyond
+// metadata is captured.
+//
+// # Decoding
+//
+// Decode reads the payload through a 64 KiB window and keeps, of each
+// value, at most RawCap bytes plus its size, and of tool_input and
+// tool_response their top-level scalars and strings up to 16 KiB. A 5 MB
+// payload costs about as much as reading it. Fields of the wrong JSON type
+// read as absent; unknown fields and events are fine; a payload that is
+// not one JSON object is an error (logged by the hook, which still exits
+// 0).
+package hook
