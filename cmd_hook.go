@@ -104,10 +104,16 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	if cfg.Sync {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 		defer cancel()
-		if _, err := tracing.FlushNow(ctx, cfg, ccusage.Finish(cfg)); err != nil {
+		res, err := tracing.FlushNow(ctx, cfg, ccusage.Finish(cfg))
+		if err != nil {
 			state.Logf(cfg.StateDir, "hook: sync export: %v", err)
 		}
-		return exitOK
+		if res.Pending == 0 {
+			return exitOK
+		}
+		// Spans whose token usage is not final yet (the transcript lags)
+		// would wait for the next event, and the session's last spans
+		// for ever: leave them to a background flusher.
 	}
 	if _, err := tracing.StartFlusher(cfg.StateDir, counters.NextAttempt, time.Now()); err != nil {
 		state.Logf(cfg.StateDir, "hook: start flusher: %v", err)
