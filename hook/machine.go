@@ -765,6 +765,9 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 	}
 	sp := o.Span
 	sp.End = t
+	if len(o.Events) > 0 {
+		_ = json.Unmarshal(o.Events, &sp.Events)
+	}
 	if reason != "" {
 		sp.SetAttr(tracing.Bool(keyIncomplete, true))
 		sp.SetAttr(tracing.String(keyIncompleteReason, reason))
@@ -834,11 +837,22 @@ func pending(ref usage.Ref) json.RawMessage {
 // addEvent appends a span event to o, within MaxEventsPerSpan.
 func (m *machine) addEvent(o *openSpan, name string, attrs []tracing.Attr) {
 	m.touch(o, m.t)
-	if len(o.Span.Events) >= MaxEventsPerSpan {
+	if o.NEvents >= MaxEventsPerSpan {
 		o.Span.DroppedEvents++
 		return
 	}
-	o.Span.Events = append(o.Span.Events, tracing.Event{Name: name, Time: m.t, Attrs: attrs})
+	// Kept as JSON until the span ends: a session's state is decoded on
+	// every event, its span events only once.
+	b, err := json.Marshal(tracing.Event{Name: name, Time: m.t, Attrs: attrs})
+	if err != nil {
+		return
+	}
+	if len(o.Events) == 0 {
+		o.Events = append(append(json.RawMessage{'['}, b...), ']')
+	} else {
+		o.Events = append(append(append(o.Events[:len(o.Events)-1:len(o.Events)-1], ','), b...), ']')
+	}
+	o.NEvents++
 }
 
 // eventAttrs are the attributes of a span event: low-risk enumerations

@@ -612,3 +612,25 @@ func TestCorruptStateStartsOver(t *testing.T) {
 		t.Errorf("no session id: %v", err)
 	}
 }
+
+// BenchmarkApply measures one PostToolUse on a long session's state: a
+// full ring of closed span IDs and a root with the maximum of events.
+func BenchmarkApply(b *testing.B) {
+	s := &sim{t: &testing.T{}}
+	s.at(0, ev("SessionStart", "source", "startup"))
+	for i := 0; i < MaxEventsPerSpan; i++ {
+		s.at(1, ev("InstructionsLoaded", "load_reason", "nested_traversal", "memory_type", "Project"))
+	}
+	s.at(2, ev("UserPromptSubmit", "prompt_id", "p"))
+	for i := 0; i < closedRingLen+10; i++ {
+		s.at(3, ev("PostToolUse", "tool_name", "Read", "tool_use_id", fmt.Sprint("t", i), "duration_ms", 1))
+	}
+	s.at(4, ev("PreToolUse", "tool_name", "Read", "tool_use_id", "x"))
+	e, _ := DecodeBytes([]byte(ev("PostToolUse", "tool_name", "Read", "tool_use_id", "x", "tool_response", map[string]any{"type": "text"}, "duration_ms", 3)))
+	b.ReportMetric(float64(len(s.blob)), "state-bytes")
+	for b.Loop() {
+		if _, err := Apply(s.blob, e, ms(5), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -65,8 +65,12 @@ type openSpan struct {
 	Desc  string    `json:"desc,omitempty"`  // Agent/Task tools: captured description (details)
 	Last  time.Time `json:"last"`            // latest event in this span's subtree
 	// Offset is the transcript size when a turn or run started (-1 unknown).
-	Offset int64        `json:"off,omitempty"`
-	Span   tracing.Span `json:"span"`
+	Offset int64 `json:"off,omitempty"`
+	// Events are the span's events as a JSON array (tracing.Event), and
+	// NEvents their number; decoded only when the span ends.
+	Events  json.RawMessage `json:"events,omitempty"`
+	NEvents int             `json:"nevents,omitempty"`
+	Span    tracing.Span    `json:"span"`
 }
 
 const (
