@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/hook"
+	"github.com/ccotel/ccotel/redact"
 	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
 	ccusage "github.com/ccotel/ccotel/usage"
@@ -32,7 +33,8 @@ file's directory. Token usage is read from the transcripts as they are now
 
 Spans still open at the end of the input are not printed: they stay open,
 as the hook would leave them. Lines that are not valid events are skipped
-with a warning.
+with a warning. With --state-dir, the sessions continue from that
+directory's state, and every span in its outbox is printed (none removed).
 
 Flags:
 `
@@ -99,6 +101,9 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer func() { store.Close() }()
 
+	if _, err := redact.New(cfg.RedactPatterns); err != nil {
+		fmt.Fprintf(stderr, "ccotel replay: %v (the built-in rules still apply)\n", err)
+	}
 	r := &replayer{store: store, opts: hookOptions(cfg), stderr: stderr, envTraceparent: os.Getenv("TRACEPARENT")}
 	r.opts.Logf = func(format string, args ...any) {
 		fmt.Fprintf(stderr, "ccotel replay: %s: "+format+"\n", append([]any{r.where()}, args...)...)
