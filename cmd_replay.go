@@ -126,11 +126,9 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	finishUsage(spans, ccusage.New(ccusage.Options{Prices: cfg.Prices, NoWait: true}))
 
 	if *asJSON {
-		res := []tracing.Attr{tracing.String("service.name", cfg.ServiceName), tracing.String("ccotel.version", version)}
-		for _, k := range tracing.SortedKeys(cfg.ResourceAttrs) {
-			res = append(res, tracing.String(k, cfg.ResourceAttrs[k]))
-		}
-		err = tracing.EncodeOTLPJSON(stdout, res, tracing.Scope{Name: "github.com/ccotel/ccotel", Version: version}, spans)
+		// The resource and scope the exporter would send.
+		res := tracing.ResourceAttrs(cfg, version)
+		err = tracing.EncodeOTLPJSON(stdout, res, tracing.Scope{Name: tracing.ScopeName, Version: version}, spans)
 	} else {
 		err = tracing.WriteTree(stdout, spans)
 		if err == nil && open > 0 {
