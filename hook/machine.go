@@ -192,29 +192,32 @@ func (m *machine) initTop(top *openSpan) {
 		if ev.Source != "" {
 			top.Span.SetAttr(tracing.String(keySessionSource, ev.Source))
 		}
-		top.Offset = ev.transcriptSize
 	} else {
 		top.Span.SetAttr(tracing.Bool(keySessionStartMissed, true))
 	}
+	top.Offset = ev.transcriptSize // known on SessionStart and UserPromptSubmit
 	if ev.Model != "" {
 		top.Span.SetAttr(tracing.String(keyRequestModel, ev.Model))
 	}
 	m.s.Spans = []*openSpan{top}
 }
 
-// lateForTombstone reports whether an event for an ended session only
-// concerns spans that were already exported.
+// lateForTombstone reports whether an event for an ended session belongs
+// to the run that ended (an end of a span already exported, or a late
+// notification from an async hook) rather than starting a new run. Only
+// events that show the agent working again start one: SessionStart, a
+// prompt, a tool call or subagent not seen before, a compaction.
 func (m *machine) lateForTombstone() bool {
 	ev := m.ev
 	switch ev.Name {
+	case "SessionStart", "UserPromptSubmit", "PreToolUse", "SubagentStart", "PreCompact":
+		return false
 	case "PostToolUse", "PostToolUseFailure", "PermissionDenied":
 		return ev.ToolUseID != "" && m.s.closedRecently(toolSpanID(m.s.ID, ev.ToolUseID))
 	case "SubagentStop":
 		return ev.AgentID != "" && m.s.closedRecently(agentSpanID(m.s.ID, ev.AgentID))
-	case "Stop", "StopFailure", "PostCompact":
-		return true
 	}
-	return false
+	return true
 }
 
 func (m *machine) late() {

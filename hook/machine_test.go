@@ -634,3 +634,31 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+// After SessionEnd, a late notification (an async hook) is dropped; a new
+// prompt starts a new run.
+func TestEventsAfterEnd(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("SessionStart"))
+	s.at(10, ev("SessionEnd"))
+	for _, name := range []string{"Notification", "Stop", "PostCompact", "InstructionsLoaded", "SessionEnd", "FutureEvent"} {
+		if out := s.at(20, ev(name)); len(out) != 0 || OpenSpans(s.blob) != 0 {
+			t.Errorf("%s after SessionEnd: spans %v, %d open", name, names(out), OpenSpans(s.blob))
+		}
+	}
+	if s.late != 6 {
+		t.Errorf("%d late events, want 6", s.late)
+	}
+	s.at(30, ev("UserPromptSubmit", "prompt_id", "p"))
+	if OpenSpans(s.blob) != 2 {
+		t.Fatalf("%d open spans after a new prompt", OpenSpans(s.blob))
+	}
+	s.at(40, ev("SessionEnd"))
+	run := s.spans[len(s.spans)-1]
+	checkSpan(t, &run, &s.spans[0], 30, 40, keySessionRun, 1, keySessionStartMissed, true)
+	var ref usage.Ref
+	json.Unmarshal(run.Pending, &ref)
+	if ref.Offset != 100*30 {
+		t.Errorf("run offset %d, want the transcript size at the prompt", ref.Offset)
+	}
+}
