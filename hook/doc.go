@@ -40,9 +40,11 @@
 //     (64 in a tombstone); an end event for one of them, or a repeated
 //     start, is late: dropped and counted (claude_code.late_events on the
 //     run's top span).
-//   - Resume. SessionEnd leaves a tombstone; the next event of that
-//     session (SessionStart source=resume, or anything else) opens run n+1,
-//     a new invoke_agent claude-code span under the exported root.
+//   - Resume. SessionEnd leaves a tombstone; the next sign of work in that
+//     session (SessionStart source=resume, a prompt, a tool call or
+//     subagent not seen before, a compaction) opens run n+1, a new
+//     invoke_agent claude-code span under the exported root; anything else
+//     (a late notification from an async hook) is late.
 //     Tombstones live seven days (Sweep). A SessionStart while the root is
 //     still open (clear, compact, resume without SessionEnd) is a span
 //     event "SessionStart" on it.
