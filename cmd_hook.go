@@ -123,8 +123,9 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 
 // hookOptions builds the state machine's options from the configuration:
 // capture level, attribute cap, the redactor (built-in rules plus the
-// configured patterns; a bad pattern is logged and the built-ins still
-// apply), idle timeout and TRACEPARENT handling. The flusher's sweep and
+// configured patterns; when a pattern does not compile, capture falls back
+// to metadata only, since the user's own secrets would otherwise leave
+// unredacted), idle timeout and TRACEPARENT handling. The flusher's sweep and
 // replay use it too.
 func hookOptions(cfg *tracing.Config) hook.Options {
 	dir := cfg.StateDir
@@ -136,12 +137,14 @@ func hookOptions(cfg *tracing.Config) hook.Options {
 		Logf:                  func(format string, args ...any) { state.Logf(dir, format, args...) },
 	}
 	if cfg.Capture == hook.CaptureDetails || cfg.Capture == hook.CaptureContent {
-		r, err := redact.New(cfg.RedactPatterns)
-		if err != nil {
-			state.Logf(dir, "hook: redact patterns: %v (built-in rules only)", err)
-			r = nil // a nil *redact.Redactor applies the built-in rules
+		// A nil Options.Redactor means metadata only; assign the
+		// *redact.Redactor only when it is real (a nil pointer in the
+		// interface would not be nil).
+		if r, err := redact.New(cfg.RedactPatterns); err != nil {
+			state.Logf(dir, "hook: redact patterns: %v (capturing metadata only until fixed)", err)
+		} else {
+			o.Redactor = r
 		}
-		o.Redactor = r
 	}
 	return o
 }

@@ -807,12 +807,13 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 		if t.Late > 0 {
 			sp.SetAttr(tracing.Int(keyLateEvents, int64(t.Late)))
 		}
-		if s.Transcript != "" {
+		// A resumed run counts from where the transcript stood when it
+		// started; when that is unknown its usage is omitted rather than
+		// taken from the whole file, which would count earlier runs too.
+		if s.Transcript != "" && (o.Kind == kindRoot || o.Offset >= 0) {
 			ref := usage.Ref{Scope: "session", Path: s.Transcript}
 			if o.Kind == kindRun {
-				// A resumed run counts from where the transcript stood
-				// when it started.
-				ref.Offset = max(o.Offset, 0)
+				ref.Offset = o.Offset
 			} else {
 				ref.SubagentDir = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents")
 			}
@@ -820,7 +821,10 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 		}
 	case kindTurn:
 		s.LastPrompt = o.Key
-		if s.Transcript != "" {
+		// Without a prompt id the turn's lines are found from its start
+		// offset; with neither, counting from the top of the file would
+		// give the turn every earlier turn's tokens: omit, never guess.
+		if s.Transcript != "" && (o.Key != "" || o.Offset >= 0) {
 			sp.Pending = pending(usage.Ref{Scope: "turn", Path: s.Transcript, Offset: max(o.Offset, 0), PromptID: o.Key})
 		}
 	}

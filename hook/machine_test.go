@@ -662,3 +662,39 @@ func TestEventsAfterEnd(t *testing.T) {
 		t.Errorf("run offset %d, want the transcript size at the prompt", ref.Offset)
 	}
 }
+
+// A turn whose start offset in the transcript is unknown (stat failed)
+// and that has no prompt id cannot be told apart from earlier turns in the
+// file: its usage is omitted, not counted from the top of the file.
+func TestTurnUsageNeedsPromptIDOrOffset(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("SessionStart", "source", "startup"))
+	e, err := DecodeBytes([]byte(ev("UserPromptSubmit", "prompt", "hi")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// transcriptSize stays -1: as when the transcript could not be stat'ed.
+	res, err := Apply(s.blob, e, ms(100), s.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.blob = res.Session
+	s.at(200, ev("Stop"))
+	if turn := s.span("turn"); turn.Pending != nil {
+		t.Errorf("turn without prompt id or offset has pending usage %s", turn.Pending)
+	}
+
+	// With a prompt id the turn's lines are found by it, offset or not.
+	s2 := &sim{t: t}
+	s2.at(0, ev("SessionStart", "source", "startup"))
+	e, _ = DecodeBytes([]byte(ev("UserPromptSubmit", "prompt_id", "p1", "prompt", "hi")))
+	res, err = Apply(s2.blob, e, ms(100), s2.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.blob = res.Session
+	s2.at(200, ev("Stop", "prompt_id", "p1"))
+	if turn := s2.span("turn"); turn.Pending == nil {
+		t.Error("turn with a prompt id has no pending usage")
+	}
+}
