@@ -175,19 +175,23 @@ func (b *bench) perfProfile(h proc, s *session, post func() []byte) error {
 	}
 	data := filepath.Join(b.tmp, "perf.data")
 	loop := fmt.Sprintf(`for f in %s/*.json; do %s hook < "$f"; done`, evDir, sym)
-	c := exec.Command("perf", "record", "-F", "10000", "-o", data, "--", "sh", "-c", loop)
+	c := exec.Command("perf", "record", "-g", "-F", "10000", "-o", data, "--", "sh", "-c", loop)
 	c.Env = h.env
 	if out, err := c.CombinedOutput(); err != nil {
 		fmt.Printf("perf record failed (%v): %s\n", err, clip(string(out)))
 		return nil
 	}
-	fmt.Printf("#### CPU profile: `perf record -F 10000` over %d hook processes (%d PreToolUse/PostToolUse pairs, unstripped build), process `ccotel` only\n\n", 2*pairs, pairs)
+	fmt.Printf("#### CPU profile: `perf record -g -F 10000` over %d hook processes (%d PreToolUse/PostToolUse pairs, unstripped build), process `ccotel` only\n\n", 2*pairs, pairs)
 	for _, sort := range []struct{ key, title, limit string }{
-		{"dso", "by binary (kernel = exec, page faults, mmap, syscalls)", "0.5"},
+		{"comm,dso", "by binary (kernel = exec, page faults, mmap, syscalls)", "0.5"},
 		{"sym", "by function (top)", "1.2"},
 	} {
-		out, err := exec.Command("perf", "report", "-i", data, "--stdio", "--comm", "ccotel", "--no-children",
-			"--sort", sort.key, "--percent-limit", sort.limit).Output()
+		args := []string{"report", "-i", data, "--stdio", "--no-children", "-g", "none", "--sort", sort.key, "--percent-limit", sort.limit}
+		if sort.key != "comm,dso" {
+			// (--comm hides kernel samples from a dso sort; comm,dso shows them.)
+			args = append(args, "--comm", "ccotel")
+		}
+		out, err := exec.Command("perf", args...).Output()
 		if err != nil {
 			fmt.Println("perf report failed:", err)
 			continue
@@ -207,6 +211,56 @@ func (b *bench) perfProfile(h proc, s *session, post func() []byte) error {
 		}
 		fmt.Println("```")
 		fmt.Println()
+	}
+	return b.perfPhases(data)
+}
+
+// perfPhases prints the inclusive share of CPU samples of the phases of a
+// hook process, from the call graphs: the Go runtime's start, package
+// initialisation, the command itself and its main steps.
+func (b *bench) perfPhases(data string) error {
+	out, err := exec.Command("perf", "report", "-i", data, "--stdio", "--comm", "ccotel", "--children",
+		"--sort", "sym", "-g", "none", "--percent-limit", "0.1").Output()
+	if err != nil {
+		fmt.Println("perf report failed:", err)
+		return nil
+	}
+	phases := []struct{ sym, what string }{
+		{"runtime.rt0_go.abi0", "Go runtime start (rt0_go: schedinit, CPU feature probing, heap setup)"},
+		{"runtime.schedinit", "  of which schedinit"},
+		{"runtime.doInit1", "package initialisation (all packages' init)"},
+		{"main.main", "the command (main.main)"},
+		{"github.com/ccotel/ccotel/hook.decode", "  hook.decode (the event from stdin, streaming)"},
+		{"github.com/ccotel/ccotel/tracing.Load", "  tracing.Load (config)"},
+		{"github.com/ccotel/ccotel/state.Open", "  state.Open"},
+		{"github.com/ccotel/ccotel/state.(*Store).Update", "  state Update (hook.Record, commit)"},
+		{"github.com/ccotel/ccotel/hook.Record", "    hook.Record"},
+		{"github.com/ccotel/ccotel/hook.decodeSession", "      hook.decodeSession (the session blob, encoding/json)"},
+		{"go.etcd.io/bbolt.(*Tx).Commit", "    bbolt commit"},
+		{"github.com/ccotel/ccotel/state.(*Store).Close", "  state Close"},
+		{"github.com/ccotel/ccotel/tracing.StartFlusher", "  StartFlusher (flock try)"},
+		{"encoding/json.Unmarshal", "  encoding/json.Unmarshal (anywhere)"},
+		{"encoding/json.Marshal", "  encoding/json.Marshal (anywhere)"},
+		{"runtime.gcBgMarkWorker", "garbage collection (mark workers)"},
+		{"runtime.sysmon", "runtime sysmon thread"},
+	}
+	share := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && strings.HasSuffix(f[0], "%") {
+			share[f[len(f)-1]] = f[0]
+		}
+	}
+	fmt.Println("by phase (inclusive share of the samples in `ccotel` processes, from call graphs; the rest is the kernel: exec, page faults, syscalls):")
+	fmt.Println()
+	fmt.Println("| phase | share of samples |")
+	fmt.Println("|---|---|")
+	for _, p := range phases {
+		v, ok := share[p.sym]
+		if !ok {
+			v = "< 0.1%"
+		}
+		fmt.Printf("| %s | %s |\n", strings.ReplaceAll(p.what, "  ", "&nbsp;&nbsp;"), v)
 	}
 	return nil
 }
