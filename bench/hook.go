@@ -43,8 +43,8 @@ func (b *bench) benchHook() error {
 	fmt.Println("Each timed run: a fresh tool_use_id whose PreToolUse ran (untimed) just before; then the PostToolUse")
 	fmt.Println("payload (" + fmt.Sprint(len(newSession(b.tmp).PostToolUse(toolUseID("x", 0), smallStdout))) + " bytes) piped to `ccotel hook` and to the drain baseline, alternating which goes first.")
 	fmt.Println()
-	fmt.Println("| variant | ccotel hook median | p90 | drain median | p90 | ratio (medians) | hook CPU median | not silent/0 | spans delivered |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| variant | ccotel hook median | p90 | drain median | p90 | ratio (medians) | hook CPU median | page faults hook / drain | not silent/0 | spans delivered |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	var notes []string
 	for _, v := range hookVariants {
 		hook, drain, delivered, err := b.hookVariant(v)
@@ -52,8 +52,8 @@ func (b *bench) benchHook() error {
 			return fmt.Errorf("%s: %w", v.name, err)
 		}
 		hm, dm := median(hook.walls()), median(drain.walls())
-		fmt.Printf("| %s | %s | %s | %s | %s | **%.2f×** | %s | %d | %s |\n", v.name, ms(hm), ms(quantile(hook.walls(), 0.9)),
-			ms(dm), ms(quantile(drain.walls(), 0.9)), ratio(hm, dm), ms(median(hook.cpus())), hook.failures(), delivered)
+		fmt.Printf("| %s | %s | %s | %s | %s | **%.2f×** | %s | %d / %d | %d | %s |\n", v.name, ms(hm), ms(quantile(hook.walls(), 0.9)),
+			ms(dm), ms(quantile(drain.walls(), 0.9)), ratio(hm, dm), ms(median(hook.cpus())), hook.faults(), drain.faults(), hook.failures(), delivered)
 		notes = append(notes, fmt.Sprintf("- %s: %s", v.name, v.desc))
 		if f := hook.firstFailure(); f != "" {
 			notes = append(notes, "  - first failing hook run: "+f)

@@ -19,6 +19,7 @@ import (
 type result struct {
 	Wall   time.Duration // fork to reaped, as the parent (Claude Code) sees it
 	CPU    time.Duration // user + system
+	Faults int64         // minor page faults
 	Code   int
 	Stdout string
 	Stderr string
@@ -86,6 +87,9 @@ func finish(c *exec.Cmd, start time.Time, err error, out, errb *bytes.Buffer) re
 	if ps := c.ProcessState; ps != nil {
 		r.Code = ps.ExitCode()
 		r.CPU = ps.UserTime() + ps.SystemTime()
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			r.Faults = ru.Minflt
+		}
 	}
 	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
 		r.Err = err
@@ -129,6 +133,15 @@ func (s *series) cpus() []time.Duration {
 		d = append(d, r.CPU)
 	}
 	return d
+}
+
+// faults is the median number of minor page faults per run.
+func (s *series) faults() int64 {
+	var d []time.Duration
+	for _, r := range s.runs {
+		d = append(d, time.Duration(r.Faults))
+	}
+	return int64(median(d))
 }
 
 func (s *series) failures() int {
