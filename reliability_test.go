@@ -52,6 +52,7 @@ func TestReliability(t *testing.T) {
 	t.Run("UnwritableStateDir", r.testUnwritableStateDir)
 	t.Run("FullDisk", r.testFullDisk)
 	t.Run("OutboxCap", r.testOutboxCap)
+	t.Run("ClockOddities", r.testClockOddities)
 }
 
 // relRig is what every scenario shares: the binary and the certificates.
@@ -496,4 +497,105 @@ func (r *relRig) testOutboxCap(t *testing.T) {
 	if !reported {
 		t.Errorf("status does not report the 15 dropped spans:\n%s", res.stdout)
 	}
+}
+
+// Clock oddities: a PostToolUse whose PreToolUse comes after it (the Pre's
+// hook lost the race for the lock), and events with equal timestamps. Every
+// span is exported exactly once under its ID, none ends before it starts,
+// and nothing is left open to be exported a second time at SessionEnd.
+func (r *relRig) testClockOddities(t *testing.T) {
+	sid := "0dd0c10c-0000-4000-8000-000000000005"
+	events := [][]byte{
+		relEvent(sid, "SessionStart", "source", "startup"),
+		relEvent(sid, "UserPromptSubmit", "prompt_id", "p1", "prompt", "x"),
+		relPost(sid, "toolu_post_first"),
+		relPre(sid, "toolu_post_first"),
+		relPre(sid, "toolu_same_time"),
+		relPost(sid, "toolu_same_time"),
+		relEvent(sid, "Stop"),
+		relEvent(sid, "SessionEnd", "reason", "other"),
+	}
+
+	t.Run("hook processes", func(t *testing.T) {
+		rec := relReceiver(t, r.certs)
+		dir := t.TempDir()
+		release := relHoldFlusher(t, dir)
+		env := r.env(t, rec.TracesURL(), dir)
+		for _, ev := range events {
+			r.hookSilently(t, env, ev)
+		}
+		release()
+		if res := r.run(t, env, nil, "flush", "--wait"); res.code != 0 {
+			t.Fatalf("flush --wait: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		// root, turn and two tools
+		if !rec.WaitFor(10*time.Second, func(s sink.Stats) bool { return s.Distinct >= 4 }) {
+			t.Fatalf("received %+v, want the root, the turn and two tool spans", rec.Stats())
+		}
+		for _, tu := range []string{"toolu_post_first", "toolu_same_time"} {
+			if c := rec.Count(relToolSpanID(sid, tu)); c != 1 {
+				t.Errorf("tool span %s received %d times, want once", tu, c)
+			}
+		}
+		if s := rec.Stats(); s.Dups() != 0 || s.Distinct != 4 {
+			t.Errorf("received %+v: want 4 distinct spans, no duplicates", s)
+		}
+	})
+
+	t.Run("equal timestamps in replay", func(t *testing.T) {
+		var in bytes.Buffer
+		for _, ev := range events {
+			var m map[string]any
+			json.Unmarshal(ev, &m)
+			m["_ts"] = "2026-11-22T10:00:00Z"
+			b, _ := json.Marshal(m)
+			in.Write(b)
+			in.WriteByte('\n')
+		}
+		file := filepath.Join(t.TempDir(), "events.jsonl")
+		os.WriteFile(file, in.Bytes(), 0o600)
+		res := r.run(t, r.env(t, "", t.TempDir()), nil, "replay", "--stdout", file)
+		if res.code != 0 {
+			t.Fatalf("replay: exit %d\n%s", res.code, res.stderr)
+		}
+		var out struct {
+			ResourceSpans []struct {
+				ScopeSpans []struct {
+					Spans []struct {
+						SpanID string `json:"spanId"`
+						Name   string `json:"name"`
+						Start  string `json:"startTimeUnixNano"`
+						End    string `json:"endTimeUnixNano"`
+					} `json:"spans"`
+				} `json:"scopeSpans"`
+			} `json:"resourceSpans"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+			t.Fatalf("replay --stdout is not OTLP JSON: %v", err)
+		}
+		seen := map[string]int{}
+		for _, rs := range out.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					seen[sp.SpanID]++
+					if len(sp.End) < len(sp.Start) || (len(sp.End) == len(sp.Start) && sp.End < sp.Start) {
+						t.Errorf("%s ends (%s) before it starts (%s)", sp.Name, sp.End, sp.Start)
+					}
+				}
+			}
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Errorf("span %s exported %d times", id, c)
+			}
+		}
+		for _, tu := range []string{"toolu_post_first", "toolu_same_time"} {
+			if seen[relToolSpanID(sid, tu)] != 1 {
+				t.Errorf("tool span %s missing from replay", tu)
+			}
+		}
+		if len(seen) != 4 {
+			t.Errorf("%d spans, want 4 (root, turn, two tools)", len(seen))
+		}
+	})
 }
