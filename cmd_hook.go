@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -77,9 +76,9 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		OutboxMaxBytes: cfg.OutboxMaxBytes,
 	})
 	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			state.NoteLostEvent(cfg.StateDir)
-		}
+		// Lock timeout, unwritable or full state directory: the event is
+		// lost; count it where status and doctor will see it.
+		state.NoteLostEvent(cfg.StateDir)
 		state.Logf(cfg.StateDir, "hook: %s for session %s dropped: %v", ev.Name, ev.SessionID, err)
 		return exitOK
 	}
@@ -95,6 +94,7 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	})
 	store.Close()
 	if err != nil {
+		state.NoteLostEvent(cfg.StateDir)
 		state.Logf(cfg.StateDir, "hook: %s for session %s not recorded: %v", ev.Name, ev.SessionID, err)
 		return exitOK
 	}

@@ -424,6 +424,10 @@ func (r *relRig) testFullDisk(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "ccotel.log")); err != nil || len(b) == 0 {
 		t.Errorf("no log line about the failed writes (%v)", err)
 	}
+	// And counted, so status and doctor report the loss.
+	if fi, err := os.Stat(filepath.Join(dir, "lost-events")); err != nil || fi.Size() != 3 {
+		t.Errorf("lost events counted: %v (%v), want 3", fi, err)
+	}
 	// Space is back: the next events are recorded and exported.
 	r.hookSilently(t, env, relPre(sid, "toolu_after_full"))
 	r.hookSilently(t, env, relPost(sid, "toolu_after_full"))
