@@ -3,15 +3,13 @@ package tracing
 import (
 	"errors"
 	"math"
-
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // AppendOTLPProto appends spans to b as one OTLP protobuf
 // ExportTraceServiceRequest (opentelemetry/proto/collector/trace/v1):
 // a single ResourceSpans with the given resource attributes and schema
 // URL, and a single ScopeSpans. It is the wire format of http/protobuf,
-// written directly with protowire: the generated OTLP packages (and the
+// written directly (wire.go): the generated OTLP packages (and the
 // gRPC packages they pull in) would cost every hook process several
 // milliseconds of package initialisation, for code only the flusher runs.
 // TestProtoMatchesSDK checks the bytes decode to what the OpenTelemetry
@@ -54,8 +52,8 @@ func appendSpan(b []byte, s *Span) []byte {
 	if kind == KindUnspecified {
 		kind = KindInternal
 	}
-	b = protowire.AppendTag(b, 6, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(kind))
+	b = appendTag(b, 6, wireVarint)
+	b = appendVarint(b, uint64(kind))
 	b = appendFixed64(b, 7, unixNanos(s.Start))
 	b = appendFixed64(b, 8, unixNanos(s.End))
 	b = appendAttrs(b, 9, s.Attrs)
@@ -67,8 +65,8 @@ func appendSpan(b []byte, s *Span) []byte {
 		})
 	}
 	if s.DroppedEvents > 0 {
-		b = protowire.AppendTag(b, 12, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(s.DroppedEvents))
+		b = appendTag(b, 12, wireVarint)
+		b = appendVarint(b, uint64(s.DroppedEvents))
 	}
 	for _, l := range s.Links {
 		b = appendMessage(b, 13, func(b []byte) []byte {
@@ -81,15 +79,15 @@ func appendSpan(b []byte, s *Span) []byte {
 	b = appendMessage(b, 15, func(b []byte) []byte { // status
 		b = appendString(b, 2, s.StatusMessage)
 		if s.StatusCode != StatusUnset {
-			b = protowire.AppendTag(b, 3, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(s.StatusCode))
+			b = appendTag(b, 3, wireVarint)
+			b = appendVarint(b, uint64(s.StatusCode))
 		}
 		return b
 	})
 	return appendFixed32(b, 16, spanFlagsSampled|spanFlagsContextHasRemote)
 }
 
-func appendAttrs(b []byte, field protowire.Number, as []Attr) []byte {
+func appendAttrs(b []byte, field wireNumber, as []Attr) []byte {
 	for _, a := range as {
 		b = appendMessage(b, field, func(b []byte) []byte { // KeyValue
 			b = appendString(b, 1, a.Key)
@@ -103,66 +101,66 @@ func appendAttrs(b []byte, field protowire.Number, as []Attr) []byte {
 func appendAnyValue(b []byte, a Attr) []byte {
 	switch a.Type {
 	case "int":
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		return protowire.AppendVarint(b, uint64(a.Int))
+		b = appendTag(b, 3, wireVarint)
+		return appendVarint(b, uint64(a.Int))
 	case "float":
-		b = protowire.AppendTag(b, 4, protowire.Fixed64Type)
-		return protowire.AppendFixed64(b, math.Float64bits(a.Float))
+		b = appendTag(b, 4, wireFixed64)
+		return appendWireFixed64(b, math.Float64bits(a.Float))
 	case "bool":
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		return protowire.AppendVarint(b, protowire.EncodeBool(a.Bool))
+		b = appendTag(b, 2, wireVarint)
+		return appendVarint(b, encodeBool(a.Bool))
 	case "strings":
 		return appendMessage(b, 5, func(b []byte) []byte { // ArrayValue
 			for _, s := range a.Strings {
 				b = appendMessage(b, 1, func(b []byte) []byte {
-					b = protowire.AppendTag(b, 1, protowire.BytesType)
-					return protowire.AppendString(b, s)
+					b = appendTag(b, 1, wireBytes)
+					return appendWireString(b, s)
 				})
 			}
 			return b
 		})
 	default:
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		return protowire.AppendString(b, a.Str)
+		b = appendTag(b, 1, wireBytes)
+		return appendWireString(b, a.Str)
 	}
 }
 
 // appendMessage writes a length-delimited sub-message built by fn: the
 // body is appended first, then moved right by the size of its length
 // prefix (one memmove per nesting level, cheaper than sizing twice).
-func appendMessage(b []byte, field protowire.Number, fn func([]byte) []byte) []byte {
-	b = protowire.AppendTag(b, field, protowire.BytesType)
+func appendMessage(b []byte, field wireNumber, fn func([]byte) []byte) []byte {
+	b = appendTag(b, field, wireBytes)
 	at := len(b)
 	b = fn(b)
 	n := len(b) - at
-	size := protowire.SizeVarint(uint64(n))
+	size := sizeVarint(uint64(n))
 	b = append(b, make([]byte, size)...)
 	copy(b[at+size:], b[at:at+n])
-	protowire.AppendVarint(b[at:at], uint64(n))
+	appendVarint(b[at:at], uint64(n))
 	return b
 }
 
-func appendString(b []byte, field protowire.Number, s string) []byte {
+func appendString(b []byte, field wireNumber, s string) []byte {
 	if s == "" {
 		return b
 	}
-	b = protowire.AppendTag(b, field, protowire.BytesType)
-	return protowire.AppendString(b, s)
+	b = appendTag(b, field, wireBytes)
+	return appendWireString(b, s)
 }
 
-func appendBytes(b []byte, field protowire.Number, v []byte) []byte {
-	b = protowire.AppendTag(b, field, protowire.BytesType)
-	return protowire.AppendBytes(b, v)
+func appendBytes(b []byte, field wireNumber, v []byte) []byte {
+	b = appendTag(b, field, wireBytes)
+	return appendWireBytes(b, v)
 }
 
-func appendFixed64(b []byte, field protowire.Number, v uint64) []byte {
-	b = protowire.AppendTag(b, field, protowire.Fixed64Type)
-	return protowire.AppendFixed64(b, v)
+func appendFixed64(b []byte, field wireNumber, v uint64) []byte {
+	b = appendTag(b, field, wireFixed64)
+	return appendWireFixed64(b, v)
 }
 
-func appendFixed32(b []byte, field protowire.Number, v uint32) []byte {
-	b = protowire.AppendTag(b, field, protowire.Fixed32Type)
-	return protowire.AppendFixed32(b, v)
+func appendFixed32(b []byte, field wireNumber, v uint32) []byte {
+	b = appendTag(b, field, wireFixed32)
+	return appendWireFixed32(b, v)
 }
 
 func unixNanos(t interface{ UnixNano() int64 }) uint64 {
@@ -177,38 +175,39 @@ func unixNanos(t interface{ UnixNano() int64 }) uint64 {
 // ExportTraceServiceResponse: rejected_spans (1) and error_message (2).
 func parsePartialSuccess(b []byte) (rejected int64, msg string, err error) {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return 0, "", errors.New("bad protobuf response")
 		}
 		b = b[n:]
-		if num == 1 && typ == protowire.BytesType {
-			ps, n := protowire.ConsumeBytes(b)
+		if num == 1 && typ == wireBytes {
+			ps, n := consumeBytes(b)
 			if n < 0 {
 				return 0, "", errors.New("bad protobuf response")
 			}
 			b = b[n:]
 			for len(ps) > 0 {
-				num, typ, n := protowire.ConsumeTag(ps)
+				num, typ, n := consumeTag(ps)
 				if n < 0 {
 					return 0, "", errors.New("bad partial_success")
 				}
 				ps = ps[n:]
 				switch {
-				case num == 1 && typ == protowire.VarintType:
-					v, n := protowire.ConsumeVarint(ps)
+				case num == 1 && typ == wireVarint:
+					v, n := consumeVarint(ps)
 					if n < 0 {
 						return 0, "", errors.New("bad rejected_spans")
 					}
 					rejected, ps = int64(v), ps[n:]
-				case num == 2 && typ == protowire.BytesType:
-					v, n := protowire.ConsumeString(ps)
+				case num == 2 && typ == wireBytes:
+					vb, n := consumeBytes(ps)
+					v := string(vb)
 					if n < 0 {
 						return 0, "", errors.New("bad error_message")
 					}
 					msg, ps = v, ps[n:]
 				default:
-					n := protowire.ConsumeFieldValue(num, typ, ps)
+					n := consumeFieldValue(typ, ps)
 					if n < 0 {
 						return 0, "", errors.New("bad partial_success")
 					}
@@ -217,7 +216,7 @@ func parsePartialSuccess(b []byte) (rejected int64, msg string, err error) {
 			}
 			continue
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n = consumeFieldValue(typ, b)
 		if n < 0 {
 			return 0, "", errors.New("bad protobuf response")
 		}
