@@ -19,13 +19,11 @@ import (
 
 func runDoctor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	offline := fs.Bool("offline", false, "check files and settings only: no handshake, no test span")
 	settings := fs.String("settings", "", "Claude Code settings.json to check (default: ~/.claude/settings.json and ./.claude/settings*.json)")
 	flags := configFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: ccotel doctor [--offline] [--json] [config flags]
+	if code, ok := parseFlags(fs, `Usage: ccotel doctor [--offline] [--json] [config flags]
 
 Explains the resolved configuration and where each value came from, checks
 the client certificate, key and CA, does a real TLS handshake with the
@@ -34,14 +32,8 @@ trace), checks that Claude Code's settings.json runs ccotel, and looks at
 the outbox. Exits 0 only when nothing failed (warnings do not fail).
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+`, args, stdout, stderr); !ok {
+		return code
 	}
 
 	cfg, err := tracing.Load(tracing.LoadOptions{Flags: flags()})

@@ -65,13 +65,11 @@ func sweepFunc(cfg *tracing.Config) func(*state.Tx, time.Time) error {
 
 func runFlush(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flush", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	wait := fs.Bool("wait", false, "keep trying (with backoff) until the outbox is empty or --timeout passes")
 	background := fs.Bool("background", false, "run as the detached background flusher (what hooks start; silent)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "with --wait, give up after this long")
 	flags := configFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: ccotel flush [--wait] [--timeout 2m] [config flags]
+	if code, ok := parseFlags(fs, `Usage: ccotel flush [--wait] [--timeout 2m] [config flags]
 
 Sends the spans queued in the outbox to the collector now, with progress,
 running the same code as the background flusher that hooks start.
@@ -79,14 +77,8 @@ Without --wait it stops at the first failure; with --wait it retries with
 backoff, and waits for spans whose token usage is not final yet.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+`, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ccotel flush: unexpected argument %q\n", fs.Arg(0))

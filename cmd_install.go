@@ -56,24 +56,6 @@ Flags:
   --dry-run                    print the changes as a diff and write nothing
 `
 
-// parseFlags parses a command's flags. --help prints usage on stdout; a bad
-// flag prints the error and a hint on stderr. ok is false when the command
-// should return code.
-func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (code int, ok bool) {
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return exitOK, true
-	case errors.Is(err, flag.ErrHelp):
-		io.WriteString(stdout, usage)
-		return exitOK, false
-	}
-	fmt.Fprintf(stderr, "ccotel %s: %v\nRun 'ccotel %s --help' for usage.\n", fs.Name(), err, fs.Name())
-	return exitUsage, false
-}
-
 // settingsFlags are the flags install and uninstall share.
 type settingsFlags struct {
 	scope, settings string

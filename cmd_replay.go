@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,20 +42,12 @@ Flags:
 // not be read or the state directory not used, 2 usage.
 func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asTree := fs.Bool("tree", false, "print the trace as an indented tree (the default)")
 	asJSON := fs.Bool("stdout", false, "print the spans as OTLP/JSON (an ExportTraceServiceRequest)")
 	capture := fs.String("capture", "", "capture `level`: metadata, details or content (default: the configured one)")
 	stateDir := fs.String("state-dir", "", "use (and keep) this state `directory` instead of a temporary one")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, replayUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, replayUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	if *asTree && *asJSON {
 		fmt.Fprintln(stderr, "ccotel replay: --tree and --stdout exclude each other")

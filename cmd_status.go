@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -79,18 +78,10 @@ func readStatus(cfg *tracing.Config) (*statusReport, error) {
 
 func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	flags := configFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: ccotel status [--json] [config flags]\n\nShows open sessions, the outbox, the last export and whether a flusher runs.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, "Usage: ccotel status [--json] [config flags]\n\nShows open sessions, the outbox, the last export and whether a flusher runs.\n\nFlags:\n", args, stdout, stderr); !ok {
+		return code
 	}
 	cfg, err := tracing.Load(tracing.LoadOptions{Flags: flags()})
 	if err != nil {

@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -84,4 +86,29 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'ccotel <command> --help' for a command's flags.\n")
+}
+
+// parseFlags parses a command's flags. --help prints the command's usage
+// text on stdout, followed by the flags' defaults when they are documented,
+// and returns ok=false with exit 0; a bad flag prints the error and a hint
+// on stderr and returns ok=false with exitUsage.
+func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		io.WriteString(stdout, usage)
+		documented := false
+		fs.VisitAll(func(f *flag.Flag) { documented = documented || f.Usage != "" })
+		if documented {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
+		return exitOK, false
+	}
+	fmt.Fprintf(stderr, "ccotel %s: %v\nRun 'ccotel %s --help' for usage.\n", fs.Name(), err, fs.Name())
+	return exitUsage, false
 }
