@@ -429,10 +429,14 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			// Empty (or only not-ready spans we leave for later). A
 			// hook that queued spans while we held the lock saw it held
 			// and left them to us: release, then look once more. A hook
-			// that queues after the release takes the lock itself.
+			// that queues after the release takes the lock itself. A
+			// span whose usage is not ready yet counts too when we wait
+			// for those: its hook also left it to us.
 			if f.o.Lock != nil {
 				f.o.Lock.Release()
-				if again, err := f.read(); err == nil && len(again.ready) > 0 && f.o.Lock.Reacquire() {
+				if again, err := f.read(); err == nil &&
+					(len(again.ready) > 0 || (f.o.WaitPending && again.waiting > r.waiting)) &&
+					f.o.Lock.Reacquire() {
 					lingerUntil = time.Time{}
 					continue
 				}

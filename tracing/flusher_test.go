@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -429,4 +430,70 @@ func BenchmarkFlush(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(5000*b.N)/b.Elapsed().Seconds(), "spans/s")
+}
+
+// TestFlushNoStrandingPendingSpan: a hook that queues a span whose usage
+// is not ready yet (a turn at Stop) just before the background flusher
+// releases its lock finds the lock held and starts nothing; the flusher's
+// last look must then wait for that span, not exit and leave it queued
+// until some later hook (none comes after a session's last Stop).
+func TestFlushNoStrandingPendingSpan(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	finisher := func(s *Span, now time.Time) (bool, time.Time) {
+		if now.Before(s.ReadyAt) {
+			return false, s.ReadyAt
+		}
+		s.Pending = nil
+		return true, time.Time{}
+	}
+	// The span is queued at the n-th clock reading that happens while the
+	// store is free, so that some n falls between the flusher's last look
+	// and its release, whatever the order of the readings.
+	for n := 1; n <= 8; n++ {
+		cfg := testConfig(t, c, p)
+		lock, err := AcquireFlusherLock(cfg.StateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := testSpans(fmt.Sprintf("late-pending-%d", n), 1)[0]
+		late.Pending = json.RawMessage(`{"scope":"turn"}`)
+		calls, queued, hookStarted := 0, false, false
+		now := func() time.Time {
+			calls++
+			if calls < n || queued {
+				return time.Now()
+			}
+			st, err := state.Open(state.Options{Dir: cfg.StateDir, LockTimeout: 10 * time.Millisecond})
+			if err != nil {
+				return time.Now() // inside the flusher's transaction: next time
+			}
+			late.ReadyAt = time.Now().Add(100 * time.Millisecond)
+			b, _ := late.Marshal()
+			if err := st.Update(func(tx *state.Tx) error { return tx.Enqueue(b) }); err != nil {
+				t.Error(err)
+			}
+			st.Close()
+			queued = true
+			// What the hook does next: take the lock if it is free.
+			if l, err := AcquireFlusherLock(cfg.StateDir); err == nil {
+				hookStarted = true // it would start a flusher itself
+				l.Release()
+			}
+			return time.Now()
+		}
+		res, err := Flush(context.Background(), cfg, FlushOptions{
+			Finisher: finisher, Lock: lock, WaitPending: true, Retry: true, Now: now,
+		})
+		lock.Release()
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if !queued || hookStarted {
+			continue
+		}
+		if res.Remaining != 0 || res.Sent != 1 {
+			t.Errorf("n=%d: a pending span queued while the lock was held was left behind: %+v", n, res)
+		}
+	}
 }
