@@ -584,14 +584,27 @@ func (m *machine) startAgent(missed bool) *openSpan {
 }
 
 // launcher is the oldest open Agent/Task tool call not yet bound to a
-// subagent.
+// subagent, preferring one whose subagent_type is the subagent's type:
+// parallel Agent calls' SubagentStarts need not come in the order of
+// their PreToolUses, and a subagent bound to the wrong call would be
+// ended (incomplete) by that call's PostToolUse.
 func (m *machine) launcher() *openSpan {
+	var first *openSpan
 	for _, o := range m.s.Spans {
-		if o.Kind == kindTool && (o.Tool == "Agent" || o.Tool == "Task") && o.Bound == "" {
+		if o.Kind != kindTool || (o.Tool != "Agent" && o.Tool != "Task") || o.Bound != "" {
+			continue
+		}
+		if m.ev.AgentType == "" {
 			return o
 		}
+		if a, ok := o.Span.Attr(keyToolSubagentType); ok && a.Str == capPlain(m.ev.AgentType, 128) {
+			return o
+		}
+		if first == nil {
+			first = o
+		}
 	}
-	return nil
+	return first
 }
 
 func (m *machine) subagentStop() {

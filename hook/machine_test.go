@@ -698,3 +698,35 @@ func TestTurnUsageNeedsPromptIDOrOffset(t *testing.T) {
 		t.Error("turn with a prompt id has no pending usage")
 	}
 }
+
+// Two Agent calls in parallel whose SubagentStarts come in the other
+// order: each subagent goes under the call of its own type.
+func TestParallelAgentsBindByType(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1"))
+	s.at(10, ev("PreToolUse", "tool_name", "Agent", "tool_use_id", "t1", "tool_input", map[string]any{"subagent_type": "Explore"}))
+	s.at(11, ev("PreToolUse", "tool_name", "Agent", "tool_use_id", "t2", "tool_input", map[string]any{"subagent_type": "Plan"}))
+	s.at(12, ev("SubagentStart", "agent_id", "a2", "agent_type", "Plan"))
+	s.at(13, ev("SubagentStart", "agent_id", "a1", "agent_type", "Explore"))
+	s.at(50, ev("SubagentStop", "agent_id", "a1", "agent_type", "Explore"))
+	s.at(55, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "t1"))
+	s.at(60, ev("SubagentStop", "agent_id", "a2", "agent_type", "Plan"))
+	s.at(65, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "t2"))
+	var t1, t2 *tracing.Span
+	for i := range s.spans {
+		switch attr(t, &s.spans[i], keyToolCallID) {
+		case "t1":
+			t1 = &s.spans[i]
+		case "t2":
+			t2 = &s.spans[i]
+		}
+	}
+	if t1 == nil || t2 == nil {
+		t.Fatalf("agent calls missing: %v", names(s.spans))
+	}
+	checkSpan(t, s.span("invoke_agent Explore"), t1, 13, 50, keyIncomplete, nil)
+	checkSpan(t, s.span("invoke_agent Plan"), t2, 12, 60, keyIncomplete, nil)
+	if s.late != 0 {
+		t.Errorf("late = %d, want 0", s.late)
+	}
+}
