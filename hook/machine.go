@@ -503,6 +503,15 @@ func (m *machine) postTool() {
 			sp.StatusMessage = m.opts.clean(firstLine(msg))
 		}
 	}
+	if v, _ := rawString(ev.responseFields["status"]); v == "async_launched" {
+		// A background launch: the subagent runs on after this call
+		// returns, until its SubagentStop, or at the latest the run's end.
+		for _, c := range m.s.Spans {
+			if c.Kind == kindAgent && c.Span.ParentSpanID == sp.SpanID {
+				c.Owner = m.top().Span.SpanID
+			}
+		}
+	}
 	m.end(tool, m.t, "", reasonParentEnded)
 }
 
@@ -756,7 +765,7 @@ func (m *machine) touch(o *openSpan, t time.Time) {
 		if o.Kind == kindRoot || o.Kind == kindRun {
 			return
 		}
-		o = m.findByID(o.Span.ParentSpanID)
+		o = m.findByID(o.owner())
 	}
 }
 
@@ -769,7 +778,7 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 	for {
 		var child *openSpan
 		for _, c := range m.s.Spans {
-			if c != o && c.Span.ParentSpanID == o.Span.SpanID {
+			if c != o && c.owner() == o.Span.SpanID {
 				child = c
 				break
 			}
@@ -797,7 +806,7 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 	}
 	if o.Kind != kindRoot && o.Kind != kindRun {
 		m.s.rememberClosed(sp.SpanID)
-		if parent := m.findByID(sp.ParentSpanID); parent != nil {
+		if parent := m.findByID(o.owner()); parent != nil {
 			m.touch(parent, t)
 		}
 	}

@@ -699,6 +699,51 @@ func TestTurnUsageNeedsPromptIDOrOffset(t *testing.T) {
 	}
 }
 
+// A background Agent launch (run_in_background) returns at once with
+// status "async_launched": its PostToolUse must not end the subagent,
+// which keeps running (its tools under it) until its own SubagentStop;
+// it stays a child of the Agent call that launched it.
+func TestBackgroundSubagentOutlivesLaunch(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1"))
+	s.at(10, ev("PreToolUse", "tool_name", "Agent", "tool_use_id", "ag", "tool_input", map[string]any{"subagent_type": "Explore", "run_in_background": true}))
+	s.at(20, ev("SubagentStart", "agent_id", "a1", "agent_type", "Explore"))
+	out := s.at(30, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "ag", "tool_response", map[string]any{"status": "async_launched", "agentId": "a1"}))
+	if got := strings.Join(names(out), ","); got != "execute_tool Agent" {
+		t.Fatalf("launch ended %s", got)
+	}
+	s.at(40, ev("PreToolUse", "tool_name", "Read", "tool_use_id", "r1", "agent_id", "a1", "agent_type", "Explore"))
+	s.at(50, ev("PostToolUse", "tool_name", "Read", "tool_use_id", "r1", "agent_id", "a1", "agent_type", "Explore"))
+	s.at(60, ev("Stop", "prompt_id", "p1"))
+	s.at(90, ev("SubagentStop", "agent_id", "a1", "agent_type", "Explore"))
+	s.at(100, ev("SessionEnd"))
+	agentTool := s.span("execute_tool Agent")
+	agent := s.span("invoke_agent Explore")
+	checkSpan(t, agentTool, nil, 10, 30, keyIncomplete, nil)
+	checkSpan(t, agent, agentTool, 20, 90, keyIncomplete, nil)
+	checkSpan(t, s.span("execute_tool Read"), agent, 40, 50)
+	if s.late != 0 {
+		t.Errorf("late = %d, want 0", s.late)
+	}
+}
+
+// A background subagent whose stop never comes still ends, with the
+// session, marked incomplete.
+func TestBackgroundSubagentEndsWithSession(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1"))
+	s.at(10, ev("PreToolUse", "tool_name", "Agent", "tool_use_id", "ag"))
+	s.at(20, ev("SubagentStart", "agent_id", "a1", "agent_type", "Explore"))
+	s.at(30, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "ag", "tool_response", map[string]any{"status": "async_launched"}))
+	s.at(40, ev("Stop", "prompt_id", "p1"))
+	s.at(70, ev("SessionEnd"))
+	checkSpan(t, s.span("invoke_agent Explore"), s.span("execute_tool Agent"), 20, 70,
+		keyIncomplete, true, keyIncompleteReason, "parent_ended")
+	if OpenSpans(s.blob) != 0 {
+		t.Errorf("%d spans left open", OpenSpans(s.blob))
+	}
+}
+
 // Two Agent calls in parallel whose SubagentStarts come in the other
 // order: each subagent goes under the call of its own type.
 func TestParallelAgentsBindByType(t *testing.T) {

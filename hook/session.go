@@ -66,11 +66,23 @@ type openSpan struct {
 	Last  time.Time `json:"last"`            // latest event in this span's subtree
 	// Offset is the transcript size when a turn or run started (-1 unknown).
 	Offset int64 `json:"off,omitempty"`
+	// Owner, when set, is the open span whose end ends this one, in place
+	// of its parent: a background subagent outlives the Agent call that
+	// launched it (still its parent in the trace) and ends with the run.
+	Owner tracing.SpanID `json:"owner,omitzero"`
 	// Events are the span's events as a JSON array (tracing.Event), and
 	// NEvents their number; decoded only when the span ends.
 	Events  json.RawMessage `json:"events,omitempty"`
 	NEvents int             `json:"nevents,omitempty"`
 	Span    tracing.Span    `json:"span"`
+}
+
+// owner is the span whose end ends o: Owner if set, else its parent.
+func (o *openSpan) owner() tracing.SpanID {
+	if o.Owner.IsValid() {
+		return o.Owner
+	}
+	return o.Span.ParentSpanID
 }
 
 const (
