@@ -223,7 +223,7 @@ func LoadClientPair(certPath, keyPath string) (tls.Certificate, error) {
 	if _, err := parseCertificates(certPEM); err != nil {
 		return tls.Certificate{}, fmt.Errorf("client certificate %s: %w", certPath, err)
 	}
-	if blk, _ := pem.Decode(keyPEM); blk == nil || !isKeyBlock(blk.Type) {
+	if !hasKeyBlock(keyPEM) {
 		return tls.Certificate{}, fmt.Errorf("client key %s: no PEM private key found (want a \"-----BEGIN PRIVATE KEY-----\" block)", keyPath)
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -235,6 +235,20 @@ func LoadClientPair(certPath, keyPath string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("client key %s / certificate %s: %v", keyPath, certPath, err)
 	}
 	return pair, nil
+}
+
+// hasKeyBlock reports whether b holds a private key block anywhere: a
+// combined file has the certificate first.
+func hasKeyBlock(b []byte) bool {
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			return false
+		}
+		if isKeyBlock(blk.Type) {
+			return true
+		}
+	}
 }
 
 func isKeyBlock(t string) bool {
