@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -105,6 +106,9 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 		defer cancel()
 		res, err := tracing.FlushNow(ctx, cfg, ccusage.Finish(cfg))
+		if errors.Is(err, tracing.ErrFlusherBusy) {
+			return exitOK // the running flusher sends what this hook queued
+		}
 		if err != nil {
 			state.Logf(cfg.StateDir, "hook: sync export: %v", err)
 		}

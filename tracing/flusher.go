@@ -132,23 +132,27 @@ func Flush(ctx context.Context, cfg *Config, o FlushOptions) (FlushResult, error
 }
 
 // FlushNow is the sync = true path of the hook: one pass over what is
-// ready, under the flusher lock (waiting for it at most until ctx's
-// deadline), no retry, no linger. Spans that are not ready, or that
-// failed, stay queued.
+// ready, no retry, no linger, within ctx's deadline (cfg.Timeout when it
+// has none). It never waits for flusher.lock: when a flusher is running
+// it returns ErrFlusherBusy at once, because that flusher looks at the
+// outbox again after it releases the lock and sends what the caller
+// queued; a hook must not stand still behind it. Spans that are not ready,
+// or that failed, stay queued.
 func FlushNow(ctx context.Context, cfg *Config, finisher Finisher) (FlushResult, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(cfg.Timeout)
+	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	l, err := WaitFlusherLock(cfg.StateDir, deadline)
+	l, err := AcquireFlusherLock(cfg.StateDir)
 	if err != nil {
 		return FlushResult{}, err
 	}
 	defer l.Release()
-	return Flush(ctx, cfg, FlushOptions{Finisher: finisher})
+	// With the lock in its hands, Flush releases it before its last look,
+	// like the background flusher: a hook that found the lock held while
+	// this pass ran has its spans picked up.
+	return Flush(ctx, cfg, FlushOptions{Finisher: finisher, Lock: l})
 }
 
 type flusher struct {

@@ -416,6 +416,33 @@ func TestFlushNow(t *testing.T) {
 	}
 }
 
+// In sync mode the hook must not wait for a running flusher (it may hold
+// flusher.lock for a minute while token usage settles): FlushNow returns
+// at once, and the running flusher, which looks at the outbox again after
+// releasing its lock, sends what the hook queued.
+func TestFlushNowDoesNotWaitForARunningFlusher(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	cfg := testConfig(t, c, p)
+	cfg.Timeout = 5 * time.Second
+	held, err := AcquireFlusherLock(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	enqueue(t, cfg, testSpans("busy", 2))
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := FlushNow(ctx, cfg, nil)
+	if !errors.Is(err, ErrFlusherBusy) || res.Sent != 0 {
+		t.Errorf("FlushNow with the lock held: %+v, %v; want ErrFlusherBusy", res, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("FlushNow waited %v for the running flusher", d)
+	}
+}
+
 func BenchmarkFlush(b *testing.B) {
 	p := newPKI(b)
 	c := startCollector(b, p)
