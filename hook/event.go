@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is one decoded hook payload: the fields ccotel uses, every one
@@ -149,47 +150,53 @@ func (ev *Event) set(key string, v *rawValue) {
 			*dst = decodeString(raw)
 		}
 	}
+	// Identifiers and enumerations are exported verbatim at every capture
+	// level (span names, gen_ai.tool.name, ids): capped like everything else.
+	ident := func(dst *string) {
+		str(dst)
+		*dst = capIdent(*dst)
+	}
 	switch key {
 	case "hook_event_name":
-		str(&ev.Name)
+		ident(&ev.Name)
 	case "session_id":
-		str(&ev.SessionID)
+		ident(&ev.SessionID)
 	case "prompt_id":
-		str(&ev.PromptID)
+		ident(&ev.PromptID)
 	case "transcript_path":
 		str(&ev.TranscriptPath)
 	case "cwd":
 		str(&ev.Cwd)
 	case "permission_mode":
-		str(&ev.PermissionMode)
+		ident(&ev.PermissionMode)
 	case "agent_id":
-		str(&ev.AgentID)
+		ident(&ev.AgentID)
 	case "agent_type":
-		str(&ev.AgentType)
+		ident(&ev.AgentType)
 	case "effort":
 		if s, ok := rawString(v.fields["level"]); ok {
-			ev.Effort = s
+			ev.Effort = capIdent(s)
 		} else {
-			str(&ev.Effort)
+			ident(&ev.Effort)
 		}
 	case "source":
-		str(&ev.Source)
+		ident(&ev.Source)
 	case "model":
-		str(&ev.Model)
+		ident(&ev.Model)
 	case "reason":
-		str(&ev.Reason)
+		ident(&ev.Reason)
 	case "prompt":
 		str(&ev.Prompt)
 	case "expansion_type":
-		str(&ev.ExpansionType)
+		ident(&ev.ExpansionType)
 	case "command_name":
 		str(&ev.CommandName)
 	case "command_source":
-		str(&ev.CommandSource)
+		ident(&ev.CommandSource)
 	case "tool_name":
-		str(&ev.ToolName)
+		ident(&ev.ToolName)
 	case "tool_use_id":
-		str(&ev.ToolUseID)
+		ident(&ev.ToolUseID)
 	case "tool_input":
 		if string(raw) != "null" {
 			ev.ToolInput, ev.ToolInputSize, ev.inputFields = raw, v.size, v.fields
@@ -214,21 +221,21 @@ func (ev *Event) set(key string, v *rawValue) {
 	case "agent_transcript_path":
 		str(&ev.AgentTranscriptPath)
 	case "trigger":
-		str(&ev.Trigger)
+		ident(&ev.Trigger)
 	case "notification_type":
-		str(&ev.NotificationType)
+		ident(&ev.NotificationType)
 	case "load_reason":
-		str(&ev.LoadReason)
+		ident(&ev.LoadReason)
 	case "memory_type":
-		str(&ev.MemoryType)
+		ident(&ev.MemoryType)
 	case "action":
-		str(&ev.Action)
+		ident(&ev.Action)
 	case "mode":
-		str(&ev.Mode)
+		ident(&ev.Mode)
 	case "task_id":
-		str(&ev.TaskID)
+		ident(&ev.TaskID)
 	case "event":
-		str(&ev.FileEvent)
+		ident(&ev.FileEvent)
 	case "file_path":
 		str(&ev.FilePath)
 	case "new_cwd":
@@ -258,4 +265,20 @@ func (ev *Event) set(key string, v *rawValue) {
 			ev.Time = t
 		}
 	}
+}
+
+// maxIdent caps identifier and enumeration fields (tool and agent names,
+// ids, sources, reasons): Claude Code's are far shorter, and a payload
+// that is not must not put kilobytes into span names.
+const maxIdent = 256
+
+func capIdent(s string) string {
+	if len(s) <= maxIdent {
+		return s
+	}
+	n := maxIdent
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

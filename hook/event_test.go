@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode/utf8"
 )
 
 // Payloads as documented in claude-code-hooks.md section 2.1.
@@ -274,5 +275,27 @@ func BenchmarkDecodeBytes5MB(b *testing.B) {
 		if _, err := DecodeBytes(in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Names and ids are exported verbatim at the metadata level, so they are
+// capped at decode time (on a UTF-8 boundary) like every other attribute.
+func TestIdentifiersAreCapped(t *testing.T) {
+	long := strings.Repeat("é", 400) // 800 bytes
+	b, _ := json.Marshal(map[string]any{
+		"session_id": "s", "hook_event_name": "PreToolUse", "tool_use_id": "t",
+		"tool_name": long, "agent_type": long, "effort": map[string]any{"level": long},
+	})
+	ev, err := DecodeBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"tool_name": ev.ToolName, "agent_type": ev.AgentType, "effort": ev.Effort} {
+		if len(v) > maxIdent || len(v) < maxIdent-1 || !utf8.ValidString(v) {
+			t.Errorf("%s: %d bytes, valid UTF-8 %v; want ≤ %d, valid", name, len(v), utf8.ValidString(v), maxIdent)
+		}
+	}
+	if ev.SessionID != "s" || ev.ToolUseID != "t" {
+		t.Errorf("short fields changed: %q %q", ev.SessionID, ev.ToolUseID)
 	}
 }
