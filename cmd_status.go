@@ -111,7 +111,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	sessions := fmt.Sprintf("%d open", r.SessionsOpen)
 	if r.SessionsEnded > 0 {
-		sessions += fmt.Sprintf(", %d ended (kept 7 days to recognise a resume)", r.SessionsEnded)
+		sessions += fmt.Sprintf(", %d ended (kept 30 days to recognise a resume)", r.SessionsEnded)
 	}
 	if !r.LastEvent.IsZero() {
 		sessions += fmt.Sprintf("; last event %s", ago(now, r.LastEvent))

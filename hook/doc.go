@@ -45,7 +45,8 @@
 //     subagent not seen before, a compaction) opens run n+1, a new
 //     invoke_agent claude-code span under the exported root; anything else
 //     (a late notification from an async hook) is late.
-//     Tombstones live seven days (Sweep). A SessionStart while the root is
+//     Tombstones live 30 days (Sweep), as long as Claude Code keeps the
+//     transcript that a resume needs. A SessionStart while the root is
 //     still open (clear, compact, resume without SessionEnd) is a span
 //     event "SessionStart" on it.
 //   - Span events are named after the hook event (hook_event_name, or

@@ -575,10 +575,10 @@ func TestSweep(t *testing.T) {
 	for _, sp := range spans {
 		checkSpan(t, &sp, nil, int(sp.Start.Sub(t0)/time.Millisecond), 20, keyIncomplete, true, keyIncompleteReason, "idle_timeout")
 	}
-	if _, _, del, _ := sweepOne(blob, ms(20).Add(6*24*time.Hour), Options{}); del {
+	if _, _, del, _ := sweepOne(blob, ms(20).Add(29*24*time.Hour), Options{}); del {
 		t.Error("tombstone deleted early")
 	}
-	if _, _, del, _ := sweepOne(blob, ms(20).Add(8*24*time.Hour), Options{}); !del {
+	if _, _, del, _ := sweepOne(blob, ms(20).Add(31*24*time.Hour), Options{}); !del {
 		t.Error("old tombstone kept")
 	}
 	if _, _, del, _ := sweepOne([]byte("junk"), t0, Options{}); !del {

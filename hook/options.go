@@ -60,8 +60,11 @@ func (o *Options) logf(format string, args ...any) {
 // in DroppedEvents.
 const MaxEventsPerSpan = 128
 
-// tombstoneTTL is how long a closed session's tombstone is kept.
-const tombstoneTTL = 7 * 24 * time.Hour
+// tombstoneTTL is how long a closed session's tombstone is kept: as long
+// as Claude Code keeps the transcript a resume needs (cleanupPeriodDays,
+// 30 by default). A resume after the tombstone is gone would export the
+// derived root span ID a second time.
+const tombstoneTTL = 30 * 24 * time.Hour
 
 func (o *Options) level() int {
 	if o.Redactor == nil {

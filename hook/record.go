@@ -55,7 +55,7 @@ func enqueue(tx *state.Tx, spans []tracing.Span) (int, error) {
 
 // Sweep closes every session idle for longer than opts.IdleTimeout (its
 // open spans end at the session's last event, marked incomplete with
-// reason idle_timeout) and deletes tombstones older than seven days. It
+// reason idle_timeout) and deletes tombstones older than 30 days. It
 // returns the number of spans queued. The flusher calls it.
 func Sweep(tx *state.Tx, now time.Time, opts Options) (int, error) {
 	type change struct {
