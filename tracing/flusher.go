@@ -161,6 +161,7 @@ type flusher struct {
 	exp *Exporter
 
 	res      FlushResult
+	deadline time.Time // ctx's deadline: bounds the waits for the database
 	batch    int
 	lastSync time.Time
 	swept    bool
@@ -258,6 +259,12 @@ func (f *flusher) open() (*state.Store, error) {
 	lt := f.cfg.LockTimeout
 	if lt < 5*time.Second {
 		lt = 5 * time.Second // the flusher can afford to wait for hooks
+	}
+	// Under a deadline (sync mode: a hook is waiting) the wait ends with
+	// it, with a short grace so that the last transaction, which removes
+	// what the collector accepted, can still run.
+	if !f.deadline.IsZero() {
+		lt = min(lt, max(time.Until(f.deadline), 250*time.Millisecond))
 	}
 	st, err := state.Open(state.Options{
 		Dir: f.cfg.StateDir, LockTimeout: lt, Durable: f.cfg.Durability == "full",
@@ -374,6 +381,7 @@ func (r *round) wait(at time.Time) {
 }
 
 func (f *flusher) run(ctx context.Context) (FlushResult, error) {
+	f.deadline, _ = ctx.Deadline()
 	if f.cfg.Endpoint == "" {
 		return f.res, errors.New("no endpoint configured")
 	}
@@ -535,6 +543,10 @@ func (f *flusher) final() {
 	st, err := f.open() // syncs
 	if err != nil {
 		f.o.Logf("final sync: %v", err)
+		if f.res.LastErr == nil {
+			// What is queued is unknown: not a success.
+			f.res.LastErr = fmt.Errorf("outbox: %w", err)
+		}
 		return
 	}
 	defer st.Close()

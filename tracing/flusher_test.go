@@ -443,6 +443,30 @@ func TestFlushNowDoesNotWaitForARunningFlusher(t *testing.T) {
 	}
 }
 
+// Sync mode's deadline is hard: with the database held by someone else,
+// FlushNow gives up when its context does (plus a short grace for the
+// final transaction), not after the flusher's usual 5 s waits.
+func TestFlushNowDeadlineBoundsDatabaseWait(t *testing.T) {
+	p := newPKI(t)
+	c := startCollector(t, p)
+	cfg := testConfig(t, c, p)
+	enqueue(t, cfg, testSpans("held", 1))
+	st, err := state.Open(state.Options{Dir: cfg.StateDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := FlushNow(ctx, cfg, nil); err == nil {
+		t.Error("FlushNow succeeded with the database held")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("FlushNow took %v with a 1 s deadline", d)
+	}
+}
+
 func BenchmarkFlush(b *testing.B) {
 	p := newPKI(b)
 	c := startCollector(b, p)
