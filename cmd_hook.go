@@ -103,7 +103,7 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 		return exitOK
 	}
 	if cfg.Sync {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), min(cfg.Timeout, syncDeadline))
 		defer cancel()
 		res, err := tracing.FlushNow(ctx, cfg, ccusage.Finish(cfg))
 		if errors.Is(err, tracing.ErrFlusherBusy) {
@@ -124,6 +124,12 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	}
 	return exitOK
 }
+
+// syncDeadline bounds the inline export of sync mode, whatever the export
+// timeout: ccotel install gives each hook 5 s, and a hook that Claude Code
+// has to cancel shows up in the user's session. What is not sent in time
+// stays queued for the background flusher.
+const syncDeadline = 3 * time.Second
 
 // hookOptions builds the state machine's options from the configuration:
 // capture level, attribute cap, the redactor (built-in rules plus the
