@@ -315,6 +315,7 @@ func (s *scanner) composite(v *rawValue, withFields bool) error {
 	var stack [64]byte
 	open := stack[:0]
 	expectKey := false  // at depth 1 of an object: the next string is a key
+	keyRead := false    // this member's key was read (a second string before ':' is malformed)
 	var key []byte      // the current depth-1 key (nil: none, or too long)
 	arrayItems := false // the depth-1 array has an element
 	for {
@@ -340,9 +341,10 @@ func (s *scanner) composite(v *rawValue, withFields bool) error {
 			switch {
 			case expectKey:
 				key = nil
-				if n <= keyCap {
+				if n <= keyCap && !keyRead {
 					key = raw
 				}
+				keyRead = true
 			case key != nil && n <= fieldCap:
 				v.setField(key, raw)
 			}
@@ -354,6 +356,7 @@ func (s *scanner) composite(v *rawValue, withFields bool) error {
 			}
 			open = append(open, c)
 			expectKey = len(open) == 1 && c == '{'
+			keyRead = false
 		case '}', ']':
 			if len(open) == 0 || (c == '}') != (open[len(open)-1] == '{') {
 				return errSyntax
@@ -371,7 +374,7 @@ func (s *scanner) composite(v *rawValue, withFields bool) error {
 				v.elems++
 			}
 			if inObject {
-				expectKey, key = true, nil
+				expectKey, key, keyRead = true, nil, false
 			}
 		case ':':
 			if inObject {
