@@ -151,6 +151,16 @@ func FuzzDecode(f *testing.F) {
 		if got.Size != int64(len(data)) {
 			t.Fatalf("read %d of %d bytes", got.Size, len(data))
 		}
+		if werr == nil && !json.Valid(data) {
+			// Inside malformed tool_input / tool_response the two parsers
+			// recover differently (the reference stops at the first error,
+			// the streaming skipper goes on), and neither is more right:
+			// Claude Code sends valid JSON, and these fields only feed
+			// details/content capture. For malformed input the contract is
+			// the rest of the Event, compared below.
+			got.inputFields, want.inputFields = nil, nil
+			got.responseFields, want.responseFields = nil, nil
+		}
 		if werr == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %+v\nwant %+v", got, want)
 		}

@@ -240,7 +240,9 @@ func (m *machine) toTombstone() {
 	s := m.s
 	s.Spans = nil
 	s.Ended = m.t
-	s.trimClosed(tombstoneRecent)
+	// The tombstone keeps the whole ring of closed IDs (4 KiB at most): a
+	// resume can bring late events for any span of the earlier runs, and
+	// each must still be recognised as already exported.
 }
 
 // --- turns ---

@@ -10,8 +10,8 @@ import (
 
 // session is the per-session blob kept in the state store between hook
 // processes: the open spans (with their attributes and events), counters,
-// and the IDs of recently closed spans. When the session ends it shrinks
-// to a tombstone (no open spans, Ended set) so a later resume knows the
+// and the IDs of recently closed spans. When the session ends it becomes
+// a tombstone (no open spans, Ended set, the closed IDs kept) so a later resume knows the
 // root was exported; Sweep removes tombstones after tombstoneTTL.
 type session struct {
 	V          int             `json:"v"`
@@ -86,9 +86,8 @@ func (o *openSpan) owner() tracing.SpanID {
 }
 
 const (
-	sessionVersion  = 1
-	closedRingLen   = 512 // span IDs remembered while a session is open
-	tombstoneRecent = 64  // kept in a tombstone
+	sessionVersion = 1
+	closedRingLen  = 512 // span IDs remembered, open or ended (tombstone)
 )
 
 func (s *session) tombstone() bool { return !s.Ended.IsZero() }
@@ -138,24 +137,6 @@ func (s *session) rememberClosed(id tracing.SpanID) {
 	}
 	copy(s.Closed[s.ClosedNext*8:], id[:])
 	s.ClosedNext = (s.ClosedNext + 1) % closedRingLen
-}
-
-// trimClosed keeps only the n most recently closed IDs.
-func (s *session) trimClosed(n int) {
-	count := len(s.Closed) / 8
-	if count <= n {
-		return
-	}
-	ordered := make([]byte, 0, n*8)
-	start := 0
-	if count == closedRingLen {
-		start = s.ClosedNext
-	}
-	for i := count - n; i < count; i++ {
-		j := (start + i) % count
-		ordered = append(ordered, s.Closed[j*8:j*8+8]...)
-	}
-	s.Closed, s.ClosedNext = ordered, 0
 }
 
 // OpenSpans returns how many spans a stored session has open (0 for a

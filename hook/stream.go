@@ -390,6 +390,11 @@ func (s *scanner) composite(v *rawValue, withFields bool) error {
 			if withFields && inObject && key != nil && !expectKey {
 				v.setField(key, raw)
 			}
+			if inObject && expectKey {
+				// A number or literal where a key belongs: the member is
+				// malformed and records no field.
+				key, keyRead = nil, true
+			}
 			continue
 		}
 		s.consume(1)
