@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccotel/ccotel/install"
+	"github.com/ccotel/ccotel/internal/settings"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -220,7 +220,7 @@ func wiringFindings(settingsPath string) []tracing.Finding {
 			}
 			continue
 		}
-		wiring, err := install.Inspect(src, self)
+		wiring, err := settings.Inspect(src, self)
 		if err != nil {
 			out = append(out, tracing.Finding{Section: sec, Severity: tracing.Fail, Message: fmt.Sprintf("%s is not valid JSON: %v", p, err),
 				Fix: "fix the file: Claude Code cannot read it either"})

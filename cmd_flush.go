@@ -14,7 +14,7 @@ import (
 	"github.com/ccotel/ccotel/hook"
 	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
-	ccusage "github.com/ccotel/ccotel/usage"
+	ccusage "github.com/ccotel/ccotel/internal/usage"
 )
 
 // The version the flusher reports in the resource, also when the hook

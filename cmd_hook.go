@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/hook"
-	"github.com/ccotel/ccotel/redact"
+	"github.com/ccotel/ccotel/internal/redact"
 	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
-	ccusage "github.com/ccotel/ccotel/usage"
+	ccusage "github.com/ccotel/ccotel/internal/usage"
 )
 
 const hookUsage = `Usage: ccotel hook

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ccotel/ccotel/install"
+	"github.com/ccotel/ccotel/internal/settings"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -108,7 +108,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var sf settingsFlags
 	sf.register(fs)
 	command := fs.String("command", "", "")
-	var col install.Collector
+	var col settings.Collector
 	fs.StringVar(&col.Endpoint, "endpoint", "", "")
 	fs.StringVar(&col.ClientCert, "client-cert", "", "")
 	fs.StringVar(&col.ClientKey, "client-key", "", "")
@@ -136,7 +136,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	// Check the collector flags before touching anything.
-	settings, colWarnings, err := col.Settings(home)
+	colSettings, colWarnings, err := col.Settings(home)
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel install: %v\nNothing was changed.\n", err)
 		return exitFailure
@@ -148,9 +148,9 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel install: warning: %s\n", w)
 	}
 
-	var rep install.Report
-	res, err := install.EditFile(path, func(src []byte) ([]byte, error) {
-		out, r, err := install.Install(src, hookCmd)
+	var rep settings.Report
+	res, err := settings.EditFile(path, func(src []byte) ([]byte, error) {
+		out, r, err := settings.Install(src, hookCmd)
 		rep = r
 		return out, err
 	}, sf.dryRun)
@@ -168,12 +168,12 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	cfgPath := tracing.ConfigFilePath(nil)
-	if len(settings) > 0 {
+	if len(colSettings) > 0 {
 		if cfgPath == "" {
 			fmt.Fprintln(stderr, "ccotel install: cannot tell where the config file goes: set HOME or CCOTEL_CONFIG")
 			return exitFailure
 		}
-		cres, err := install.WriteConfig(cfgPath, settings, sf.dryRun)
+		cres, err := settings.WriteConfig(cfgPath, colSettings, sf.dryRun)
 		if err != nil {
 			fmt.Fprintf(stderr, "ccotel install: %s: %v\n", cfgPath, err)
 			return exitFailure
@@ -184,8 +184,8 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case !cres.Changed:
 			fmt.Fprintf(stdout, "%s: already has these collector settings\n", cres.Path)
 		default:
-			keys := make([]string, len(settings))
-			for i, s := range settings {
+			keys := make([]string, len(colSettings))
+			for i, s := range colSettings {
 				keys[i] = s.Key
 			}
 			fmt.Fprintf(stdout, "%s: set %s%s\n", cres.Path, strings.Join(keys, ", "), backupNote(cres))
@@ -228,9 +228,9 @@ func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	// Entries of this binary count as ccotel's even when it is not named
 	// ccotel (a renamed or development build).
 	self, _, _ := hookCommand("")
-	var rep install.Report
-	res, err := install.EditFile(path, func(src []byte) ([]byte, error) {
-		out, r, err := install.Uninstall(src, self)
+	var rep settings.Report
+	res, err := settings.EditFile(path, func(src []byte) ([]byte, error) {
+		out, r, err := settings.Uninstall(src, self)
 		rep = r
 		return out, err
 	}, sf.dryRun)
@@ -313,7 +313,7 @@ func tempDirWarning(p string) []string {
 }
 
 func reportEditError(stderr io.Writer, cmd, path string, err error) {
-	var se *install.SyntaxError
+	var se *settings.SyntaxError
 	if errors.As(err, &se) {
 		fmt.Fprintf(stderr, "ccotel %s: %s is not valid JSON: %v\nThe file was not changed. Fix it (or move it away) and run ccotel %s again.\n", cmd, path, se, cmd)
 		return
@@ -321,7 +321,7 @@ func reportEditError(stderr io.Writer, cmd, path string, err error) {
 	fmt.Fprintf(stderr, "ccotel %s: %s: %v\nThe file was not changed.\n", cmd, path, err)
 }
 
-func printDryRun(stdout io.Writer, res install.Result) {
+func printDryRun(stdout io.Writer, res settings.Result) {
 	if !res.Changed {
 		fmt.Fprintf(stdout, "%s: no change (dry run)\n", res.Path)
 		return
@@ -330,13 +330,13 @@ func printDryRun(stdout io.Writer, res install.Result) {
 	if !res.Existed {
 		old = "/dev/null"
 	}
-	fmt.Fprint(stdout, install.Diff(old, res.Path, res.Old, res.New))
+	fmt.Fprint(stdout, settings.Diff(old, res.Path, res.Old, res.New))
 	fmt.Fprintf(stdout, "(dry run: %s was not written)\n", res.Path)
 }
 
-func printInstallResult(stdout io.Writer, res install.Result, rep install.Report, hookCmd string) {
+func printInstallResult(stdout io.Writer, res settings.Result, rep settings.Report, hookCmd string) {
 	if !res.Changed {
-		fmt.Fprintf(stdout, "%s: already up to date (%d events run %s hook)\n", res.Path, len(install.Events), hookCmd)
+		fmt.Fprintf(stdout, "%s: already up to date (%d events run %s hook)\n", res.Path, len(settings.Events), hookCmd)
 		return
 	}
 	var parts []string
@@ -357,7 +357,7 @@ func printInstallResult(stdout io.Writer, res install.Result, rep install.Report
 	fmt.Fprintf(stdout, "Each hook runs: %s hook\n", hookCmd)
 }
 
-func backupNote(res install.Result) string {
+func backupNote(res settings.Result) string {
 	if res.Backup == "" {
 		return ""
 	}

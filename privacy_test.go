@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/hook"
-	"github.com/ccotel/ccotel/redact"
+	"github.com/ccotel/ccotel/internal/redact"
 )
 
 // plantedSecret is one secret of one kind: text is what is planted (it may

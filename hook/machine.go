@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccotel/ccotel/tracing"
-	"github.com/ccotel/ccotel/usage"
+	"github.com/ccotel/ccotel/internal/usage"
 )
 
 // ErrNoSession is returned for an event without a session_id: there is no

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/tracing"
-	"github.com/ccotel/ccotel/usage"
+	"github.com/ccotel/ccotel/internal/usage"
 )
 
 var t0 = time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)

@@ -20,7 +20,7 @@ const (
 	haiku  = "claude-haiku-4-5-20251001"
 )
 
-var fixtures = filepath.Join("..", "testdata", "transcripts")
+var fixtures = filepath.Join("..", "..", "testdata", "transcripts")
 
 // want is a span's expected usage, computed by hand from the fixture lines.
 type want struct {

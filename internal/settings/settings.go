@@ -19,7 +19,7 @@
 // {"command": "/path/ccotel", "args": ["hook"]} and the shell form
 // "command": "ccotel hook" (or plain "ccotel", which also runs the hook when
 // stdin is a pipe).
-package install
+package settings
 
 import (
 	"fmt"
