@@ -144,7 +144,7 @@ elif [ -f "$here/go.mod" ] && command -v go >/dev/null 2>&1; then
 	# or override the defaults (e.g. -trimpath=false, -tags x).
 	# shellcheck disable=SC2086
 	if ! (cd "$here" && CGO_ENABLED=0 go build -trimpath \
-		-ldflags "-s -w -X main.version=$version -X main.commit=$commit -X main.date=$date" \
+		-ldflags "-s -w -X github.com/ccotel/ccotel/internal/buildinfo.version=$version -X github.com/ccotel/ccotel/internal/buildinfo.commit=$commit -X github.com/ccotel/ccotel/internal/buildinfo.date=$date" \
 		${GO_BUILD_FLAGS:-} -o "$tmp/ccotel" .); then
 		die "the build failed (ccotel needs the Go version named in go.mod, $(sed -n 's/^go //p' "$here/go.mod")); or pass --binary PATH"
 	fi

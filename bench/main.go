@@ -28,7 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ccotel/ccotel/bench/sink"
+	"github.com/ccotel/ccotel/internal/otlptest"
 )
 
 var benchNames = []string{"hook", "fsync", "big", "concurrent", "flush", "size", "peer", "costs"}
@@ -44,8 +44,8 @@ type bench struct {
 	ccotel   string // stripped static binary
 	drain    string
 	base     []string // environment for every process
-	certs    *sink.Certs
-	rec      *sink.Receiver
+	certs    *otlptest.PKI
+	rec      *otlptest.Receiver
 	verdicts []verdict
 }
 
@@ -132,10 +132,10 @@ func (b *bench) setup() error {
 	}
 	certDir := filepath.Join(b.tmp, "certs")
 	os.MkdirAll(certDir, 0o700)
-	if b.certs, err = sink.NewCerts(certDir); err != nil {
+	if b.certs, err = otlptest.NewPKI(certDir); err != nil {
 		return err
 	}
-	b.rec, err = sink.Start(b.certs)
+	b.rec, err = otlptest.Start(b.certs)
 	return err
 }
 
@@ -181,7 +181,7 @@ func (b *bench) hook(stateDir string) proc {
 		"CCOTEL_ENDPOINT="+b.rec.TracesURL(),
 		"CCOTEL_CLIENT_CERT="+b.certs.ClientCert,
 		"CCOTEL_CLIENT_KEY="+b.certs.ClientKey,
-		"CCOTEL_CA="+b.certs.CA,
+		"CCOTEL_CA="+b.certs.ServerCA.Path,
 		"CCOTEL_STATE_DIR="+stateDir,
 	)}
 }
@@ -207,7 +207,7 @@ func startSession(h proc, s *session) error {
 
 // waitDelivered waits until every span ID in ids reached the receiver.
 func (b *bench) waitDelivered(ids []string, timeout time.Duration) (missing int) {
-	b.rec.WaitFor(timeout, func(sink.Stats) bool { return b.missing(ids) == 0 })
+	b.rec.WaitFor(timeout, func(otlptest.Stats) bool { return b.missing(ids) == 0 })
 	return b.missing(ids)
 }
 

@@ -34,7 +34,7 @@ func (b *bench) benchPeer() error {
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+b.rec.URL,
 		"OTLP_CLIENT_CERTIFICATE="+b.certs.ClientCert,
 		"OTLP_CLIENT_KEY="+b.certs.ClientKey,
-		"REQUESTS_CA_BUNDLE="+b.certs.CA,
+		"REQUESTS_CA_BUNDLE="+b.certs.ServerCA.Path,
 	)}
 	dir := b.stateDir("peer")
 	h := b.hook(dir)

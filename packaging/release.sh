@@ -55,7 +55,7 @@ for target in $TARGETS; do
 	rm -rf "${DIST:?}/$name"
 	mkdir -p "$DIST/$name"
 	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath \
-		-ldflags "-s -w -X main.version=$VERSION -X main.commit=$COMMIT -X main.date=$DATE" \
+		-ldflags "-s -w -X github.com/ccotel/ccotel/internal/buildinfo.version=$VERSION -X github.com/ccotel/ccotel/internal/buildinfo.commit=$COMMIT -X github.com/ccotel/ccotel/internal/buildinfo.date=$DATE" \
 		-o "$DIST/$name/ccotel" .
 	cp install.sh "$DIST/$name/"
 	size=$(wc -c <"$DIST/$name/ccotel" | tr -d ' ')

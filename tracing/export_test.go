@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/otlptest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -54,15 +55,15 @@ func testSpans(seed string, n int) []*Span {
 }
 
 func TestExportDelivers(t *testing.T) {
-	p := newPKI(t)
-	c := startCollector(t, p)
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
 	for _, proto := range []string{"http/protobuf", "http/json"} {
 		for _, comp := range []string{"gzip", "none"} {
 			t.Run(proto+"/"+comp, func(t *testing.T) {
 				cfg := testConfig(t, c, p)
 				cfg.Protocol, cfg.Compression = proto, comp
 				cfg.ResourceAttrs = map[string]string{"team": "payments"}
-				exp, err := NewExporter(cfg, "1.2.3", nil)
+				exp, err := NewExporter(withVersion(cfg, "1.2.3"), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +72,7 @@ func TestExportDelivers(t *testing.T) {
 				if err := exp.Export(context.Background(), spans); err != nil {
 					t.Fatalf("export: %v", err)
 				}
-				got, _ := c.received()
+				got, _ := c.Received()
 				for i, s := range spans {
 					copies := got[s.SpanID.String()]
 					if len(copies) != 1 {
@@ -103,28 +104,24 @@ func TestExportDelivers(t *testing.T) {
 						}
 					}
 				}
-				c.mu.Lock()
-				defer c.mu.Unlock()
-				if c.resource["service.name"] != "claude-code" || c.resource["team"] != "payments" || c.resource["ccotel.version"] != "1.2.3" || c.resource["host.name"] == "" {
-					t.Errorf("resource %v", c.resource)
+				if c.Resource()["service.name"] != "claude-code" || c.Resource()["team"] != "payments" || c.Resource()["ccotel.version"] != "1.2.3" || c.Resource()["host.name"] == "" {
+					t.Errorf("resource %v", c.Resource())
 				}
-				if c.scope != ScopeName+"@1.2.3" {
-					t.Errorf("scope %q", c.scope)
+				if c.Scope() != ScopeName+"@1.2.3" {
+					t.Errorf("scope %q", c.Scope())
 				}
 			})
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.json != 2 || c.gzip != 2 {
-		t.Errorf("json requests %d gzip %d, want 2 and 2", c.json, c.gzip)
+	if c.Stats().JSON != 2 || c.Stats().Gzip != 2 {
+		t.Errorf("json requests %d gzip %d, want 2 and 2", c.Stats().JSON, c.Stats().Gzip)
 	}
 }
 
 // exportErr exports one span with cfg and returns the classified error.
-func exportErr(t *testing.T, cfg *Config) *ExportError {
+func exportErr(t *testing.T, cfg *Options) *ExportError {
 	t.Helper()
-	exp, err := NewExporter(cfg, "test", nil)
+	exp, err := NewExporter(withVersion(cfg, "test"), nil)
 	if err != nil {
 		var ee *ExportError
 		if errors.As(err, &ee) {
@@ -147,29 +144,29 @@ func exportErr(t *testing.T, cfg *Config) *ExportError {
 }
 
 func TestExportClassifiesTLSFailures(t *testing.T) {
-	p := newPKI(t)
-	c := startCollector(t, p)
-	otherCA := newCA(t, "some other CA")
-	otherCert, otherKey := otherCA.issue(t, "stranger", leafOpts{})
-	selfCert, selfKey := selfSigned(t, "self")
-	expCert, expKey := p.clientCA.issue(t, "expired", leafOpts{notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour)})
-	_, wrongKey := p.clientCA.issue(t, "other laptop", leafOpts{})
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
+	otherCA := otlptest.MustCA(t, "some other CA")
+	otherCert, otherKey := otherCA.MustIssue(t, "stranger", otlptest.Leaf{})
+	selfCert, selfKey := otlptest.MustSelfSigned(t, "self")
+	expCert, expKey := p.ClientCA.MustIssue(t, "expired", otlptest.Leaf{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	_, wrongKey := p.ClientCA.MustIssue(t, "other laptop", otlptest.Leaf{})
 
 	for _, tc := range []struct {
 		name   string
-		modify func(*Config)
+		modify func(*Options)
 		want   FailureKind
 	}{
-		{"good", func(*Config) {}, -1},
-		{"no client cert", func(c *Config) { c.ClientCert, c.ClientKey = "", "" }, FailNoClientCert},
-		{"self-signed", func(c *Config) { c.ClientCert, c.ClientKey = selfCert, selfKey }, FailClientCertRejected},
-		{"other CA", func(c *Config) { c.ClientCert, c.ClientKey = otherCert, otherKey }, FailClientCertRejected},
-		{"expired", func(c *Config) { c.ClientCert, c.ClientKey = expCert, expKey }, FailClientCertRejected},
-		{"mismatched key", func(c *Config) { c.ClientKey = wrongKey }, FailConfig},
-		{"cert without key", func(c *Config) { c.ClientKey = "" }, FailConfig},
-		{"server untrusted", func(c *Config) { c.CA = "" }, FailServerUntrusted},
-		{"server from another CA", func(c *Config) { c.CA = otherCA.path }, FailServerUntrusted},
-		{"insecure skip verify", func(c *Config) { c.CA = ""; c.InsecureSkipVerify = true }, -1},
+		{"good", func(*Options) {}, -1},
+		{"no client cert", func(c *Options) { c.ClientCert, c.ClientKey = "", "" }, FailNoClientCert},
+		{"self-signed", func(c *Options) { c.ClientCert, c.ClientKey = selfCert, selfKey }, FailClientCertRejected},
+		{"other CA", func(c *Options) { c.ClientCert, c.ClientKey = otherCert, otherKey }, FailClientCertRejected},
+		{"expired", func(c *Options) { c.ClientCert, c.ClientKey = expCert, expKey }, FailClientCertRejected},
+		{"mismatched key", func(c *Options) { c.ClientKey = wrongKey }, FailConfig},
+		{"cert without key", func(c *Options) { c.ClientKey = "" }, FailConfig},
+		{"server untrusted", func(c *Options) { c.CA = "" }, FailServerUntrusted},
+		{"server from another CA", func(c *Options) { c.CA = otherCA.Path }, FailServerUntrusted},
+		{"insecure skip verify", func(c *Options) { c.CA = ""; c.InsecureSkipVerify = true }, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, c, p)
@@ -183,16 +180,14 @@ func TestExportClassifiesTLSFailures(t *testing.T) {
 				t.Fatalf("want %v, got success", tc.want)
 			case ee.Kind != tc.want:
 				t.Fatalf("want %v, got %v (%v)", tc.want, ee.Kind, ee)
-			case !ee.Retryable():
-				t.Errorf("%v must be retryable (spans stay queued)", ee)
 			}
 		})
 	}
 }
 
 func TestExportClassifiesHTTPFailures(t *testing.T) {
-	p := newPKI(t)
-	c := startCollector(t, p)
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
 	answer := func(status int, ctype, body string) func(http.ResponseWriter) {
 		return func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", ctype)
@@ -208,7 +203,7 @@ func TestExportClassifiesHTTPFailures(t *testing.T) {
 		name      string
 		handler   func(http.ResponseWriter)
 		want      FailureKind
-		retryable bool
+		retryable bool // the retry policy's verdict: internal/delivery tests it
 	}{
 		{"404", answer(404, "text/plain", "404 page not found"), FailNotFound, true},
 		{"401", answer(401, "text/plain", "no"), FailUnauthorized, true},
@@ -225,13 +220,11 @@ func TestExportClassifiesHTTPFailures(t *testing.T) {
 		{"partial", answer(200, "application/x-protobuf", string(partial)), FailPartial, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c.mu.Lock()
-			c.handler = tc.handler
-			c.mu.Unlock()
-			defer func() { c.mu.Lock(); c.handler = nil; c.mu.Unlock() }()
+			c.Handle(tc.handler)
+			defer c.Handle(nil)
 			ee := exportErr(t, testConfig(t, c, p))
-			if ee == nil || ee.Kind != tc.want || ee.Retryable() != tc.retryable {
-				t.Fatalf("got %v (kind %v), want %v retryable=%v", ee, kindOf(ee), tc.want, tc.retryable)
+			if ee == nil || ee.Kind != tc.want {
+				t.Fatalf("got %v (kind %v), want %v", ee, kindOf(ee), tc.want)
 			}
 			if tc.name == "400 nginx no cert" && ee.Body != "400 No required SSL certificate was sent" {
 				t.Errorf("body snippet %q", ee.Body)
@@ -248,8 +241,8 @@ func kindOf(e *ExportError) any {
 }
 
 func TestExportClassifiesNetworkFailures(t *testing.T) {
-	p := newPKI(t)
-	c := startCollector(t, p)
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
 
 	// Connection refused: a port nobody listens on.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -257,14 +250,12 @@ func TestExportClassifiesNetworkFailures(t *testing.T) {
 	ln.Close()
 	cfg := testConfig(t, c, p)
 	cfg.Endpoint = "https://" + addr + "/v1/traces"
-	if ee := exportErr(t, cfg); ee == nil || ee.Kind != FailRefused || !ee.Retryable() {
+	if ee := exportErr(t, cfg); ee == nil || ee.Kind != FailRefused {
 		t.Errorf("refused: %v", ee)
 	}
 
 	// Timeout: the collector answers too late.
-	c.mu.Lock()
-	c.delay = 1 * time.Second
-	c.mu.Unlock()
+	c.Delay(1 * time.Second)
 	cfg = testConfig(t, c, p)
 	cfg.Timeout = 200 * time.Millisecond
 	start := time.Now()
@@ -274,23 +265,21 @@ func TestExportClassifiesNetworkFailures(t *testing.T) {
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("timeout took %v", d)
 	}
-	c.mu.Lock()
-	c.delay = 0
-	c.mu.Unlock()
+	c.Delay(0)
 
 	// Plain HTTP to a TLS port.
 	cfg = testConfig(t, c, p)
 	cfg.Endpoint = strings.Replace(cfg.Endpoint, "https://", "http://", 1)
-	if ee := exportErr(t, cfg); ee == nil || ee.Kind != FailWrongScheme || !ee.Retryable() {
+	if ee := exportErr(t, cfg); ee == nil || ee.Kind != FailWrongScheme {
 		t.Errorf("http to https port: %v", ee)
 	}
 }
 
 func BenchmarkExport512(b *testing.B) {
-	p := newPKI(b)
-	c := startCollector(b, p)
+	p := otlptest.MustPKI(b)
+	c := otlptest.MustStart(b, p)
 	cfg := testConfig(b, c, p)
-	exp, err := NewExporter(cfg, "bench", nil)
+	exp, err := NewExporter(withVersion(cfg, "bench"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -309,3 +298,15 @@ func BenchmarkExport512(b *testing.B) {
 	}
 	b.ReportMetric(float64(512*b.N)/b.Elapsed().Seconds(), "spans/s")
 }
+
+// testConfig is the exporter's options for the collector c, with p's
+// good client certificate.
+func testConfig(t testing.TB, c *otlptest.Receiver, p *otlptest.PKI) *Options {
+	return &Options{
+		Endpoint: c.TracesURL(), Protocol: "http/protobuf", Compression: "gzip", Timeout: 5 * time.Second,
+		CA: p.ServerCA.Path, ClientCert: p.ClientCert, ClientKey: p.ClientKey, ServiceName: DefaultServiceName,
+		Version: "test",
+	}
+}
+
+func withVersion(o *Options, v string) *Options { o.Version = v; return o }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/otlptest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -61,7 +62,7 @@ func sdkRequest(t *testing.T, res []Attr, scope Scope, spans []*Span, encoding o
 	var req coltracepb.ExportTraceServiceRequest
 	b := <-bodies
 	if encoding == otlptracehttp.EncodingJSON {
-		err = unmarshalOTLPJSON(b, &req)
+		err = otlptest.UnmarshalOTLPJSON(b, &req)
 	} else {
 		err = proto.Unmarshal(b, &req)
 	}
@@ -143,8 +144,8 @@ func protoTestSpans() []*Span {
 // TestProtoMatchesSDK: AppendOTLPProto writes what the OpenTelemetry SDK's
 // otlptracehttp exporter sends for the same spans.
 func TestProtoMatchesSDK(t *testing.T) {
-	cfg := &Config{ServiceName: "claude-code", ResourceAttrs: map[string]string{"team": "payments"}}
-	res := ResourceAttrs(cfg, "1.2.3")
+	cfg := &Options{ServiceName: "claude-code", ResourceAttrs: map[string]string{"team": "payments"}, Version: "1.2.3"}
+	res := ResourceAttrs(cfg)
 	scope := Scope{Name: ScopeName, Version: "1.2.3"}
 	spans := protoTestSpans()
 
@@ -161,17 +162,17 @@ func TestProtoMatchesSDK(t *testing.T) {
 // TestJSONMatchesSDK: the http/json body (EncodeOTLPJSON) decodes to what
 // the SDK sends, except for what the JSON encoder leaves out on purpose.
 func TestJSONMatchesSDK(t *testing.T) {
-	cfg := &Config{ServiceName: "claude-code"}
-	res := ResourceAttrs(cfg, "1.2.3")
+	cfg := &Options{ServiceName: "claude-code", Version: "1.2.3"}
+	res := ResourceAttrs(cfg)
 	scope := Scope{Name: ScopeName, Version: "1.2.3"}
 	spans := protoTestSpans()
-	exp := &Exporter{cfg: &Config{Protocol: "http/json", Compression: "none"}, resource: res, scope: scope}
+	exp := &Exporter{opts: &Options{Protocol: "http/json", Compression: "none"}, resource: res, scope: scope}
 	body, err := exp.encode(spans)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ours coltracepb.ExportTraceServiceRequest
-	if err := unmarshalOTLPJSON(body, &ours); err != nil {
+	if err := otlptest.UnmarshalOTLPJSON(body, &ours); err != nil {
 		t.Fatal(err)
 	}
 	want := sdkRequest(t, res, scope, spans, otlptracehttp.EncodingJSON)
@@ -235,7 +236,7 @@ func TestParsePartialSuccess(t *testing.T) {
 
 func BenchmarkAppendOTLPProto(b *testing.B) {
 	spans := testSpans("bench", 512)
-	res := ResourceAttrs(&Config{}, "bench")
+	res := ResourceAttrs(&Options{Version: "bench"})
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {

@@ -12,16 +12,17 @@ import (
 const SchemaURL = "https://opentelemetry.io/schemas/1.41.0"
 
 // ResourceAttrs describes who sends the traces, so a central collector can
-// tell many developers' machines apart: service.name (cfg.ServiceName),
-// service.version and ccotel.version (version), host.name, os.type,
-// process.owner and user.name, telemetry.sdk.*, then cfg.ResourceAttrs,
+// tell many developers' machines apart: service.name (opts.ServiceName),
+// service.version and ccotel.version (opts.Version), host.name, os.type,
+// process.owner and user.name, telemetry.sdk.*, then opts.ResourceAttrs,
 // which override the detected values (service.name excepted: that is
-// cfg.ServiceName, already resolved with the attributes in mind). Sorted
+// opts.ServiceName, already resolved with the attributes in mind). Sorted
 // by key.
 //
 // It looks up the host and user, so the flusher builds it once per run;
 // the hook never does.
-func ResourceAttrs(cfg *Config, version string) []Attr {
+func ResourceAttrs(opts *Options) []Attr {
+	version := opts.Version
 	m := map[string]string{
 		"service.version":        version,
 		"ccotel.version":         version,
@@ -37,10 +38,10 @@ func ResourceAttrs(cfg *Config, version string) []Attr {
 		m["process.owner"] = u.Username
 		m["user.name"] = u.Username
 	}
-	for k, v := range cfg.ResourceAttrs {
+	for k, v := range opts.ResourceAttrs {
 		m[k] = v
 	}
-	m["service.name"] = cfg.ServiceName
+	m["service.name"] = opts.ServiceName
 	if m["service.name"] == "" {
 		m["service.name"] = DefaultServiceName
 	}

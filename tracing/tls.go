@@ -18,31 +18,31 @@ import (
 	"time"
 )
 
-// TLSConfig builds the client side of mutual TLS for cfg: TLS 1.2 at
-// least, the system roots plus cfg.CA for the server, and the client
+// TLSConfig builds the client side of mutual TLS for opts: TLS 1.2 at
+// least, the system roots plus opts.CA for the server, and the client
 // certificate pair when configured. The server is always verified unless
 // the config file says insecure_skip_verify = true.
 //
 // It reads the certificate files, so it runs in the flusher (and doctor),
 // never on the hook's hot path. Its errors name the files and the setting
 // they came from, never their content.
-func TLSConfig(cfg *Config) (*tls.Config, error) {
+func TLSConfig(opts *Options) (*tls.Config, error) {
 	tc := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // explicit opt-in, doctor warns
+		InsecureSkipVerify: opts.InsecureSkipVerify, //nolint:gosec // explicit opt-in, doctor warns
 	}
-	if cfg.CA != "" {
+	if opts.CA != "" {
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		for _, path := range []string{cfg.CA, cfg.CAAlso} {
+		for _, path := range []string{opts.CA, opts.CAAlso} {
 			if path == "" {
 				continue
 			}
-			certs, err := readCertificates(path)
+			certs, err := ReadCertificates(path)
 			if err != nil {
-				return nil, fmt.Errorf("ca %s (from %s): %w", path, cfg.Sources["ca"], err)
+				return nil, fmt.Errorf("ca %s (from %s): %w", path, opts.Sources["ca"], err)
 			}
 			for _, c := range certs {
 				pool.AddCert(c)
@@ -51,14 +51,14 @@ func TLSConfig(cfg *Config) (*tls.Config, error) {
 		tc.RootCAs = pool
 	}
 	switch {
-	case cfg.ClientCert == "" && cfg.ClientKey == "":
+	case opts.ClientCert == "" && opts.ClientKey == "":
 		// No client certificate: fine for a collector that does not ask.
-	case cfg.ClientKey == "":
-		return nil, fmt.Errorf("client_cert %s (from %s) is set but client_key is not: set both, or neither", cfg.ClientCert, cfg.Sources["client_cert"])
-	case cfg.ClientCert == "":
-		return nil, fmt.Errorf("client_key %s (from %s) is set but client_cert is not: set both, or neither", cfg.ClientKey, cfg.Sources["client_key"])
+	case opts.ClientKey == "":
+		return nil, fmt.Errorf("client_cert %s (from %s) is set but client_key is not: set both, or neither", opts.ClientCert, opts.Sources["client_cert"])
+	case opts.ClientCert == "":
+		return nil, fmt.Errorf("client_key %s (from %s) is set but client_cert is not: set both, or neither", opts.ClientKey, opts.Sources["client_key"])
 	default:
-		pair, err := LoadClientPair(cfg.ClientCert, cfg.ClientKey)
+		pair, err := LoadClientPair(opts.ClientCert, opts.ClientKey)
 		if err != nil {
 			return nil, err
 		}
@@ -97,21 +97,21 @@ type Handshake struct {
 	CertRequested bool                // the server asked for a client certificate
 	CertSent      bool                // … and ccotel had one to send
 	AcceptableCAs []string            // the issuers the server said it accepts
-	acceptableRaw [][]byte            // … as DER names
+	AcceptableRaw [][]byte            // … as DER names
 	Kind          FailureKind         // when Err != nil
 	Err           error
 }
 
-// ProbeTLS dials the endpoint's host, completes a TLS handshake with cfg's
+// ProbeTLS dials the endpoint's host, completes a TLS handshake with opts's
 // TLS settings, and then waits briefly: a server that verifies client
 // certificates after a TLS 1.3 handshake sends its refusal (an alert) on
 // the first read. It sends no HTTP request. doctor uses it to say exactly
 // what failed; Export uses it to explain a connection the server dropped.
-func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
+func ProbeTLS(ctx context.Context, opts *Options) *Handshake {
 	h := &Handshake{}
-	u, err := url.Parse(cfg.Endpoint)
+	u, err := url.Parse(opts.Endpoint)
 	if err != nil || u.Host == "" {
-		h.Kind, h.Err = FailConfig, fmt.Errorf("bad endpoint %q", cfg.Endpoint)
+		h.Kind, h.Err = FailConfig, fmt.Errorf("bad endpoint %q", opts.Endpoint)
 		return h
 	}
 	h.Addr = u.Host
@@ -120,7 +120,7 @@ func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
 	}
 	if u.Scheme == "http" {
 		// Plain HTTP by request. Only check the server is not a TLS one.
-		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: cfg.Timeout}, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // detection only, nothing is sent
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.Timeout}, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // detection only, nothing is sent
 		conn, err := d.DialContext(ctx, "tcp", h.Addr)
 		if err == nil || strings.Contains(err.Error(), "remote error: tls:") {
 			if conn != nil {
@@ -137,7 +137,7 @@ func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
 		h.Version = "none (plain HTTP)"
 		return h
 	}
-	tc, err := TLSConfig(cfg)
+	tc, err := TLSConfig(opts)
 	if err != nil {
 		h.Kind, h.Err = FailConfig, err
 		return h
@@ -152,12 +152,12 @@ func ProbeTLS(ctx context.Context, cfg *Config) *Handshake {
 		}
 	}
 	dctx := context.WithValue(ctx, certRequestKey{}, req)
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: cfg.Timeout}, Config: tc}
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.Timeout}, Config: tc}
 	began := time.Now()
 	conn, err := d.DialContext(dctx, "tcp", h.Addr)
 	took := time.Since(began)
 	h.CertRequested, h.CertSent = req.asked, req.asked && hasCert
-	h.acceptableRaw = req.acceptableCAs
+	h.AcceptableRaw = req.acceptableCAs
 	for _, dn := range req.acceptableCAs {
 		var name pkix.RDNSequence
 		if _, err := asn1.Unmarshal(dn, &name); err == nil {
@@ -261,8 +261,9 @@ func isMismatch(err error) bool {
 		s == "tls: private key type does not match public key type"
 }
 
-// readCertificates reads every CERTIFICATE block of a PEM file.
-func readCertificates(path string) ([]*x509.Certificate, error) {
+// ReadCertificates reads every CERTIFICATE block of a PEM file (doctor
+// and certs inspect them; TLSConfig trusts them).
+func ReadCertificates(path string) ([]*x509.Certificate, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

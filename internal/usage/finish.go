@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -33,8 +32,8 @@ const (
 
 // Options configure the finisher.
 type Options struct {
-	// Prices overrides the built-in price table (tracing.Config.Prices).
-	Prices map[string]tracing.ModelPrice
+	// Prices overrides the built-in price table, by model id or prefix.
+	Prices map[string]Price
 	// MaxWait is how long after a span's end the finisher waits for its
 	// transcript to settle before exporting what is there, marked
 	// claude_code.usage.complete=false. Default 60s.
@@ -53,16 +52,6 @@ const (
 	defaultMaxWait = 60 * time.Second
 	defaultQuiet   = 5 * time.Second
 )
-
-// Finish returns the flusher's Finisher for cfg: built-in prices
-// overridden by cfg.Prices, diagnostics to the state directory's log.
-func Finish(cfg *tracing.Config) tracing.Finisher {
-	o := Options{Prices: cfg.Prices}
-	if dir := cfg.StateDir; dir != "" {
-		o.Logf = func(format string, args ...any) { state.Logf(dir, "usage: "+format, args...) }
-	}
-	return New(o)
-}
 
 // New returns a Finisher that completes spans whose Pending holds a Ref:
 // it reads the transcript(s), and when the span's usage is final (see

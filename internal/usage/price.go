@@ -1,10 +1,16 @@
 package usage
 
-import (
-	"strings"
+import "strings"
 
-	"github.com/ccotel/ccotel/tracing"
-)
+// Price is a model's price in USD per million tokens (the config file's
+// [prices."model"] tables use the same names).
+type Price struct {
+	Input        float64 `toml:"input"`
+	Output       float64 `toml:"output"`
+	CacheWrite5m float64 `toml:"cache_write_5m"`
+	CacheWrite1h float64 `toml:"cache_write_1h"`
+	CacheRead    float64 `toml:"cache_read"`
+}
 
 // longContextThreshold is the request size (input + cache tokens) above
 // which models with a 1M-token context window bill at long-context rates.
@@ -17,24 +23,24 @@ const webSearchUSD = 0.01
 // builtinPrice is one model family's Anthropic API list price.
 type builtinPrice struct {
 	family string // model id without the date suffix
-	price  tracing.ModelPrice
+	price  Price
 	// long is the price of requests above longContextThreshold, for
 	// models with a 1M-token window; nil with longKnown=false means such
 	// requests get no cost (the rate is not in the table); nil with
 	// longKnown=true means the model cannot take such requests and the
 	// base price applies.
-	long      *tracing.ModelPrice
+	long      *Price
 	longKnown bool
 }
 
 // mtok builds a price from input and output USD per million tokens with
 // Anthropic's cache multipliers: 5-minute writes 1.25×, 1-hour writes 2×,
 // reads 0.1× the input price.
-func mtok(in, out float64) tracing.ModelPrice {
-	return tracing.ModelPrice{Input: in, Output: out, CacheWrite5m: in * 1.25, CacheWrite1h: in * 2, CacheRead: in * 0.1}
+func mtok(in, out float64) Price {
+	return Price{Input: in, Output: out, CacheWrite5m: in * 1.25, CacheWrite1h: in * 2, CacheRead: in * 0.1}
 }
 
-func ptr(p tracing.ModelPrice) *tracing.ModelPrice { return &p }
+func ptr(p Price) *Price { return &p }
 
 // Builtin prices, USD per million tokens (Anthropic API list prices; see
 // docs/TOKENS.md). Families are matched exactly or with a date suffix
@@ -59,14 +65,14 @@ var builtinPrices = []builtinPrice{
 // Prices looks up model prices: the config's overrides first (exact id,
 // then the longest key that prefixes the id), then the built-in table.
 type Prices struct {
-	overrides map[string]tracing.ModelPrice
+	overrides map[string]Price
 }
 
 // NewPrices returns a price table with overrides (from the config's
 // [prices."<model>"] tables). An override's missing cache prices (zero) are
 // derived from its input price with Anthropic's multipliers.
-func NewPrices(overrides map[string]tracing.ModelPrice) *Prices {
-	p := &Prices{overrides: map[string]tracing.ModelPrice{}}
+func NewPrices(overrides map[string]Price) *Prices {
+	p := &Prices{overrides: map[string]Price{}}
 	for k, v := range overrides {
 		if v.CacheWrite5m == 0 {
 			v.CacheWrite5m = v.Input * 1.25
@@ -86,9 +92,9 @@ func NewPrices(overrides map[string]tracing.ModelPrice) *Prices {
 // an unknown model, a long-context request whose rate is not in the table,
 // or a request billed outside the standard tier (priority tier, fast mode,
 // data-residency surcharges), which the table does not model.
-func (p *Prices) price(r *request) (tracing.ModelPrice, bool) {
+func (p *Prices) price(r *request) (Price, bool) {
 	if r.model == "" || r.offStandard {
-		return tracing.ModelPrice{}, false
+		return Price{}, false
 	}
 	if p != nil {
 		if v, ok := p.overrides[r.model]; ok {
@@ -106,14 +112,14 @@ func (p *Prices) price(r *request) (tracing.ModelPrice, bool) {
 	}
 	b := lookupBuiltin(r.model)
 	if b == nil {
-		return tracing.ModelPrice{}, false
+		return Price{}, false
 	}
 	if r.longCtx {
 		switch {
 		case b.long != nil:
 			return *b.long, true
 		case !b.longKnown:
-			return tracing.ModelPrice{}, false
+			return Price{}, false
 		}
 	}
 	return b.price, true

@@ -431,7 +431,7 @@ func TestUnknownModelHasNoCost(t *testing.T) {
 
 	// The config prices it: cost again (1×1 + 2×2 per MTok for the new one).
 	s = span(Ref{Scope: "agent", Path: p}, time.Now())
-	finishNow(t, New(Options{Prices: map[string]tracing.ModelPrice{"claude-opus-4-7": {Input: 1, Output: 2}}}), s)
+	finishNow(t, New(Options{Prices: map[string]Price{"claude-opus-4-7": {Input: 1, Output: 2}}}), s)
 	want{requests: 2, uncached: 11, output: 22, models: []string{sonnet, "claude-opus-4-7-20270101"},
 		cost: (10*3 + 20*15 + 1*1 + 2*2) / 1e6}.check(t, s)
 }
@@ -552,7 +552,7 @@ func TestPricingEdges(t *testing.T) {
 		t.Errorf("web search cost %v", c)
 	}
 	// An override by exact id beats a prefix, which beats the built-in.
-	p = NewPrices(map[string]tracing.ModelPrice{"claude-sonnet": {Input: 1, Output: 1}, "claude-sonnet-4-5-20250929": {Input: 2, Output: 2, CacheRead: 7}})
+	p = NewPrices(map[string]Price{"claude-sonnet": {Input: 1, Output: 1}, "claude-sonnet-4-5-20250929": {Input: 2, Output: 2, CacheRead: 7}})
 	if c, _ := p.cost(r("claude-sonnet-4-5-20250929", 1e6, 0, 1e6, 0, 0)); c != 2+7 {
 		t.Errorf("exact override: %v", c)
 	}

@@ -15,8 +15,8 @@ class Ccotel < Formula
     ENV["CGO_ENABLED"] = "0"
     ldflags = %W[
       -s -w
-      -X main.version=#{version}
-      -X main.date=#{time.iso8601}
+      -X github.com/ccotel/ccotel/internal/buildinfo.version=#{version}
+      -X github.com/ccotel/ccotel/internal/buildinfo.date=#{time.iso8601}
     ]
     system "go", "build", *std_go_args(ldflags:)
   end

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ccotel/ccotel/internal/config"
+	"github.com/ccotel/ccotel/internal/doctor"
+)
+
+func runDoctor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	offline := fs.Bool("offline", false, "check files and settings only: no handshake, no test span")
+	settingsPath := fs.String("settings", "", "Claude Code settings.json to check (default: ~/.claude/settings.json and ./.claude/settings*.json)")
+	flags := configFlags(fs)
+	if code, ok := parseFlags(fs, `Usage: ccotel doctor [--offline] [--json] [config flags]
+
+Explains the resolved configuration and where each value came from, checks
+the client certificate, key and CA, does a real TLS handshake with the
+collector and sends one test span (named "ccotel doctor", in its own
+trace), checks that Claude Code's settings.json runs ccotel, and looks at
+the outbox. Exits 0 only when nothing failed (warnings do not fail).
+
+Flags:
+`, args, stdout, stderr); !ok {
+		return code
+	}
+
+	cfg, err := config.Load(config.LoadOptions{Flags: flags()})
+	if err != nil {
+		fmt.Fprintf(stdout, "✗ the configuration does not load: %v\n    → fix it; nothing is recorded until it loads\n", err)
+		return exitFailure
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout+10*time.Second)
+	defer cancel()
+	_, findings := doctor.Check(ctx, cfg, doctor.Options{Offline: *offline, Settings: *settingsPath})
+	failed := doctor.Failures(findings)
+	if *asJSON {
+		type jf struct {
+			Section, Severity, Message, Fix string
+		}
+		out := struct {
+			Config   map[string]string `json:"config"`
+			Sources  map[string]string `json:"sources"`
+			Findings []jf              `json:"findings"`
+			OK       bool              `json:"ok"`
+		}{Config: cfg.Values(), Sources: cfg.Sources, OK: failed == 0}
+		for _, f := range findings {
+			out.Findings = append(out.Findings, jf{f.Section, severityWord(f.Severity), f.Message, f.Fix})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	} else {
+		printConfig(stdout, cfg)
+		printFindings(stdout, findings)
+		fmt.Fprintln(stdout)
+		switch {
+		case failed == 0:
+			fmt.Fprintln(stdout, "All good: Claude Code sessions will be traced to "+cfg.Endpoint)
+		case failed == 1:
+			fmt.Fprintln(stdout, "1 problem (✗ above) stops traces from arriving.")
+		default:
+			fmt.Fprintf(stdout, "%d problems (✗ above) stop traces from arriving.\n", failed)
+		}
+	}
+	if failed > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func severityWord(s doctor.Severity) string {
+	return [...]string{"ok", "info", "warning", "failure"}[s]
+}
+
+func printConfig(w io.Writer, cfg *config.Config) {
+	fmt.Fprintln(w, "Configuration (flags > CCOTEL_* > OTEL_* > seed variables > config file > defaults)")
+	if cfg.ConfigFile != "" {
+		fmt.Fprintf(w, "  %-24s %s\n", "config file", cfg.ConfigFile)
+	} else {
+		fmt.Fprintf(w, "  %-24s none (looked for %s)\n", "config file", config.ConfigFilePath(nil))
+	}
+	vals := cfg.Values()
+	for _, k := range config.ConfigKeys {
+		fmt.Fprintf(w, "  %-24s %-40s %s\n", k, vals[k], cfg.Sources[k])
+	}
+}
+
+func printFindings(w io.Writer, findings []doctor.Finding) {
+	section := ""
+	for _, f := range findings {
+		if f.Section != section {
+			section = f.Section
+			fmt.Fprintf(w, "\n%s\n", section)
+		}
+		mark := [...]string{"✓", "·", "!", "✗"}[f.Severity]
+		fmt.Fprintf(w, "  %s %s\n", mark, f.Message)
+		if f.Fix != "" && f.Severity >= doctor.Warn {
+			fmt.Fprintf(w, "      → %s\n", f.Fix)
+		}
+	}
+}

@@ -1,0 +1,409 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// FlushOptions steer Flush.
+type FlushOptions struct {
+	// Store opens the state directory's database (its LockTimeout is
+	// raised to at least 5 s: the flusher can afford to wait for hooks).
+	Store state.Options
+	// Export is where and how spans are sent.
+	Export tracing.Options
+	// Exporter, when set, receives the spans instead of an OTLP/HTTP
+	// exporter built from Export (replay collects them to print).
+	Exporter Exporter
+	// Finisher completes spans with Pending work (token usage); nil
+	// clears Pending and exports the span as it is.
+	Finisher tracing.Finisher
+	// Sweep, when set, runs once at the start in the first transaction
+	// (closing idle sessions, deleting old tombstones).
+	Sweep func(*state.Tx, time.Time) error
+	// Progress receives "sent 512/2048 spans" lines (nil: none).
+	Progress io.Writer
+	// Linger keeps the flusher polling an empty outbox this long before it
+	// exits (the background flusher: hooks of an active session keep
+	// queueing).
+	Linger time.Duration
+	// Lock is the held flusher lock. Flush releases it before its last
+	// look at the outbox, and takes it again if spans appeared, so that no
+	// span is stranded between that look and the exit. nil: Flush neither
+	// holds nor releases a lock (the caller does).
+	Lock *FlusherLock
+	// Retry backs off and retries failed exports (1 s … 30 s) until
+	// GiveUp has passed since the first failure; otherwise Flush stops at
+	// the first failure.
+	Retry bool
+	// WaitPending waits for spans whose Pending work is not ready yet;
+	// otherwise Flush leaves them queued for a later run.
+	WaitPending bool
+	// Batch is the number of spans per request (default 512).
+	Batch int
+	// GiveUp, MinBackoff and MaxBackoff override the defaults (2 min, 1 s,
+	// 30 s); tests shorten them.
+	GiveUp, MinBackoff, MaxBackoff time.Duration
+	// Logf receives diagnostics (default: state.Logf into the state
+	// directory).
+	Logf func(format string, args ...any)
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// FlushResult is what a Flush did.
+type FlushResult struct {
+	Sent      int   // spans the collector accepted
+	Rejected  int   // spans dropped because the collector refused them for good
+	Remaining int   // spans still queued when Flush returned
+	Pending   int   // of which not ready yet (Pending work)
+	LastErr   error // the last export error, nil if the last attempt succeeded
+}
+
+// Flush drains the outbox: it takes the oldest spans, finishes their
+// pending work, exports them, and removes what the collector accepted.
+// It never holds the database while on the network: every round is open →
+// read → close, export, open → remove and record → close.
+//
+// The database file is synced when Flush starts, every few seconds while
+// it runs, and at the end: that is when what hooks wrote (without fsync)
+// becomes durable. The database is compacted at the end when it has grown
+// past CompactThreshold.
+//
+// The error is non-nil when spans stay queued because exports failed (the
+// last export error) or the store could not be used.
+func Flush(ctx context.Context, o FlushOptions) (FlushResult, error) {
+	f := &flusher{o: o}
+	f.defaults()
+	return f.run(ctx)
+}
+
+// FlushNow is the sync = true path of the hook: one pass over what is
+// ready, no retry, no linger, within ctx's deadline (o.Export.Timeout when it
+// has none). It never waits for flusher.lock: when a flusher is running
+// it returns ErrFlusherBusy at once, because that flusher looks at the
+// outbox again after it releases the lock and sends what the caller
+// queued; a hook must not stand still behind it. Spans that are not ready,
+// or that failed, stay queued.
+func FlushNow(ctx context.Context, o FlushOptions) (FlushResult, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Export.Timeout)
+		defer cancel()
+	}
+	l, err := AcquireFlusherLock(o.Store.Dir)
+	if err != nil {
+		return FlushResult{}, err
+	}
+	defer l.Release()
+	// With the lock in its hands, Flush releases it before its last look,
+	// like the background flusher: a hook that found the lock held while
+	// this pass ran has its spans picked up.
+	// One pass: no retry, no linger, no sweep (the background flusher
+	// sweeps; a hook must not spend its time on it).
+	o.Lock, o.Retry, o.Linger, o.WaitPending, o.Sweep = l, false, 0, false, nil
+	return Flush(ctx, o)
+}
+
+// Exporter is where a flusher delivers spans: a *tracing.Exporter, or
+// replay's collector. A nil error means every span was accepted; an
+// *tracing.ExportError says why not, and the retry policy (policy.go)
+// decides what happens next.
+type Exporter interface {
+	Export(ctx context.Context, spans []*tracing.Span) error
+	Close() error
+}
+
+type flusher struct {
+	o   FlushOptions
+	exp Exporter
+
+	res      FlushResult
+	deadline time.Time // ctx's deadline: bounds the waits for the database
+	batch    int
+	lastSync time.Time
+	swept    bool
+	rejects  map[uint64]int // per single-span permanent refusals
+	pending  outcome        // written in the next transaction
+}
+
+func (f *flusher) defaults() {
+	o := &f.o
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.GiveUp <= 0 {
+		o.GiveUp = defaultGiveUp
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = defaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = defaultMaxBackoff
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logf == nil {
+		dir := f.o.Store.Dir
+		o.Logf = func(format string, args ...any) { state.Logf(dir, "flush: "+format, args...) }
+	}
+	f.batch = o.Batch
+	f.rejects = map[uint64]int{}
+}
+
+func (f *flusher) open() (*state.Store, error) {
+	so := f.o.Store
+	lt := so.LockTimeout
+	if lt < 5*time.Second {
+		lt = 5 * time.Second // the flusher can afford to wait for hooks
+	}
+	// Under a deadline (sync mode: a hook is waiting) the wait ends with
+	// it, with a short grace so that the last transaction, which removes
+	// what the collector accepted, can still run.
+	if !f.deadline.IsZero() {
+		lt = min(lt, max(time.Until(f.deadline), 250*time.Millisecond))
+	}
+	so.LockTimeout = lt
+	st, err := state.Open(so)
+	if err != nil {
+		return nil, err
+	}
+	if now := f.o.Now(); now.Sub(f.lastSync) >= syncEvery {
+		if err := st.Sync(); err != nil {
+			f.o.Logf("sync: %v", err)
+		}
+		f.lastSync = now
+	}
+	return st, nil
+}
+
+func (f *flusher) run(ctx context.Context) (FlushResult, error) {
+	f.deadline, _ = ctx.Deadline()
+	var err error
+	if f.exp = f.o.Exporter; f.exp == nil {
+		if f.o.Export.Endpoint == "" {
+			return f.res, errors.New("no endpoint configured")
+		}
+		f.exp, err = tracing.NewExporter(&f.o.Export, f.o.Logf)
+	}
+	if err != nil {
+		f.o.Logf("cannot export: %v", err)
+		f.res.LastErr = err
+		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(configRetry)})
+		f.final()
+		return f.res, err
+	}
+	defer f.exp.Close()
+
+	backoff := f.o.MinBackoff
+	var failingSince, lingerUntil time.Time
+	total := 0 // for progress: sent + queued at the last look
+	for {
+		if ctx.Err() != nil {
+			f.final()
+			return f.res, f.stopErr(ctx.Err())
+		}
+		r, err := f.read()
+		if err != nil {
+			if errors.Is(err, state.ErrLocked) {
+				continue // hooks are busy; try again
+			}
+			f.o.Logf("outbox: %v", err)
+			f.res.LastErr = err
+			return f.res, err
+		}
+		if len(r.poison) > 0 {
+			f.settle(outcome{remove: r.poison, rejected: len(r.poison)})
+		}
+		if total < f.res.Sent+r.queued {
+			total = f.res.Sent + r.queued
+		}
+
+		if len(r.ready) == 0 {
+			now := f.o.Now()
+			if r.waiting > 0 && f.o.WaitPending {
+				// Pending work not ready: wait for it (this is not
+				// "empty", so no linger).
+				lingerUntil = time.Time{}
+				sleep(ctx, clamp(r.retryAt.Sub(now), lingerPoll, 2*time.Second))
+				continue
+			}
+			if r.waiting == 0 && f.o.Linger > 0 {
+				if lingerUntil.IsZero() {
+					lingerUntil = now.Add(f.o.Linger)
+				}
+				if now.Before(lingerUntil) {
+					sleep(ctx, lingerPoll)
+					continue
+				}
+			}
+			// Empty (or only not-ready spans we leave for later). A
+			// hook that queued spans while we held the lock saw it held
+			// and left them to us: release, then look once more. A hook
+			// that queues after the release takes the lock itself. A
+			// span whose usage is not ready yet counts too when we wait
+			// for those: its hook also left it to us.
+			if f.o.Lock != nil {
+				f.o.Lock.Release()
+				if again, err := f.read(); err == nil &&
+					(len(again.ready) > 0 || (f.o.WaitPending && again.waiting > r.waiting)) &&
+					f.o.Lock.Reacquire() {
+					lingerUntil = time.Time{}
+					continue
+				}
+			}
+			f.res.Pending = r.waiting
+			f.final()
+			return f.res, nil
+		}
+		lingerUntil = time.Time{}
+
+		spans := make([]*tracing.Span, len(r.ready))
+		for i, it := range r.ready {
+			spans[i] = it.span
+		}
+		err = f.exp.Export(ctx, spans)
+		var ee *tracing.ExportError
+		errors.As(err, &ee)
+		switch {
+		case err == nil || (ee != nil && ee.Kind == tracing.FailPartial):
+			o := outcome{remove: keysOf(r.ready), attempted: true}
+			if ee != nil {
+				f.o.Logf("collector accepted %d spans but rejected %d of them: %s", len(spans), ee.Rejected, ee.Body)
+				o.rejected = int(min(ee.Rejected, int64(len(spans))))
+			}
+			f.settle(o)
+			f.res.Sent += len(spans)
+			f.res.LastErr = nil
+			backoff, failingSince = f.o.MinBackoff, time.Time{}
+			f.batch = min(f.batch*2, f.o.Batch)
+			if f.o.Progress != nil {
+				fmt.Fprintf(f.o.Progress, "sent %d/%d spans\n", f.res.Sent, total)
+			}
+			continue
+
+		case ee != nil && !retryable(ee):
+			// Refused for good: find the culprit by halving the batch,
+			// then drop a lone span refused MaxRejections times.
+			f.res.LastErr = err
+			if len(r.ready) > 1 {
+				f.batch = max(1, len(r.ready)/2)
+				f.o.Logf("collector refused a batch of %d spans (%v); retrying in batches of %d", len(r.ready), err, f.batch)
+				f.settle(outcome{keep: r.ready, attempted: true, err: err})
+				continue
+			}
+			it := r.ready[0]
+			f.rejects[it.key]++
+			if f.rejects[it.key] >= MaxRejections {
+				f.o.Logf("dropping span %s %q: the collector refused it %d times: %v", it.span.SpanID, it.span.Name, MaxRejections, err)
+				f.settle(outcome{remove: []uint64{it.key}, rejected: 1, attempted: true, err: err})
+				f.batch = f.o.Batch
+				continue
+			}
+			f.settle(outcome{keep: r.ready, attempted: true, err: err})
+			if !f.o.Retry {
+				f.final()
+				return f.res, err
+			}
+			sleep(ctx, f.o.MinBackoff)
+			continue
+
+		default:
+			f.res.LastErr = err
+			now := f.o.Now()
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			giveUp := !f.o.Retry || now.Sub(failingSince) >= f.o.GiveUp
+			next := now.Add(backoff)
+			f.settle(outcome{keep: r.ready, attempted: true, err: err, next: next})
+			if giveUp {
+				if f.o.Retry {
+					f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(failingSince).Round(time.Second), err, next.Format(time.RFC3339))
+				}
+				f.final()
+				return f.res, err
+			}
+			f.o.Logf("export failed (retry in %s): %v", backoff, err)
+			if f.o.Progress != nil {
+				fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", backoff, err)
+			}
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, f.o.MaxBackoff)
+		}
+	}
+}
+
+// final syncs (and compacts) the store and fills Remaining. When the
+// flusher stops early (an error, the context), what the hooks wrote is
+// still made durable.
+func (f *flusher) final() {
+	f.lastSync = time.Time{}
+	st, err := f.open() // syncs
+	if err != nil {
+		f.o.Logf("final sync: %v", err)
+		if f.res.LastErr == nil {
+			// What is queued is unknown: not a success.
+			f.res.LastErr = fmt.Errorf("outbox: %w", err)
+		}
+		return
+	}
+	defer st.Close()
+	err = st.Update(func(tx *state.Tx) error {
+		if err := f.apply(tx); err != nil {
+			return err
+		}
+		f.res.Remaining = tx.Counters().Queued
+		return nil
+	})
+	if err != nil {
+		f.o.Logf("final write: %v", err)
+		return
+	}
+	f.applied()
+	// The durability point for the outcome just written, too.
+	if err := st.Sync(); err != nil {
+		f.o.Logf("sync: %v", err)
+	}
+	if err := st.Compact(CompactThreshold); err != nil {
+		f.o.Logf("compact: %v", err)
+	}
+}
+
+func (f *flusher) stopErr(ctxErr error) error {
+	if f.res.LastErr != nil {
+		return f.res.LastErr
+	}
+	if f.res.Remaining > 0 {
+		return fmt.Errorf("stopped with %d spans queued: %w", f.res.Remaining, ctxErr)
+	}
+	return nil
+}
+
+func keysOf(items []item) []uint64 {
+	keys := make([]uint64, len(items))
+	for i, it := range items {
+		keys[i] = it.key
+	}
+	return keys
+}
+
+func clamp(d, lo, hi time.Duration) time.Duration {
+	return max(lo, min(d, hi))
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,167 @@
+package delivery
+
+import (
+	"time"
+
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// One round of the flusher: apply what the last round decided, read the
+// next batch, finish pending work (token usage) of what is ready.
+
+// outcome is what a round changes in the store: applied at the start of
+// the next round's transaction (one open per round, not two), or by final.
+type outcome struct {
+	remove    []uint64 // exported, or dropped
+	keep      []item   // not exported: written back if their pending work was done
+	rejected  int      // of remove: dropped as refused for good
+	attempted bool     // an export was tried: record it
+	err       error
+	next      time.Time
+}
+
+// settle queues o's changes for the next transaction.
+func (f *flusher) settle(o outcome) {
+	p := &f.pending
+	p.remove = append(p.remove, o.remove...)
+	p.keep = append(p.keep, o.keep...)
+	p.rejected += o.rejected
+	if o.attempted {
+		p.attempted, p.err, p.next = true, o.err, o.next
+	}
+}
+
+// apply writes the pending outcome in tx.
+func (f *flusher) apply(tx *state.Tx) error {
+	p := &f.pending
+	for _, it := range p.keep {
+		if !it.finished {
+			continue
+		}
+		b, err := it.span.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := tx.Replace(it.key, b); err != nil {
+			return err
+		}
+	}
+	if len(p.remove) > 0 {
+		if err := tx.Remove(p.remove); err != nil {
+			return err
+		}
+	}
+	if p.attempted {
+		return tx.RecordExport(f.o.Now(), p.err, p.next)
+	}
+	return nil
+}
+
+// applied is called after the transaction that applied the pending
+// outcome committed.
+func (f *flusher) applied() {
+	if n := f.pending.rejected; n > 0 {
+		f.res.Rejected += n
+		noteRejected(f.o.Store.Dir, n)
+	}
+	f.pending = outcome{}
+}
+
+// item is one outbox entry in a round.
+type item struct {
+	key      uint64
+	span     *tracing.Span
+	finished bool // Pending was cleared this round: write back if not exported
+}
+
+// round reads the oldest entries. ready holds up to f.batch spans to
+// export; waiting counts spans whose pending work is not ready, with the
+// earliest time to ask again.
+type round struct {
+	ready   []item
+	poison  []uint64 // entries that do not decode: dropped
+	waiting int
+	retryAt time.Time
+	queued  int
+}
+
+func (f *flusher) read() (*round, error) {
+	st, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var entries []state.Entry
+	r := &round{}
+	err = st.Update(func(tx *state.Tx) error {
+		if err := f.apply(tx); err != nil {
+			return err
+		}
+		now := f.o.Now()
+		if !f.swept && f.o.Sweep != nil {
+			f.swept = true
+			if err := f.o.Sweep(tx, now); err != nil {
+				f.o.Logf("sweep: %v", err)
+			}
+		}
+		// Look past spans that are not ready yet, within reason.
+		entries, err = tx.Peek(min(f.batch*2, f.batch+4096))
+		r.queued = tx.Counters().Queued
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.applied()
+	now := f.o.Now()
+	for _, e := range entries {
+		if len(r.ready) >= f.batch {
+			break
+		}
+		s, err := tracing.UnmarshalSpan(e.Value)
+		if err != nil || !s.TraceID.IsValid() || !s.SpanID.IsValid() {
+			f.o.Logf("dropping undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
+			r.poison = append(r.poison, e.Key)
+			continue
+		}
+		it := item{key: e.Key, span: s}
+		if len(s.Pending) > 0 {
+			switch {
+			case f.o.Finisher == nil:
+				s.Pending, s.ReadyAt = nil, time.Time{}
+				it.finished = true
+			case now.Before(s.ReadyAt):
+				r.wait(s.ReadyAt)
+				continue
+			default:
+				done, retryAt := f.finish(s, now)
+				if !done {
+					r.wait(retryAt)
+					continue
+				}
+				s.Pending, s.ReadyAt = nil, time.Time{}
+				it.finished = true
+			}
+		}
+		r.ready = append(r.ready, it)
+	}
+	return r, nil
+}
+
+func (f *flusher) finish(s *tracing.Span, now time.Time) (done bool, retryAt time.Time) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.o.Logf("finisher panicked on span %s: %v (exported without usage)", s.SpanID, p)
+			done, retryAt = true, time.Time{}
+		}
+	}()
+	return f.o.Finisher(s, now)
+}
+
+func (r *round) wait(at time.Time) {
+	r.waiting++
+	if r.retryAt.IsZero() || at.Before(r.retryAt) {
+		r.retryAt = at
+	}
+}

@@ -1,0 +1,76 @@
+package delivery
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/ccotel/ccotel/state"
+)
+
+// Status is the state of delivery: sessions, the outbox, the last
+// export, the flusher and every counter of what was lost. `ccotel status`
+// prints it (--json as is) and doctor judges it.
+type Status struct {
+	StateDir        string    `json:"state_dir"`
+	Endpoint        string    `json:"endpoint"`
+	SessionsOpen    int       `json:"sessions_open"`
+	SessionsEnded   int       `json:"sessions_ended"`
+	LastEvent       time.Time `json:"last_event,omitzero"`
+	Queued          int       `json:"queued"`
+	QueuedBytes     int64     `json:"queued_bytes"`
+	OldestQueued    time.Time `json:"oldest_queued,omitzero"`
+	LastExport      time.Time `json:"last_export,omitzero"`
+	LastExportOK    bool      `json:"last_export_ok"`
+	LastExportError string    `json:"last_export_error,omitempty"`
+	NextAttempt     time.Time `json:"next_attempt,omitzero"`
+	Failures        int       `json:"failures"`
+	FlusherPID      int       `json:"flusher_pid,omitempty"`
+	Enqueued        int64     `json:"enqueued"`
+	Exported        int64     `json:"exported"`
+	Dropped         int64     `json:"dropped"`
+	Rejected        int64     `json:"rejected"`
+	LostEvents      int64     `json:"lost_events"`
+}
+
+// sessionHead is the part of the hook package's session record that
+// status reads: when it ended (a tombstone) and its last event.
+type sessionHead struct {
+	Ended time.Time `json:"ended"`
+	Last  time.Time `json:"last"`
+}
+
+// ReadStatus gathers the report from the state directory, read-only;
+// endpoint is only reported.
+func ReadStatus(stateDir, endpoint string) (*Status, error) {
+	r := &Status{StateDir: stateDir, Endpoint: endpoint}
+	st, err := state.Open(state.Options{Dir: stateDir, ReadOnly: true, LockTimeout: 5 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	err = st.View(func(tx *state.Tx) error {
+		c := tx.Counters()
+		r.Queued, r.QueuedBytes, r.OldestQueued = c.Queued, c.QueuedBytes, c.OldestQueued
+		r.LastExport, r.LastExportOK, r.LastExportError = c.LastExport, c.LastExportOK, c.LastExportError
+		r.NextAttempt, r.Failures = c.NextAttempt, c.Failures
+		r.Enqueued, r.Exported, r.Dropped, r.LostEvents = c.Enqueued, c.Exported, c.Dropped, c.LostEvents
+		return tx.ForEachSession(func(id string, b []byte) error {
+			var h sessionHead
+			if json.Unmarshal(b, &h) != nil || h.Ended.IsZero() {
+				r.SessionsOpen++
+			} else {
+				r.SessionsEnded++
+			}
+			if h.Last.After(r.LastEvent) {
+				r.LastEvent = h.Last
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.FlusherPID = FlusherPID(stateDir)
+	r.Rejected = RejectedSpans(stateDir)
+	return r, nil
+}
