@@ -99,12 +99,6 @@ func finish(c *exec.Cmd, start time.Time, err error, out, errb *bytes.Buffer) re
 	return r
 }
 
-func (p proc) with(args ...string) proc {
-	q := p
-	q.args = append(slices.Clone(p.args), args...)
-	return q
-}
-
 func (p proc) withEnv(kv ...string) proc {
 	q := p
 	q.env = append(slices.Clone(p.env), kv...)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // errCorruptPanic marks a panic raised inside bbolt: the file is damaged.
@@ -57,11 +58,11 @@ func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, file *os.F
 func isCorruption(err error) bool {
 	switch {
 	case errors.Is(err, errCorruptPanic),
-		errors.Is(err, bolt.ErrInvalid),
-		errors.Is(err, bolt.ErrChecksum),
-		errors.Is(err, bolt.ErrVersionMismatch):
+		errors.Is(err, berrors.ErrInvalid),
+		errors.Is(err, berrors.ErrChecksum),
+		errors.Is(err, berrors.ErrVersionMismatch):
 		return true
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return false
 	}
 	var errno syscall.Errno

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // File names inside the state directory.
@@ -139,7 +140,7 @@ func (s *Store) openDB() error {
 		return nil
 	}
 	if !isCorruption(err) {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return fmt.Errorf("%w (bbolt file lock on %s)", ErrLocked, s.path)
 		}
 		return fmt.Errorf("state: open %s: %w", s.path, err)
