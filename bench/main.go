@@ -1,4 +1,5 @@
-// Command bench measures ccotel against the targets of DESIGN.md section 10
+// Command bench measures ccotel against its performance targets
+// (docs/PERFORMANCE.md)
 // and prints every figure, as Markdown, for docs/PERFORMANCE.md:
 //
 //	go run ./bench              # everything (~4 minutes on 2 cores)
@@ -304,7 +305,7 @@ func memTotal() string {
 
 func (b *bench) summary() {
 	fmt.Println()
-	fmt.Println("### Verdicts (DESIGN.md section 10)")
+	fmt.Println("### Verdicts")
 	fmt.Println()
 	fmt.Println("| target | measured | verdict |")
 	fmt.Println("|---|---|---|")
