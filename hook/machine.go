@@ -9,8 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ccotel/ccotel/tracing"
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 // ErrNoSession is returned for an event without a session_id: there is no
@@ -78,7 +79,7 @@ func (m *machine) apply() {
 		top := m.top()
 		m.addEvent(top, "SessionStart", m.eventAttrs())
 		if ev.Model != "" {
-			top.Span.SetAttr(tracing.String(keyRequestModel, ev.Model))
+			top.Span.SetAttr(tracing.String(semconv.GenAIRequestModel, ev.Model))
 		}
 	}
 	if m.s.Last.Before(m.t) {
@@ -88,12 +89,12 @@ func (m *machine) apply() {
 		m.s.Transcript = ev.TranscriptPath
 	}
 	if ev.PermissionMode != "" {
-		m.top().Span.SetAttr(tracing.String(keyPermissionMode, ev.PermissionMode))
+		m.top().Span.SetAttr(tracing.String(semconv.SessionPermissionMode, ev.PermissionMode))
 	}
 	if ev.Cwd != "" && m.opts.details() {
 		// The session's working directory: where it started.
-		if _, ok := m.top().Span.Attr(keyCwd); !ok {
-			m.top().Span.SetAttr(tracing.String(keyCwd, m.opts.clean(ev.Cwd)))
+		if _, ok := m.top().Span.Attr(semconv.SessionCwd); !ok {
+			m.top().Span.SetAttr(tracing.String(semconv.SessionCwd, m.opts.clean(ev.Cwd)))
 		}
 	}
 
@@ -127,7 +128,7 @@ func (m *machine) apply() {
 
 func eventName(n string) string {
 	if n == "" {
-		return "unknown"
+		return semconv.Unknown
 	}
 	return n
 }
@@ -141,7 +142,7 @@ func (m *machine) newSession() {
 	root := &openSpan{Kind: kindRoot, Offset: -1, Span: tracing.Span{
 		TraceID: s.Trace,
 		SpanID:  RootSpanID(ev.SessionID),
-		Name:    rootSpanName,
+		Name:    semconv.SpanRoot,
 		Kind:    tracing.KindInternal,
 		Start:   m.t,
 	}}
@@ -168,14 +169,14 @@ func (m *machine) newRun() {
 		TraceID:      s.Trace,
 		SpanID:       runSpanID(s.ID, s.Run),
 		ParentSpanID: RootSpanID(s.ID),
-		Name:         rootSpanName,
+		Name:         semconv.SpanRoot,
 		Kind:         tracing.KindInternal,
 		Start:        m.t,
 	}}
 	if tid, sid, ok := parseTraceparent(m.opts.Traceparent); ok && !m.opts.ParentFromTraceparent {
 		run.Span.Links = []tracing.Link{{TraceID: tid, SpanID: sid}}
 	}
-	run.Span.Attrs = append(run.Span.Attrs, tracing.Int(keySessionRun, int64(s.Run)))
+	run.Span.Attrs = append(run.Span.Attrs, tracing.Int(semconv.SessionRun, int64(s.Run)))
 	m.initTop(run)
 }
 
@@ -183,21 +184,21 @@ func (m *machine) initTop(top *openSpan) {
 	ev := m.ev
 	top.Last = m.t
 	top.Span.Attrs = append(top.Span.Attrs,
-		tracing.String(keyOperationName, opInvokeAgent),
-		tracing.String(keyAgentName, rootAgentName),
-		tracing.String(keyProviderName, providerAnthropic),
-		tracing.String(keyConversationID, ev.SessionID),
+		tracing.String(semconv.GenAIOperationName, semconv.OperationInvokeAgent),
+		tracing.String(semconv.GenAIAgentName, semconv.RootAgentName),
+		tracing.String(semconv.GenAIProviderName, semconv.ProviderAnthropic),
+		tracing.String(semconv.GenAIConversationID, ev.SessionID),
 	)
 	if ev.Name == "SessionStart" {
 		if ev.Source != "" {
-			top.Span.SetAttr(tracing.String(keySessionSource, ev.Source))
+			top.Span.SetAttr(tracing.String(semconv.SessionSource, ev.Source))
 		}
 	} else {
-		top.Span.SetAttr(tracing.Bool(keySessionStartMissed, true))
+		top.Span.SetAttr(tracing.Bool(semconv.SessionStartMissed, true))
 	}
 	top.Offset = ev.transcriptSize // known on SessionStart and UserPromptSubmit
 	if ev.Model != "" {
-		top.Span.SetAttr(tracing.String(keyRequestModel, ev.Model))
+		top.Span.SetAttr(tracing.String(semconv.GenAIRequestModel, ev.Model))
 	}
 	m.s.Spans = []*openSpan{top}
 }
@@ -230,9 +231,9 @@ func (m *machine) late() {
 func (m *machine) endSession() {
 	top := m.top()
 	if m.ev.Reason != "" {
-		top.Span.SetAttr(tracing.String(keySessionEndReason, m.ev.Reason))
+		top.Span.SetAttr(tracing.String(semconv.SessionEndReason, m.ev.Reason))
 	}
-	m.end(top, m.t, "", reasonParentEnded)
+	m.end(top, m.t, "", semconv.IncompleteParentEnded)
 	m.toTombstone()
 }
 
@@ -251,12 +252,12 @@ func (m *machine) promptSubmit() {
 	ev := m.ev
 	if turn := m.openTurn(); turn != nil {
 		// The user interrupted the previous turn (Esc fires no Stop).
-		m.end(turn, turn.Last, reasonInterrupted, reasonParentEnded)
+		m.end(turn, turn.Last, semconv.IncompleteInterrupted, semconv.IncompleteParentEnded)
 	}
 	turn := m.startTurn(false)
-	turn.Span.SetAttr(tracing.Int(keyPromptLength, int64(utf8.RuneCountInString(ev.Prompt))))
+	turn.Span.SetAttr(tracing.Int(semconv.PromptLength, int64(utf8.RuneCountInString(ev.Prompt))))
 	if m.opts.content() && ev.Prompt != "" {
-		turn.Span.SetAttr(tracing.String(keyPromptText, m.opts.clean(ev.Prompt)))
+		turn.Span.SetAttr(tracing.String(semconv.PromptText, m.opts.clean(ev.Prompt)))
 	}
 	turn.Offset = ev.transcriptSize
 }
@@ -273,14 +274,14 @@ func (m *machine) startTurn(missed bool) *openSpan {
 	}
 	turn := &openSpan{Kind: kindTurn, Key: ev.PromptID, Offset: -1, Span: tracing.Span{
 		SpanID: id,
-		Name:   "turn",
+		Name:   semconv.SpanTurn,
 	}}
-	turn.Span.Attrs = append(turn.Span.Attrs, tracing.Int(keyTurnIndex, int64(s.TurnSeq)))
+	turn.Span.Attrs = append(turn.Span.Attrs, tracing.Int(semconv.TurnIndex, int64(s.TurnSeq)))
 	if ev.PromptID != "" {
-		turn.Span.Attrs = append(turn.Span.Attrs, tracing.String(keyPromptID, ev.PromptID))
+		turn.Span.Attrs = append(turn.Span.Attrs, tracing.String(semconv.PromptID, ev.PromptID))
 	}
 	if missed {
-		turn.Span.Attrs = append(turn.Span.Attrs, tracing.Bool(keyTurnStartMissed, true))
+		turn.Span.Attrs = append(turn.Span.Attrs, tracing.Bool(semconv.TurnStartMissed, true))
 	}
 	m.start(turn, m.top())
 	return turn
@@ -308,9 +309,9 @@ func (m *machine) stop() {
 	if ev.Name == "StopFailure" {
 		kind := ev.Error
 		if kind == "" {
-			kind = "unknown"
+			kind = semconv.Unknown
 		}
-		turn.Span.SetAttr(tracing.String(keyErrorType, kind))
+		turn.Span.SetAttr(tracing.String(semconv.ErrorType, kind))
 		turn.Span.StatusCode = tracing.StatusError
 		if m.opts.details() {
 			msg := ev.ErrorDetails
@@ -321,9 +322,9 @@ func (m *machine) stop() {
 		}
 	}
 	if ev.Effort != "" {
-		turn.Span.SetAttr(tracing.String(keyEffort, ev.Effort))
+		turn.Span.SetAttr(tracing.String(semconv.TurnEffort, ev.Effort))
 	}
-	m.end(turn, m.t, "", reasonParentEnded)
+	m.end(turn, m.t, "", semconv.IncompleteParentEnded)
 }
 
 // --- tools ---
@@ -370,21 +371,21 @@ func (m *machine) startTool(missed bool) *openSpan {
 	key := m.toolKey()
 	name := ev.ToolName
 	if name == "" {
-		name = "unknown"
+		name = semconv.Unknown
 	}
 	tool := &openSpan{Kind: kindTool, Key: key, Tool: ev.ToolName, Agent: ev.AgentID, Span: tracing.Span{
 		SpanID: toolSpanID(s.ID, key),
-		Name:   "execute_tool " + name,
+		Name:   semconv.OperationExecuteTool + " " + name,
 	}}
 	tool.Span.Attrs = append(tool.Span.Attrs,
-		tracing.String(keyOperationName, opExecuteTool),
-		tracing.String(keyToolName, name),
+		tracing.String(semconv.GenAIOperationName, semconv.OperationExecuteTool),
+		tracing.String(semconv.GenAIToolName, name),
 	)
 	if ev.ToolUseID != "" {
-		tool.Span.Attrs = append(tool.Span.Attrs, tracing.String(keyToolCallID, ev.ToolUseID))
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.String(semconv.GenAIToolCallID, ev.ToolUseID))
 	}
 	if missed {
-		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(keyToolPreMissed, true))
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(semconv.ToolPreMissed, true))
 	}
 	m.toolInputAttrs(tool)
 	m.start(tool, m.toolParent())
@@ -411,20 +412,20 @@ func (m *machine) toolInputAttrs(tool *openSpan) {
 	if ev.ToolInput == nil {
 		return
 	}
-	if _, done := tool.Span.Attr(keyToolInputSize); done {
+	if _, done := tool.Span.Attr(semconv.ToolInputSize); done {
 		return
 	}
-	tool.Span.SetAttr(tracing.Int(keyToolInputSize, ev.ToolInputSize))
+	tool.Span.SetAttr(tracing.Int(semconv.ToolInputSize, ev.ToolInputSize))
 	isAgent := ev.ToolName == "Agent" || ev.ToolName == "Task"
 	if t := ev.InputField("subagent_type"); isAgent && t != "" {
-		tool.Span.SetAttr(tracing.String(keyToolSubagentType, capPlain(t, 128)))
+		tool.Span.SetAttr(tracing.String(semconv.ToolSubagentType, capPlain(t, 128)))
 	}
 	o := m.opts
 	if !o.details() {
 		return
 	}
 	if c := ev.InputField("command"); c != "" {
-		tool.Span.SetAttr(tracing.String(keyToolCommand, o.clean(c)))
+		tool.Span.SetAttr(tracing.String(semconv.ToolCommand, o.clean(c)))
 	}
 	path := ev.InputField("file_path")
 	if path == "" {
@@ -434,19 +435,19 @@ func (m *machine) toolInputAttrs(tool *openSpan) {
 		path = ev.InputField("path")
 	}
 	if path != "" {
-		tool.Span.SetAttr(tracing.String(keyToolFilePath, o.clean(path)))
+		tool.Span.SetAttr(tracing.String(semconv.ToolFilePath, o.clean(path)))
 	}
 	if u := ev.InputField("url"); u != "" {
-		tool.Span.SetAttr(tracing.String(keyToolURL, o.clean(u)))
+		tool.Span.SetAttr(tracing.String(semconv.ToolURL, o.clean(u)))
 	}
 	if p := ev.InputField("pattern"); p != "" {
-		tool.Span.SetAttr(tracing.String(keyToolPattern, o.clean(p)))
+		tool.Span.SetAttr(tracing.String(semconv.ToolPattern, o.clean(p)))
 	}
 	if d := ev.InputField("description"); isAgent && d != "" {
 		tool.Desc = o.clean(d)
 	}
 	if o.content() {
-		tool.Span.SetAttr(tracing.String(keyToolCallArguments, o.clean(string(ev.ToolInput))))
+		tool.Span.SetAttr(tracing.String(semconv.GenAIToolCallArguments, o.clean(string(ev.ToolInput))))
 	}
 }
 
@@ -469,37 +470,37 @@ func (m *machine) postTool() {
 	m.toolInputAttrs(tool)
 	sp := &tool.Span
 	if ev.HasDuration {
-		sp.SetAttr(tracing.Int(keyToolDurationMs, ev.DurationMs))
+		sp.SetAttr(tracing.Int(semconv.ToolDurationMs, ev.DurationMs))
 		if tool.Perm {
 			wait := m.t.Sub(sp.Start).Milliseconds() - ev.DurationMs
-			sp.SetAttr(tracing.Int(keyToolPermissionWait, max(wait, 0)))
+			sp.SetAttr(tracing.Int(semconv.ToolPermissionWaitMs, max(wait, 0)))
 		}
 	}
 	if ev.ToolResponse != nil {
-		sp.SetAttr(tracing.Int(keyToolOutputSize, ev.ToolResponseSize))
+		sp.SetAttr(tracing.Int(semconv.ToolOutputSize, ev.ToolResponseSize))
 		if m.opts.content() {
-			sp.SetAttr(tracing.String(keyToolCallResult, m.opts.clean(string(ev.ToolResponse))))
+			sp.SetAttr(tracing.String(semconv.GenAIToolCallResult, m.opts.clean(string(ev.ToolResponse))))
 		}
 	}
 	errType, msg := "", ""
 	switch ev.Name {
 	case "PostToolUseFailure":
-		errType, msg = errToolError, ev.Error
+		errType, msg = semconv.ErrorToolError, ev.Error
 		if ev.IsInterrupt {
-			errType = errInterrupted
+			errType = semconv.ErrorInterrupted
 		}
 	case "PermissionDenied":
-		errType, msg = errPermissionDenied, ev.Reason
+		errType, msg = semconv.ErrorPermissionDenied, ev.Reason
 	default:
 		if (ev.ToolName == "Bash" || ev.ToolName == "PowerShell") && ev.ToolResponse != nil {
 			if v, _ := rawBool(ev.responseFields["interrupted"]); v {
-				errType = errInterrupted
+				errType = semconv.ErrorInterrupted
 			}
 		}
 	}
 	if errType != "" {
 		s.Totals.ToolErrors++
-		sp.SetAttr(tracing.String(keyErrorType, errType))
+		sp.SetAttr(tracing.String(semconv.ErrorType, errType))
 		sp.StatusCode = tracing.StatusError
 		if m.opts.details() && msg != "" {
 			sp.StatusMessage = m.opts.clean(firstLine(msg))
@@ -514,7 +515,7 @@ func (m *machine) postTool() {
 			}
 		}
 	}
-	m.end(tool, m.t, "", reasonParentEnded)
+	m.end(tool, m.t, "", semconv.IncompleteParentEnded)
 }
 
 func (m *machine) permissionRequest() {
@@ -560,27 +561,27 @@ func (m *machine) startAgent(missed bool) *openSpan {
 	key := m.agentKey()
 	typ := ev.AgentType
 	if typ == "" {
-		typ = "unknown"
+		typ = semconv.Unknown
 	}
 	agent := &openSpan{Kind: kindAgent, Key: key, Tool: ev.AgentType, Span: tracing.Span{
 		SpanID: agentSpanID(s.ID, key),
-		Name:   "invoke_agent " + typ,
+		Name:   semconv.OperationInvokeAgent + " " + typ,
 	}}
 	agent.Span.Attrs = append(agent.Span.Attrs,
-		tracing.String(keyOperationName, opInvokeAgent),
-		tracing.String(keyAgentName, typ),
+		tracing.String(semconv.GenAIOperationName, semconv.OperationInvokeAgent),
+		tracing.String(semconv.GenAIAgentName, typ),
 	)
 	if ev.AgentID != "" {
-		agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(keyAgentID, ev.AgentID))
+		agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(semconv.GenAIAgentID, ev.AgentID))
 	}
 	if missed {
-		agent.Span.Attrs = append(agent.Span.Attrs, tracing.Bool(keySubagentStartMiss, true))
+		agent.Span.Attrs = append(agent.Span.Attrs, tracing.Bool(semconv.SubagentStartMissed, true))
 	}
 	parent := m.launcher()
 	if parent != nil {
 		parent.Bound = key
 		if parent.Desc != "" {
-			agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(keyAgentDescription, parent.Desc))
+			agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(semconv.GenAIAgentDescription, parent.Desc))
 		}
 		if missed {
 			agent.Span.Start = parent.Span.Start
@@ -608,7 +609,7 @@ func (m *machine) launcher() *openSpan {
 		if m.ev.AgentType == "" {
 			return o
 		}
-		if a, ok := o.Span.Attr(keyToolSubagentType); ok && a.Str == capPlain(m.ev.AgentType, 128) {
+		if a, ok := o.Span.Attr(semconv.ToolSubagentType); ok && a.Str == capPlain(m.ev.AgentType, 128) {
 			return o
 		}
 		if first == nil {
@@ -634,8 +635,8 @@ func (m *machine) subagentStop() {
 	}
 	if ev.AgentType != "" && agent.Tool == "" {
 		agent.Tool = ev.AgentType
-		agent.Span.Name = "invoke_agent " + ev.AgentType
-		agent.Span.SetAttr(tracing.String(keyAgentName, ev.AgentType))
+		agent.Span.Name = semconv.OperationInvokeAgent + " " + ev.AgentType
+		agent.Span.SetAttr(tracing.String(semconv.GenAIAgentName, ev.AgentType))
 	}
 	path := ev.AgentTranscriptPath
 	if path == "" && s.Transcript != "" && ev.AgentID != "" {
@@ -644,7 +645,7 @@ func (m *machine) subagentStop() {
 	if path != "" {
 		agent.Span.Pending = pending(usage.Ref{Scope: "agent", Path: path, AgentID: ev.AgentID})
 	}
-	m.end(agent, m.t, "", reasonParentEnded)
+	m.end(agent, m.t, "", semconv.IncompleteParentEnded)
 }
 
 // --- compaction ---
@@ -660,13 +661,13 @@ func (m *machine) startCompact(missed bool) *openSpan {
 	s.Totals.Compactions++
 	c := &openSpan{Kind: kindCompact, Key: strconv.Itoa(s.CompactSeq), Span: tracing.Span{
 		SpanID: compactSpanID(s.ID, s.CompactSeq),
-		Name:   "compact",
+		Name:   semconv.SpanCompact,
 	}}
 	if m.ev.Trigger != "" {
-		c.Span.Attrs = append(c.Span.Attrs, tracing.String(keyCompactTrigger, m.ev.Trigger))
+		c.Span.Attrs = append(c.Span.Attrs, tracing.String(semconv.CompactTrigger, m.ev.Trigger))
 	}
 	if missed {
-		c.Span.Attrs = append(c.Span.Attrs, tracing.Bool(keyCompactStartMissed, true))
+		c.Span.Attrs = append(c.Span.Attrs, tracing.Bool(semconv.CompactStartMissed, true))
 	}
 	parent := m.openTurn()
 	if parent == nil {
@@ -688,9 +689,9 @@ func (m *machine) postCompact() {
 		c = m.startCompact(true)
 	}
 	if m.ev.Trigger != "" {
-		c.Span.SetAttr(tracing.String(keyCompactTrigger, m.ev.Trigger))
+		c.Span.SetAttr(tracing.String(semconv.CompactTrigger, m.ev.Trigger))
 	}
-	m.end(c, m.t, "", reasonParentEnded)
+	m.end(c, m.t, "", semconv.IncompleteParentEnded)
 }
 
 // --- span bookkeeping ---
@@ -796,8 +797,8 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 		_ = json.Unmarshal(o.Events, &sp.Events)
 	}
 	if reason != "" {
-		sp.SetAttr(tracing.Bool(keyIncomplete, true))
-		sp.SetAttr(tracing.String(keyIncompleteReason, reason))
+		sp.SetAttr(tracing.Bool(semconv.Incomplete, true))
+		sp.SetAttr(tracing.String(semconv.IncompleteReason, reason))
 	}
 	m.finish(o, &sp)
 	for i, c := range m.s.Spans {
@@ -823,13 +824,13 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 	switch o.Kind {
 	case kindRoot, kindRun:
 		t := s.Totals
-		sp.SetAttr(tracing.Int(keySessionTurns, int64(t.Turns)))
-		sp.SetAttr(tracing.Int(keySessionToolCalls, int64(t.ToolCalls)))
-		sp.SetAttr(tracing.Int(keySessionToolErrors, int64(t.ToolErrors)))
-		sp.SetAttr(tracing.Int(keySessionSubagents, int64(t.Subagents)))
-		sp.SetAttr(tracing.Int(keySessionCompactions, int64(t.Compactions)))
+		sp.SetAttr(tracing.Int(semconv.SessionTurns, int64(t.Turns)))
+		sp.SetAttr(tracing.Int(semconv.SessionToolCalls, int64(t.ToolCalls)))
+		sp.SetAttr(tracing.Int(semconv.SessionToolErrors, int64(t.ToolErrors)))
+		sp.SetAttr(tracing.Int(semconv.SessionSubagents, int64(t.Subagents)))
+		sp.SetAttr(tracing.Int(semconv.SessionCompactions, int64(t.Compactions)))
 		if t.Late > 0 {
-			sp.SetAttr(tracing.Int(keyLateEvents, int64(t.Late)))
+			sp.SetAttr(tracing.Int(semconv.SessionLateEvents, int64(t.Late)))
 		}
 		// A resumed run counts from where the transcript stood when it
 		// started; when that is unknown its usage is omitted rather than
@@ -896,23 +897,23 @@ func (m *machine) eventAttrs() []tracing.Attr {
 			a = append(a, tracing.String(k, capPlain(v, 256)))
 		}
 	}
-	add(keyToolName, ev.ToolName)
-	add("claude_code.source", ev.Source)
-	add("claude_code.trigger", ev.Trigger)
-	add("claude_code.notification_type", ev.NotificationType)
-	add("claude_code.load_reason", ev.LoadReason)
-	add("claude_code.memory_type", ev.MemoryType)
-	add("claude_code.action", ev.Action)
-	add("claude_code.mode", ev.Mode)
-	add("claude_code.task_id", ev.TaskID)
-	add("claude_code.file_event", ev.FileEvent)
-	add("claude_code.expansion_type", ev.ExpansionType)
-	add("claude_code.command_source", ev.CommandSource)
+	add(semconv.GenAIToolName, ev.ToolName)
+	add(semconv.EventSource, ev.Source)
+	add(semconv.EventTrigger, ev.Trigger)
+	add(semconv.EventNotificationType, ev.NotificationType)
+	add(semconv.EventLoadReason, ev.LoadReason)
+	add(semconv.EventMemoryType, ev.MemoryType)
+	add(semconv.EventAction, ev.Action)
+	add(semconv.EventMode, ev.Mode)
+	add(semconv.EventTaskID, ev.TaskID)
+	add(semconv.EventFileEvent, ev.FileEvent)
+	add(semconv.EventExpansionType, ev.ExpansionType)
+	add(semconv.EventCommandSource, ev.CommandSource)
 	if ev.Name == "SessionStart" {
-		add(keyRequestModel, ev.Model)
+		add(semconv.GenAIRequestModel, ev.Model)
 	}
 	if ev.Name == "PostToolBatch" {
-		a = append(a, tracing.Int("claude_code.tool_batch.size", int64(ev.ToolBatchSize)))
+		a = append(a, tracing.Int(semconv.EventToolBatchSize, int64(ev.ToolBatchSize)))
 	}
 	if !o.details() {
 		return a
@@ -922,25 +923,25 @@ func (m *machine) eventAttrs() []tracing.Attr {
 			a = append(a, tracing.String(k, o.clean(v)))
 		}
 	}
-	addClean("claude_code.file_path", ev.FilePath)
-	addClean("claude_code.new_cwd", ev.NewCwd)
-	addClean("claude_code.directory", ev.Directory)
-	addClean("claude_code.worktree.name", ev.WorktreeName)
-	addClean("claude_code.worktree.path", ev.WorktreePath)
-	addClean("claude_code.mcp_server_name", ev.MCPServerName)
-	addClean("claude_code.command_name", ev.CommandName)
-	addClean("claude_code.teammate_name", ev.TeammateName)
+	addClean(semconv.EventFilePath, ev.FilePath)
+	addClean(semconv.EventNewCwd, ev.NewCwd)
+	addClean(semconv.EventDirectory, ev.Directory)
+	addClean(semconv.EventWorktreeName, ev.WorktreeName)
+	addClean(semconv.EventWorktreePath, ev.WorktreePath)
+	addClean(semconv.EventMCPServerName, ev.MCPServerName)
+	addClean(semconv.EventCommandName, ev.CommandName)
+	addClean(semconv.EventTeammateName, ev.TeammateName)
 	if ev.Name == "PermissionDenied" || ev.Name == "SessionEnd" {
-		addClean("claude_code.reason", ev.Reason)
+		addClean(semconv.EventReason, ev.Reason)
 	}
 	if !o.content() {
 		return a
 	}
-	addClean("claude_code.message", ev.Message)
-	addClean("claude_code.title", ev.Title)
-	addClean("claude_code.task_subject", ev.TaskSubject)
+	addClean(semconv.EventMessage, ev.Message)
+	addClean(semconv.EventTitle, ev.Title)
+	addClean(semconv.EventTaskSubject, ev.TaskSubject)
 	if ev.Name == "UserPromptExpansion" {
-		addClean(keyPromptText, ev.Prompt)
+		addClean(semconv.PromptText, ev.Prompt)
 	}
 	return a
 }

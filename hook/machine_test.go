@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccotel/ccotel/tracing"
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 var t0 = time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
@@ -135,14 +136,14 @@ func TestPlainSession(t *testing.T) {
 		t.Errorf("root ids %s %s %s", root.TraceID, root.SpanID, root.ParentSpanID)
 	}
 	checkSpan(t, root, nil, 0, 600,
-		keyOperationName, "invoke_agent", keyAgentName, "claude-code", keyProviderName, "anthropic",
-		keyConversationID, "s1", keyRequestModel, "claude-sonnet-4-5", keySessionSource, "startup",
-		keySessionEndReason, "prompt_input_exit", keyPermissionMode, "default",
-		keySessionTurns, 1, keySessionToolCalls, 1, keySessionToolErrors, 0, keyCwd, nil, keySessionStartMissed, nil)
-	checkSpan(t, turn, root, 100, 500, keyPromptID, "p1", keyTurnIndex, 1, keyPromptLength, 5, keyPromptText, nil)
-	checkSpan(t, tool, turn, 200, 300, keyOperationName, "execute_tool", keyToolName, "Read",
-		keyToolCallID, "t1", keyToolDurationMs, 40, keyToolInputSize, len(`{"file_path":"/etc/secret"}`),
-		keyToolOutputSize, len(`{"type":"text"}`), keyToolFilePath, nil, keyToolPermissionWait, nil)
+		semconv.GenAIOperationName, "invoke_agent", semconv.GenAIAgentName, "claude-code", semconv.GenAIProviderName, "anthropic",
+		semconv.GenAIConversationID, "s1", semconv.GenAIRequestModel, "claude-sonnet-4-5", semconv.SessionSource, "startup",
+		semconv.SessionEndReason, "prompt_input_exit", semconv.SessionPermissionMode, "default",
+		semconv.SessionTurns, 1, semconv.SessionToolCalls, 1, semconv.SessionToolErrors, 0, semconv.SessionCwd, nil, semconv.SessionStartMissed, nil)
+	checkSpan(t, turn, root, 100, 500, semconv.PromptID, "p1", semconv.TurnIndex, 1, semconv.PromptLength, 5, semconv.PromptText, nil)
+	checkSpan(t, tool, turn, 200, 300, semconv.GenAIOperationName, "execute_tool", semconv.GenAIToolName, "Read",
+		semconv.GenAIToolCallID, "t1", semconv.ToolDurationMs, 40, semconv.ToolInputSize, len(`{"file_path":"/etc/secret"}`),
+		semconv.ToolOutputSize, len(`{"type":"text"}`), semconv.ToolFilePath, nil, semconv.ToolPermissionWaitMs, nil)
 	if tool.StatusCode != tracing.StatusUnset || turn.StatusCode != tracing.StatusUnset {
 		t.Errorf("status %v %v", tool.StatusCode, turn.StatusCode)
 	}
@@ -194,12 +195,12 @@ func TestParallelToolsOutOfOrder(t *testing.T) {
 	turn := s.span("turn")
 	byID := map[string]*tracing.Span{}
 	for i := range s.spans {
-		if id, ok := s.spans[i].Attr(keyToolCallID); ok {
+		if id, ok := s.spans[i].Attr(semconv.GenAIToolCallID); ok {
 			byID[id.Str] = &s.spans[i]
 		}
 	}
 	checkSpan(t, byID["a"], turn, 20, 60)
-	checkSpan(t, byID["b"], turn, 21, 70, keyErrorType, "tool_error")
+	checkSpan(t, byID["b"], turn, 21, 70, semconv.ErrorType, "tool_error")
 	checkSpan(t, byID["c"], turn, 22, 50)
 	if byID["b"].StatusCode != tracing.StatusError || byID["b"].StatusMessage != "" {
 		t.Errorf("b status %v %q (no message at metadata)", byID["b"].StatusCode, byID["b"].StatusMessage)
@@ -228,8 +229,8 @@ func TestSubagent(t *testing.T) {
 	agentTool := s.span("execute_tool Agent")
 	agent := s.span("invoke_agent Explore")
 	grep := s.span("execute_tool Grep")
-	checkSpan(t, agentTool, turn, 20, 70, keyToolSubagentType, "Explore")
-	checkSpan(t, agent, agentTool, 30, 60, keyAgentID, "a1", keyAgentName, "Explore", keyOperationName, "invoke_agent", keyAgentDescription, nil)
+	checkSpan(t, agentTool, turn, 20, 70, semconv.ToolSubagentType, "Explore")
+	checkSpan(t, agent, agentTool, 30, 60, semconv.GenAIAgentID, "a1", semconv.GenAIAgentName, "Explore", semconv.GenAIOperationName, "invoke_agent", semconv.GenAIAgentDescription, nil)
 	checkSpan(t, grep, agent, 40, 50)
 	var ref usage.Ref
 	json.Unmarshal(agent.Pending, &ref)
@@ -253,16 +254,16 @@ func TestAgentToolEndsOpenSubagent(t *testing.T) {
 	if got := names(out); strings.Join(got, ",") != "execute_tool Bash,invoke_agent unknown,execute_tool Task" {
 		t.Fatalf("order %v", got)
 	}
-	checkSpan(t, &out[0], &out[1], 30, 40, keyIncomplete, true, keyIncompleteReason, "parent_ended")
-	checkSpan(t, &out[1], &out[2], 20, 40, keyIncomplete, true, keyIncompleteReason, "parent_ended", keyAgentName, "unknown")
-	checkSpan(t, &out[2], nil, 10, 40, keyIncomplete, nil)
+	checkSpan(t, &out[0], &out[1], 30, 40, semconv.Incomplete, true, semconv.IncompleteReason, "parent_ended")
+	checkSpan(t, &out[1], &out[2], 20, 40, semconv.Incomplete, true, semconv.IncompleteReason, "parent_ended", semconv.GenAIAgentName, "unknown")
+	checkSpan(t, &out[2], nil, 10, 40, semconv.Incomplete, nil)
 	// The subagent's stop comes late: dropped, counted.
 	if out := s.at(50, ev("SubagentStop", "agent_id", "a1")); len(out) != 0 || s.late != 1 {
 		t.Fatalf("late stop: %v, late=%d", names(out), s.late)
 	}
 	s.at(60, ev("SessionEnd"))
 	root := s.span("invoke_agent claude-code")
-	checkSpan(t, root, nil, 0, 60, keyLateEvents, 1, keySessionStartMissed, true, keySessionSubagents, 1)
+	checkSpan(t, root, nil, 0, 60, semconv.SessionLateEvents, 1, semconv.SessionStartMissed, true, semconv.SessionSubagents, 1)
 }
 
 func TestOrphanSubagentStop(t *testing.T) {
@@ -272,12 +273,12 @@ func TestOrphanSubagentStop(t *testing.T) {
 	s.at(50, ev("SubagentStop", "agent_id", "a9", "agent_type", "Plan", "agent_transcript_path", "/x/agent-a9.jsonl"))
 	s.at(60, ev("SubagentStop", "agent_id", "a8", "agent_type", ""))
 	agent := s.span("invoke_agent Plan")
-	checkSpan(t, agent, nil, 10, 50, keySubagentStartMiss, true)
+	checkSpan(t, agent, nil, 10, 50, semconv.SubagentStartMissed, true)
 	if agent.ParentSpanID != toolSpanID("s1", "ag") {
 		t.Error("orphan stop not under the Agent tool")
 	}
 	fork := s.span("invoke_agent unknown")
-	checkSpan(t, fork, nil, 60, 60, keySubagentStartMiss, true)
+	checkSpan(t, fork, nil, 60, 60, semconv.SubagentStartMissed, true)
 }
 
 func TestFailuresInterruptsDenials(t *testing.T) {
@@ -298,12 +299,12 @@ func TestFailuresInterruptsDenials(t *testing.T) {
 		"d": {"permission_denied", "[clean]Blocked by classifier"}, "d2": {"permission_denied", ""},
 	}
 	for _, sp := range s.spans {
-		id, ok := sp.Attr(keyToolCallID)
+		id, ok := sp.Attr(semconv.GenAIToolCallID)
 		if !ok {
 			continue
 		}
 		w := want[id.Str]
-		if got := attr(t, &sp, keyErrorType); got != w.typ || sp.StatusCode != tracing.StatusError || sp.StatusMessage != w.msg {
+		if got := attr(t, &sp, semconv.ErrorType); got != w.typ || sp.StatusCode != tracing.StatusError || sp.StatusMessage != w.msg {
 			t.Errorf("%s: error.type %v status %v %q, want %+v", id.Str, got, sp.StatusCode, sp.StatusMessage, w)
 		}
 		delete(want, id.Str)
@@ -311,16 +312,16 @@ func TestFailuresInterruptsDenials(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("missing tools %v", want)
 	}
-	checkSpan(t, s.span("turn"), nil, 0, 100, keyErrorType, "rate_limit")
+	checkSpan(t, s.span("turn"), nil, 0, 100, semconv.ErrorType, "rate_limit")
 	if turn := s.span("turn"); turn.StatusCode != tracing.StatusError || turn.StatusMessage != "[clean]429 Too Many Requests" {
 		t.Errorf("turn status %v %q", turn.StatusCode, turn.StatusMessage)
 	}
 	d2 := s.spans[len(s.spans)-2]
-	checkSpan(t, &d2, nil, 90, 90, keyToolPreMissed, true)
+	checkSpan(t, &d2, nil, 90, 90, semconv.ToolPreMissed, true)
 	// Details capture: the command, through the redactor.
 	for _, sp := range s.spans {
-		if id, _ := sp.Attr(keyToolCallID); id.Str == "f" {
-			if got := attr(t, &sp, keyToolCommand); got != "[clean]npm test" {
+		if id, _ := sp.Attr(semconv.GenAIToolCallID); id.Str == "f" {
+			if got := attr(t, &sp, semconv.ToolCommand); got != "[clean]npm test" {
 				t.Errorf("command %v", got)
 			}
 		}
@@ -344,7 +345,7 @@ func TestPostWithoutPre(t *testing.T) {
 	s.at(0, ev("SessionStart"))
 	s.at(5000, ev("PostToolUse", "tool_name", "Edit", "tool_use_id", "e", "duration_ms", 1500))
 	tool := s.span("execute_tool Edit")
-	checkSpan(t, tool, nil, 3500, 5000, keyToolPreMissed, true, keyToolDurationMs, 1500)
+	checkSpan(t, tool, nil, 3500, 5000, semconv.ToolPreMissed, true, semconv.ToolDurationMs, 1500)
 }
 
 func TestPermissionWait(t *testing.T) {
@@ -354,7 +355,7 @@ func TestPermissionWait(t *testing.T) {
 	s.at(200, ev("PermissionRequest", "tool_name", "Bash"))
 	s.at(5100, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "x", "duration_ms", 1000))
 	tool := s.span("execute_tool Bash")
-	checkSpan(t, tool, nil, 100, 5100, keyToolPermissionWait, 4000, keyToolDurationMs, 1000)
+	checkSpan(t, tool, nil, 100, 5100, semconv.ToolPermissionWaitMs, 4000, semconv.ToolDurationMs, 1000)
 	if len(tool.Events) != 1 || tool.Events[0].Name != "PermissionRequest" {
 		t.Errorf("events %+v", tool.Events)
 	}
@@ -370,11 +371,11 @@ func TestInterruptedTurn(t *testing.T) {
 	if len(out) != 2 {
 		t.Fatalf("ended %v", names(out))
 	}
-	checkSpan(t, &out[0], &out[1], 20, 30, keyIncompleteReason, "parent_ended")
-	checkSpan(t, &out[1], nil, 10, 30, keyIncomplete, true, keyIncompleteReason, "interrupted", keyTurnIndex, 1)
+	checkSpan(t, &out[0], &out[1], 20, 30, semconv.IncompleteReason, "parent_ended")
+	checkSpan(t, &out[1], nil, 10, 30, semconv.Incomplete, true, semconv.IncompleteReason, "interrupted", semconv.TurnIndex, 1)
 	s.at(100, ev("Stop", "prompt_id", "p2"))
 	last := s.spans[len(s.spans)-1]
-	checkSpan(t, &last, nil, 90, 100, keyTurnIndex, 2, keyPromptID, "p2", keyIncomplete, nil)
+	checkSpan(t, &last, nil, 90, 100, semconv.TurnIndex, 2, semconv.PromptID, "p2", semconv.Incomplete, nil)
 	// A late post for the force-closed tool is dropped.
 	if out := s.at(110, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "long")); len(out) != 0 || s.late != 1 {
 		t.Errorf("late post produced %v", names(out))
@@ -391,10 +392,10 @@ func TestMidwayStartAndImplicitTurn(t *testing.T) {
 	s.at(30, ev("SessionEnd", "reason", "other"))
 	root := s.span("invoke_agent claude-code")
 	turn := s.span("turn")
-	checkSpan(t, root, nil, 0, 30, keySessionStartMissed, true, keySessionSource, nil, keySessionTurns, 1, keySessionToolCalls, 2)
-	checkSpan(t, turn, root, 0, 20, keyTurnStartMissed, true, keyPromptID, "p7")
+	checkSpan(t, root, nil, 0, 30, semconv.SessionStartMissed, true, semconv.SessionSource, nil, semconv.SessionTurns, 1, semconv.SessionToolCalls, 2)
+	checkSpan(t, turn, root, 0, 20, semconv.TurnStartMissed, true, semconv.PromptID, "p7")
 	for _, sp := range s.spans {
-		if id, _ := sp.Attr(keyToolCallID); id.Str == "r2" && sp.ParentSpanID != root.SpanID {
+		if id, _ := sp.Attr(semconv.GenAIToolCallID); id.Str == "r2" && sp.ParentSpanID != root.SpanID {
 			t.Error("late tool of an ended turn not under the root")
 		}
 	}
@@ -416,9 +417,9 @@ func TestResume(t *testing.T) {
 		t.Fatalf("after resume: %s", got)
 	}
 	root := s.spans[n-1]
-	checkSpan(t, &runs[1], &root, 1000, 1030, keySessionRun, 1, keySessionSource, "resume", keySessionTurns, 1)
+	checkSpan(t, &runs[1], &root, 1000, 1030, semconv.SessionRun, 1, semconv.SessionSource, "resume", semconv.SessionTurns, 1)
 	checkSpan(t, &runs[0], &runs[1], 1010, 1020)
-	checkSpan(t, &runs[2], &root, 2000, 2010, keySessionRun, 2)
+	checkSpan(t, &runs[2], &root, 2000, 2010, semconv.SessionRun, 2)
 	if runs[1].SpanID == root.SpanID || runs[2].SpanID == runs[1].SpanID || runs[1].TraceID != root.TraceID {
 		t.Error("run ids")
 	}
@@ -442,8 +443,8 @@ func TestSessionStartOnOpenRoot(t *testing.T) {
 		t.Fatalf("spans %v", names(s.spans))
 	}
 	root := &s.spans[0]
-	checkSpan(t, root, nil, 0, 20, keySessionSource, "startup", keyRequestModel, "claude-opus-4-1")
-	if len(root.Events) != 1 || root.Events[0].Name != "SessionStart" || attrStr(root.Events[0].Attrs, "claude_code.source") != "compact" {
+	checkSpan(t, root, nil, 0, 20, semconv.SessionSource, "startup", semconv.GenAIRequestModel, "claude-opus-4-1")
+	if len(root.Events) != 1 || root.Events[0].Name != "SessionStart" || attrStr(root.Events[0].Attrs, semconv.EventSource) != "compact" {
 		t.Errorf("events %+v", root.Events)
 	}
 }
@@ -465,9 +466,9 @@ func TestCompaction(t *testing.T) {
 	s.at(100, ev("UserPromptSubmit", "prompt_id", "p"))
 	s.at(110, ev("PostCompact", "trigger", "auto"))
 	c := s.spans[0]
-	checkSpan(t, &c, nil, 10, 90, keyCompactTrigger, "manual")
+	checkSpan(t, &c, nil, 10, 90, semconv.CompactTrigger, "manual")
 	c2 := s.spans[1]
-	checkSpan(t, &c2, nil, 110, 110, keyCompactTrigger, "auto", keyCompactStartMissed, true)
+	checkSpan(t, &c2, nil, 110, 110, semconv.CompactTrigger, "auto", semconv.CompactStartMissed, true)
 	if c.SpanID == c2.SpanID || c2.ParentSpanID != turnSpanID("s1", "p") {
 		t.Error("compaction ids/parent")
 	}
@@ -573,7 +574,7 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("sweep: del=%v ok=%v spans=%v", del, ok, names(spans))
 	}
 	for _, sp := range spans {
-		checkSpan(t, &sp, nil, int(sp.Start.Sub(t0)/time.Millisecond), 20, keyIncomplete, true, keyIncompleteReason, "idle_timeout")
+		checkSpan(t, &sp, nil, int(sp.Start.Sub(t0)/time.Millisecond), 20, semconv.Incomplete, true, semconv.IncompleteReason, "idle_timeout")
 	}
 	if _, _, del, _ := sweepOne(blob, ms(20).Add(29*24*time.Hour), Options{}); del {
 		t.Error("tombstone deleted early")
@@ -655,7 +656,7 @@ func TestEventsAfterEnd(t *testing.T) {
 	}
 	s.at(40, ev("SessionEnd"))
 	run := s.spans[len(s.spans)-1]
-	checkSpan(t, &run, &s.spans[0], 30, 40, keySessionRun, 1, keySessionStartMissed, true)
+	checkSpan(t, &run, &s.spans[0], 30, 40, semconv.SessionRun, 1, semconv.SessionStartMissed, true)
 	var ref usage.Ref
 	json.Unmarshal(run.Pending, &ref)
 	if ref.Offset != 100*30 {
@@ -719,8 +720,8 @@ func TestBackgroundSubagentOutlivesLaunch(t *testing.T) {
 	s.at(100, ev("SessionEnd"))
 	agentTool := s.span("execute_tool Agent")
 	agent := s.span("invoke_agent Explore")
-	checkSpan(t, agentTool, nil, 10, 30, keyIncomplete, nil)
-	checkSpan(t, agent, agentTool, 20, 90, keyIncomplete, nil)
+	checkSpan(t, agentTool, nil, 10, 30, semconv.Incomplete, nil)
+	checkSpan(t, agent, agentTool, 20, 90, semconv.Incomplete, nil)
 	checkSpan(t, s.span("execute_tool Read"), agent, 40, 50)
 	if s.late != 0 {
 		t.Errorf("late = %d, want 0", s.late)
@@ -738,7 +739,7 @@ func TestBackgroundSubagentEndsWithSession(t *testing.T) {
 	s.at(40, ev("Stop", "prompt_id", "p1"))
 	s.at(70, ev("SessionEnd"))
 	checkSpan(t, s.span("invoke_agent Explore"), s.span("execute_tool Agent"), 20, 70,
-		keyIncomplete, true, keyIncompleteReason, "parent_ended")
+		semconv.Incomplete, true, semconv.IncompleteReason, "parent_ended")
 	if OpenSpans(s.blob) != 0 {
 		t.Errorf("%d spans left open", OpenSpans(s.blob))
 	}
@@ -759,7 +760,7 @@ func TestParallelAgentsBindByType(t *testing.T) {
 	s.at(65, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "t2"))
 	var t1, t2 *tracing.Span
 	for i := range s.spans {
-		switch attr(t, &s.spans[i], keyToolCallID) {
+		switch attr(t, &s.spans[i], semconv.GenAIToolCallID) {
 		case "t1":
 			t1 = &s.spans[i]
 		case "t2":
@@ -769,8 +770,8 @@ func TestParallelAgentsBindByType(t *testing.T) {
 	if t1 == nil || t2 == nil {
 		t.Fatalf("agent calls missing: %v", names(s.spans))
 	}
-	checkSpan(t, s.span("invoke_agent Explore"), t1, 13, 50, keyIncomplete, nil)
-	checkSpan(t, s.span("invoke_agent Plan"), t2, 12, 60, keyIncomplete, nil)
+	checkSpan(t, s.span("invoke_agent Explore"), t1, 13, 50, semconv.Incomplete, nil)
+	checkSpan(t, s.span("invoke_agent Plan"), t2, 12, 60, semconv.Incomplete, nil)
 	if s.late != 0 {
 		t.Errorf("late = %d, want 0", s.late)
 	}
