@@ -100,4 +100,15 @@
 // read as absent; unknown fields and events are fine; a payload that is
 // not one JSON object is an error (logged by the hook, which still exits
 // 0).
+//
+// # Files
+//
+// Decoding: event.go (Event, Decode), stream.go (the windowed scanner)
+// and scan.go (its JSON helpers). The state machine: machine.go (Apply and
+// the dispatch of each hook event), then one file per span kind: root.go
+// (the session's root and its resumed runs, tombstones), turn.go,
+// tool.go, subagent.go, compact.go; span.go opens, ends and finishes
+// spans of any kind, spanevent.go records span events. session.go is the
+// stored session state, ids.go the derived IDs, options.go the Options
+// and capture levels, record.go the transactions (Record, Sweep).
 package hook
