@@ -31,7 +31,7 @@ func TestCaptureLevels(t *testing.T) {
 		ev("SessionEnd"),
 	}
 	for _, c := range []struct {
-		level    string
+		level    Capture
 		redactor Redactor
 		want     []string
 		absent   []string
