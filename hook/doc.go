@@ -8,9 +8,10 @@
 //
 // # The trace
 //
-// One trace per session_id (DESIGN.md section 5). IDs are derived, never
-// random (docs/ARCHITECTURE.md, "Identity"), so any process, with or
-// without state, computes the same ones.
+// One trace per session_id. IDs are derived, never random
+// (docs/ARCHITECTURE.md, "Identity"), so any process, with or without
+// state, computes the same ones. Span names and attribute keys are those
+// of package internal/semconv.
 //
 //	invoke_agent claude-code   SessionStart → SessionEnd (the root)
 //	├─ turn                    UserPromptSubmit → Stop / StopFailure
@@ -20,7 +21,7 @@
 //	│  └─ compact              PreCompact → PostCompact
 //	└─ invoke_agent claude-code  a resumed run (claude_code.session.run = n)
 //
-// Decisions where DESIGN.md is silent:
+// What the machine decides where the events leave it open:
 //
 //   - Missing starts. The first event of an unknown session opens the root
 //     at its time (claude_code.session.start_missed). An event with a
@@ -37,9 +38,9 @@
 //     last event, reason "interrupted"; Sweep ends a session idle past
 //     Options.IdleTimeout at its last event, reason "idle_timeout".
 //   - Exactly once. A session keeps the IDs of its last 512 closed spans
-//     (64 in a tombstone); an end event for one of them, or a repeated
-//     start, is late: dropped and counted (claude_code.late_events on the
-//     run's top span).
+//     (a tombstone keeps them too); an end event for one of them, or a
+//     repeated start, is late: dropped and counted (claude_code.late_events
+//     on the run's top span).
 //   - Resume. SessionEnd leaves a tombstone; the next sign of work in that
 //     session (SessionStart source=resume, a prompt, a tool call or
 //     subagent not seen before, a compaction) opens run n+1, a new
@@ -99,4 +100,15 @@
 // read as absent; unknown fields and events are fine; a payload that is
 // not one JSON object is an error (logged by the hook, which still exits
 // 0).
+//
+// # Files
+//
+// Decoding: event.go (Event, Decode), stream.go (the windowed scanner)
+// and scan.go (its JSON helpers). The state machine: machine.go (Apply and
+// the dispatch of each hook event), then one file per span kind: root.go
+// (the session's root and its resumed runs, tombstones), turn.go,
+// tool.go, subagent.go, compact.go; span.go opens, ends and finishes
+// spans of any kind, spanevent.go records span events. session.go is the
+// stored session state, ids.go the derived IDs, options.go the Options
+// and capture levels, record.go the transactions (Record, Sweep).
 package hook

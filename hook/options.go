@@ -2,15 +2,35 @@ package hook
 
 import (
 	"os"
+	"strings"
 	"time"
 )
 
-// Capture levels (DESIGN.md section 6).
+// Capture is a capture level: how much of a session's text its trace
+// carries (the package doc, "Capture", says what each level adds). It is
+// the one definition of the levels; the configuration resolves a
+// Capture with ParseCapture.
+//
+// Capture is an alias of string while callers still hold the level as a
+// plain string; it can become a defined type once they all use Capture.
+type Capture string
+
+// The capture levels, from least to most.
 const (
-	CaptureMetadata = "metadata" // default: no text that identifies content
-	CaptureDetails  = "details"  // + commands, paths, URLs, patterns, descriptions, cwd
-	CaptureContent  = "content"  // + prompts, tool arguments and results, messages
+	CaptureMetadata Capture = "metadata" // default: no text that identifies content
+	CaptureDetails  Capture = "details"  // + commands, paths, URLs, patterns, descriptions, cwd
+	CaptureContent  Capture = "content"  // + prompts, tool arguments and results, messages
 )
+
+// ParseCapture returns the capture level named s, in any letter case; ok
+// is false when s names none.
+func ParseCapture(s string) (c Capture, ok bool) {
+	switch c := Capture(strings.ToLower(s)); c {
+	case CaptureMetadata, CaptureDetails, CaptureContent:
+		return c, true
+	}
+	return "", false
+}
 
 // Redactor removes secrets from a captured string and caps its length to
 // max bytes. redact.Redactor implements it.
@@ -22,7 +42,7 @@ type Redactor interface {
 // capture, 4096-byte attribute cap, 24 h idle timeout, 3 s settle delay.
 type Options struct {
 	// Capture is the capture level. Unknown values mean metadata.
-	Capture string
+	Capture Capture
 	// MaxAttrLen caps every captured string attribute (bytes); default 4096.
 	MaxAttrLen int
 	// Redactor cleans every captured string. When it is nil, nothing

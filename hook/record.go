@@ -3,6 +3,7 @@ package hook
 import (
 	"time"
 
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -110,7 +111,7 @@ func sweepOne(b []byte, now time.Time, opts Options) (blob []byte, spans []traci
 		return nil, nil, false, false
 	}
 	m := &machine{s: s, ev: &Event{SessionID: s.ID}, t: s.Last, opts: &opts}
-	m.end(m.top(), s.Last, reasonIdle, reasonIdle)
+	m.end(m.top(), s.Last, semconv.IncompleteIdleTimeout, semconv.IncompleteIdleTimeout)
 	m.toTombstone()
 	blob, err = s.encode()
 	if err != nil {

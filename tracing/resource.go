@@ -5,11 +5,13 @@ import (
 	"os/user"
 	"runtime"
 	"sort"
+
+	"github.com/ccotel/ccotel/internal/semconv"
 )
 
 // SchemaURL is the semantic-conventions schema of the resource and span
-// attributes (semconv v1.41.0, the GenAI keys).
-const SchemaURL = "https://opentelemetry.io/schemas/1.41.0"
+// attributes (internal/semconv).
+const SchemaURL = semconv.SchemaURL
 
 // ResourceAttrs describes who sends the traces, so a central collector can
 // tell many developers' machines apart: service.name (opts.ServiceName),
@@ -24,26 +26,26 @@ const SchemaURL = "https://opentelemetry.io/schemas/1.41.0"
 func ResourceAttrs(opts *Options) []Attr {
 	version := opts.Version
 	m := map[string]string{
-		"service.version":        version,
-		"ccotel.version":         version,
-		"telemetry.sdk.name":     "ccotel",
-		"telemetry.sdk.language": "go",
-		"telemetry.sdk.version":  version,
-		"os.type":                runtime.GOOS,
+		semconv.ServiceVersion:       version,
+		semconv.CcotelVersion:        version,
+		semconv.TelemetrySDKName:     "ccotel",
+		semconv.TelemetrySDKLanguage: "go",
+		semconv.TelemetrySDKVersion:  version,
+		semconv.OSType:               runtime.GOOS,
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {
-		m["host.name"] = h
+		m[semconv.HostName] = h
 	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
-		m["process.owner"] = u.Username
-		m["user.name"] = u.Username
+		m[semconv.ProcessOwner] = u.Username
+		m[semconv.UserName] = u.Username
 	}
 	for k, v := range opts.ResourceAttrs {
 		m[k] = v
 	}
-	m["service.name"] = opts.ServiceName
-	if m["service.name"] == "" {
-		m["service.name"] = DefaultServiceName
+	m[semconv.ServiceName] = opts.ServiceName
+	if m[semconv.ServiceName] == "" {
+		m[semconv.ServiceName] = DefaultServiceName
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -116,7 +116,7 @@ func sessionEvents(text string) []byte {
 }
 
 // wantPlaces is what each level must export.
-var wantPlaces = map[string][]string{
+var wantPlaces = map[hook.Capture][]string{
 	hook.CaptureMetadata: nil,
 	hook.CaptureDetails:  {"CMD", "PATH", "ERROR"},
 	hook.CaptureContent:  {"PROMPT", "CMD", "PATH", "RESULT", "ERROR", "NOTE"},
@@ -124,7 +124,7 @@ var wantPlaces = map[string][]string{
 
 // checkExport asserts the privacy contract on everything exported for one
 // level: out is the exported data (span JSON or OTLP JSON).
-func checkExport(t *testing.T, level string, ps plantedSecret, out []byte) {
+func checkExport(t *testing.T, level hook.Capture, ps plantedSecret, out []byte) {
 	t.Helper()
 	if len(out) == 0 {
 		t.Fatal("nothing exported")
@@ -192,8 +192,8 @@ func TestPrivacyStateMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ps := range plantedSecrets() {
-		for _, level := range []string{hook.CaptureMetadata, hook.CaptureDetails, hook.CaptureContent} {
-			t.Run(ps.kind+"/"+level, func(t *testing.T) {
+		for _, level := range []hook.Capture{hook.CaptureMetadata, hook.CaptureDetails, hook.CaptureContent} {
+			t.Run(ps.kind+"/"+string(level), func(t *testing.T) {
 				opts := hook.Options{Capture: level, Redactor: red}
 				var prev []byte
 				var out bytes.Buffer
@@ -247,9 +247,9 @@ func TestPrivacyReplay(t *testing.T) {
 		if err := os.WriteFile(events, sessionEvents(ps.text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		for _, level := range []string{hook.CaptureMetadata, hook.CaptureDetails, hook.CaptureContent} {
-			t.Run(ps.kind+"/"+level, func(t *testing.T) {
-				t.Setenv("CCOTEL_CAPTURE", level)
+		for _, level := range []hook.Capture{hook.CaptureMetadata, hook.CaptureDetails, hook.CaptureContent} {
+			t.Run(ps.kind+"/"+string(level), func(t *testing.T) {
+				t.Setenv("CCOTEL_CAPTURE", string(level))
 				var stdout, stderr bytes.Buffer
 				if code := Main([]string{"replay", "--stdout", events}, os.Stdin, &stdout, &stderr); code != 0 {
 					t.Fatalf("replay exit %d: %s", code, stderr.String())

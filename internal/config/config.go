@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccotel/ccotel/hook"
 	"github.com/ccotel/ccotel/internal/usage"
 )
 
@@ -52,10 +53,10 @@ type Config struct {
 	IdleTimeout    time.Duration // a session with no event for this long is closed; default 24h
 
 	// Trace content.
-	Capture               string   // "metadata" (default), "details", "content"
-	MaxAttrLen            int      // cap on every captured string attribute; default 4096
-	RedactPatterns        []string // extra regexes whose matches are redacted
-	ParentFromTraceparent bool     // TRACEPARENT becomes the root's parent instead of a link
+	Capture               hook.Capture // hook.CaptureMetadata (default), CaptureDetails, CaptureContent
+	MaxAttrLen            int          // cap on every captured string attribute; default 4096
+	RedactPatterns        []string     // extra regexes whose matches are redacted
+	ParentFromTraceparent bool         // TRACEPARENT becomes the root's parent instead of a link
 
 	// Cost: per-model prices in USD per million tokens, overriding the
 	// built-in table. Keys are model ids or prefixes ("claude-sonnet-4-5").
@@ -99,7 +100,7 @@ const (
 	DefaultOutboxMaxSpans = 100_000
 	DefaultOutboxMaxBytes = 64 << 20
 	DefaultIdleTimeout    = 24 * time.Hour
-	DefaultCapture        = "metadata"
+	DefaultCapture        = hook.CaptureMetadata
 	DefaultMaxAttrLen     = 4096
 	DefaultDurability     = "default"
 

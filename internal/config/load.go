@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/ccotel/ccotel/hook"
 	"github.com/ccotel/ccotel/internal/usage"
 )
 
@@ -398,10 +399,7 @@ func (l *loader) loadContent() error {
 	c.Capture, c.MaxAttrLen = DefaultCapture, DefaultMaxAttrLen
 	l.set("capture", "default")
 	if v, ok := l.pick("capture"); ok {
-		switch s := strings.ToLower(v.raw); s {
-		case "metadata", "details", "content":
-			c.Capture = s
-		default:
+		if c.Capture, ok = hook.ParseCapture(v.raw); !ok {
 			return v.errorf("capture", `want "metadata", "details" or "content"`)
 		}
 		l.set("capture", v.src)

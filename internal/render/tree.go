@@ -11,52 +11,53 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/tracing"
 )
 
 // TreeAttrs are the attributes WriteTree shows after a span's name, in
 // this order, when present (short names in TreeLabels).
 var TreeAttrs = []string{
-	"claude_code.session.source",
-	"claude_code.session.run",
-	"claude_code.turn.index",
-	"gen_ai.request.model",
-	"gen_ai.response.model",
-	"gen_ai.agent.id",
-	"claude_code.tool.subagent_type",
-	"claude_code.session.turns",
-	"claude_code.session.tool_calls",
-	"claude_code.session.tool_errors",
-	"gen_ai.usage.input_tokens",
-	"gen_ai.usage.output_tokens",
-	"claude_code.cost.usd",
-	"claude_code.session.start_missed",
-	"claude_code.turn.start_missed",
-	"claude_code.tool.pre_missed",
-	"claude_code.subagent.start_missed",
-	"claude_code.late_events",
+	semconv.SessionSource,
+	semconv.SessionRun,
+	semconv.TurnIndex,
+	semconv.GenAIRequestModel,
+	semconv.GenAIResponseModel,
+	semconv.GenAIAgentID,
+	semconv.ToolSubagentType,
+	semconv.SessionTurns,
+	semconv.SessionToolCalls,
+	semconv.SessionToolErrors,
+	semconv.GenAIUsageInputTokens,
+	semconv.GenAIUsageOutputTokens,
+	semconv.UsageCostUSD,
+	semconv.SessionStartMissed,
+	semconv.TurnStartMissed,
+	semconv.ToolPreMissed,
+	semconv.SubagentStartMissed,
+	semconv.SessionLateEvents,
 }
 
 // TreeLabels shortens attribute keys in the tree.
 var TreeLabels = map[string]string{
-	"claude_code.session.source":        "source",
-	"claude_code.session.run":           "run",
-	"claude_code.turn.index":            "#",
-	"gen_ai.request.model":              "model",
-	"gen_ai.response.model":             "model",
-	"gen_ai.agent.id":                   "id",
-	"claude_code.tool.subagent_type":    "subagent",
-	"claude_code.session.turns":         "turns",
-	"claude_code.session.tool_calls":    "tools",
-	"claude_code.session.tool_errors":   "errors",
-	"gen_ai.usage.input_tokens":         "in",
-	"gen_ai.usage.output_tokens":        "out",
-	"claude_code.cost.usd":              "$",
-	"claude_code.session.start_missed":  "start-missed",
-	"claude_code.turn.start_missed":     "start-missed",
-	"claude_code.tool.pre_missed":       "pre-missed",
-	"claude_code.subagent.start_missed": "start-missed",
-	"claude_code.late_events":           "late",
+	semconv.SessionSource:          "source",
+	semconv.SessionRun:             "run",
+	semconv.TurnIndex:              "#",
+	semconv.GenAIRequestModel:      "model",
+	semconv.GenAIResponseModel:     "model",
+	semconv.GenAIAgentID:           "id",
+	semconv.ToolSubagentType:       "subagent",
+	semconv.SessionTurns:           "turns",
+	semconv.SessionToolCalls:       "tools",
+	semconv.SessionToolErrors:      "errors",
+	semconv.GenAIUsageInputTokens:  "in",
+	semconv.GenAIUsageOutputTokens: "out",
+	semconv.UsageCostUSD:           "$",
+	semconv.SessionStartMissed:     "start-missed",
+	semconv.TurnStartMissed:        "start-missed",
+	semconv.ToolPreMissed:          "pre-missed",
+	semconv.SubagentStartMissed:    "start-missed",
+	semconv.SessionLateEvents:      "late",
 }
 
 // Tree writes spans as an indented tree, children under their parent
@@ -114,13 +115,13 @@ func (tw *treeWriter) write(s *tracing.Span, prefix, branch string, top bool) {
 	fmt.Fprintf(&b, "%-9s %s%s%s  %s", "+"+Duration(s.Start.Sub(tw.origin)), prefix, branch, s.Name, Duration(s.End.Sub(s.Start)))
 	if s.StatusCode == tracing.StatusError {
 		b.WriteString("  ERROR")
-		if a, ok := s.Attr("error.type"); ok {
+		if a, ok := s.Attr(semconv.ErrorType); ok {
 			b.WriteString(" " + a.Str)
 		}
 	}
-	if a, ok := s.Attr("claude_code.incomplete"); ok && a.Bool {
+	if a, ok := s.Attr(semconv.Incomplete); ok && a.Bool {
 		b.WriteString("  INCOMPLETE")
-		if r, ok := s.Attr("claude_code.incomplete.reason"); ok {
+		if r, ok := s.Attr(semconv.IncompleteReason); ok {
 			b.WriteString(" " + r.Str)
 		}
 	}
@@ -135,7 +136,7 @@ func (tw *treeWriter) write(s *tracing.Span, prefix, branch string, top bool) {
 			continue
 		}
 		text := TreeLabels[k] + "=" + attrText(a)
-		if k == "claude_code.cost.usd" && a.Type == "float" {
+		if k == semconv.UsageCostUSD && a.Type == "float" {
 			text = "$" + strconv.FormatFloat(a.Float, 'f', 4, 64)
 		}
 		if !shown[text] { // e.g. the same request and response model

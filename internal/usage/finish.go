@@ -10,24 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/tracing"
-)
-
-// Attribute keys set by the finisher. The gen_ai.* keys are those of
-// OpenTelemetry semantic conventions v1.41.0.
-const (
-	KeyInputTokens         = "gen_ai.usage.input_tokens" // input + cache read + cache creation
-	KeyOutputTokens        = "gen_ai.usage.output_tokens"
-	KeyCacheReadTokens     = "gen_ai.usage.cache_read.input_tokens"
-	KeyCacheCreationTokens = "gen_ai.usage.cache_creation.input_tokens"
-	KeyRequestModel        = "gen_ai.request.model"
-	KeyResponseModel       = "gen_ai.response.model"
-	KeyUncachedInputTokens = "claude_code.usage.uncached_input_tokens" // input_tokens as the API reports it
-	KeyCacheCreation1h     = "claude_code.usage.cache_creation_1h.input_tokens"
-	KeyModels              = "claude_code.models"       // every model, when more than one
-	KeyAPIRequests         = "claude_code.api_requests" // API responses counted
-	KeyCostUSD             = "claude_code.cost.usd"
-	KeyUsageComplete       = "claude_code.usage.complete" // false: numbers may be short
 )
 
 // Options configure the finisher.
@@ -146,7 +130,7 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 	}
 	f.apply(s, res)
 	if !complete {
-		s.SetAttr(tracing.Bool(KeyUsageComplete, false))
+		s.SetAttr(tracing.Bool(semconv.UsageComplete, false))
 	}
 	s.Pending = nil
 	return true, time.Time{}
@@ -243,7 +227,7 @@ func (f *finisher) read(ref *Ref) (*result, error) {
 
 // apply sets the usage attributes of res on s.
 func (f *finisher) apply(s *tracing.Span, res *result) {
-	s.SetAttr(tracing.Int(KeyAPIRequests, int64(len(res.reqs))))
+	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(len(res.reqs))))
 	if len(res.reqs) == 0 {
 		return
 	}
@@ -268,25 +252,25 @@ func (f *finisher) apply(s *tracing.Span, res *result) {
 			costKnown = false
 		}
 	}
-	s.SetAttr(tracing.Int(KeyInputTokens, in+cr+cw))
-	s.SetAttr(tracing.Int(KeyOutputTokens, out))
-	s.SetAttr(tracing.Int(KeyCacheReadTokens, cr))
-	s.SetAttr(tracing.Int(KeyCacheCreationTokens, cw))
-	s.SetAttr(tracing.Int(KeyUncachedInputTokens, in))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageInputTokens, in+cr+cw))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageOutputTokens, out))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheReadInputTokens, cr))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheCreationInputTokens, cw))
+	s.SetAttr(tracing.Int(semconv.UsageUncachedInputTokens, in))
 	if cw1h > 0 {
-		s.SetAttr(tracing.Int(KeyCacheCreation1h, cw1h))
+		s.SetAttr(tracing.Int(semconv.UsageCacheCreation1hInputTokens, cw1h))
 	}
 	if len(models) > 0 {
-		if _, ok := s.Attr(KeyRequestModel); !ok {
-			s.SetAttr(tracing.String(KeyRequestModel, models[0]))
+		if _, ok := s.Attr(semconv.GenAIRequestModel); !ok {
+			s.SetAttr(tracing.String(semconv.GenAIRequestModel, models[0]))
 		}
-		s.SetAttr(tracing.String(KeyResponseModel, models[0]))
+		s.SetAttr(tracing.String(semconv.GenAIResponseModel, models[0]))
 		if len(models) > 1 {
-			s.SetAttr(tracing.Strings(KeyModels, models...))
+			s.SetAttr(tracing.Strings(semconv.UsageModels, models...))
 		}
 	}
 	if costKnown {
-		s.SetAttr(tracing.Float(KeyCostUSD, roundUSD(cost)))
+		s.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(cost)))
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/tracing"
-	"go.opentelemetry.io/otel/semconv/v1.41.0"
 )
 
 const (
@@ -39,35 +39,35 @@ func (w want) check(t *testing.T, s *tracing.Span) {
 	if len(s.Pending) != 0 {
 		t.Fatalf("Pending not cleared")
 	}
-	intAttr(t, s, KeyAPIRequests, w.requests)
+	intAttr(t, s, semconv.UsageAPIRequests, w.requests)
 	if w.requests == 0 {
 		return
 	}
-	intAttr(t, s, KeyInputTokens, w.uncached+w.cacheRead+w.cacheWrite)
-	intAttr(t, s, KeyUncachedInputTokens, w.uncached)
-	intAttr(t, s, KeyOutputTokens, w.output)
-	intAttr(t, s, KeyCacheReadTokens, w.cacheRead)
-	intAttr(t, s, KeyCacheCreationTokens, w.cacheWrite)
+	intAttr(t, s, semconv.GenAIUsageInputTokens, w.uncached+w.cacheRead+w.cacheWrite)
+	intAttr(t, s, semconv.UsageUncachedInputTokens, w.uncached)
+	intAttr(t, s, semconv.GenAIUsageOutputTokens, w.output)
+	intAttr(t, s, semconv.GenAIUsageCacheReadInputTokens, w.cacheRead)
+	intAttr(t, s, semconv.GenAIUsageCacheCreationInputTokens, w.cacheWrite)
 	if w.cacheWrite1h > 0 {
-		intAttr(t, s, KeyCacheCreation1h, w.cacheWrite1h)
-	} else if _, ok := s.Attr(KeyCacheCreation1h); ok {
-		t.Errorf("unexpected %s", KeyCacheCreation1h)
+		intAttr(t, s, semconv.UsageCacheCreation1hInputTokens, w.cacheWrite1h)
+	} else if _, ok := s.Attr(semconv.UsageCacheCreation1hInputTokens); ok {
+		t.Errorf("unexpected %s", semconv.UsageCacheCreation1hInputTokens)
 	}
 	rm := w.requestModel
 	if rm == "" {
 		rm = w.models[0]
 	}
-	strAttr(t, s, KeyRequestModel, rm)
-	strAttr(t, s, KeyResponseModel, w.models[0])
-	a, ok := s.Attr(KeyModels)
+	strAttr(t, s, semconv.GenAIRequestModel, rm)
+	strAttr(t, s, semconv.GenAIResponseModel, w.models[0])
+	a, ok := s.Attr(semconv.UsageModels)
 	if len(w.models) > 1 {
 		if !ok || strings.Join(a.Strings, ",") != strings.Join(w.models, ",") {
-			t.Errorf("%s = %v, want %v", KeyModels, a.Strings, w.models)
+			t.Errorf("%s = %v, want %v", semconv.UsageModels, a.Strings, w.models)
 		}
 	} else if ok {
-		t.Errorf("%s set for one model: %v", KeyModels, a.Strings)
+		t.Errorf("%s set for one model: %v", semconv.UsageModels, a.Strings)
 	}
-	c, ok := s.Attr(KeyCostUSD)
+	c, ok := s.Attr(semconv.UsageCostUSD)
 	switch {
 	case w.cost < 0 && ok:
 		t.Errorf("cost set (%v), want none", c.Float)
@@ -76,7 +76,7 @@ func (w want) check(t *testing.T, s *tracing.Span) {
 	case ok && math.Abs(c.Float-w.cost) > 1e-9:
 		t.Errorf("cost = %.9f, want %.9f", c.Float, w.cost)
 	}
-	inc, ok := s.Attr(KeyUsageComplete)
+	inc, ok := s.Attr(semconv.UsageComplete)
 	if w.incomplete != (ok && !inc.Bool) {
 		t.Errorf("incomplete marker = %v (present %v), want incomplete=%v", inc.Bool, ok, w.incomplete)
 	}
@@ -254,7 +254,7 @@ func TestAgent(t *testing.T) {
 func TestSession(t *testing.T) {
 	ref := Ref{Scope: "session", Path: filepath.Join(fixtures, "turns.jsonl"), SubagentDir: filepath.Join(fixtures, "turns", "subagents")}
 	s := span(ref, time.Now())
-	s.SetAttr(tracing.String(KeyRequestModel, "claude-sonnet-4-5")) // from SessionStart: kept
+	s.SetAttr(tracing.String(semconv.GenAIRequestModel, "claude-sonnet-4-5")) // from SessionStart: kept
 	fin := New(Options{})
 	if done, _ := fin(s, s.ReadyAt); !done {
 		t.Fatal("not done")
@@ -297,7 +297,7 @@ func TestLaggingTranscript(t *testing.T) {
 	if !retry.After(now) || retry.After(end.Add(defaultMaxWait)) {
 		t.Errorf("retryAt %v not in (now, end+MaxWait]", retry)
 	}
-	if _, ok := s.Attr(KeyOutputTokens); ok || len(s.Pending) == 0 {
+	if _, ok := s.Attr(semconv.GenAIUsageOutputTokens); ok || len(s.Pending) == 0 {
 		t.Fatal("span changed while not done")
 	}
 
@@ -360,8 +360,8 @@ func TestQuietFile(t *testing.T) {
 	if done, _ := fin(s, retry); !done {
 		t.Fatal("not done once quiet")
 	}
-	intAttr(t, s, KeyOutputTokens, 4)
-	if _, ok := s.Attr(KeyUsageComplete); ok {
+	intAttr(t, s, semconv.GenAIUsageOutputTokens, 4)
+	if _, ok := s.Attr(semconv.UsageComplete); ok {
 		t.Error("quiet file marked incomplete")
 	}
 }
@@ -571,22 +571,6 @@ func TestServiceTierFromTranscript(t *testing.T) {
 	want{requests: 1, uncached: 1, output: 1, models: []string{"claude-opus-4-6"}, cost: -1}.check(t, s)
 }
 
-// The attribute keys are the semantic conventions' own.
-func TestSemconvKeys(t *testing.T) {
-	for k, v := range map[string]string{
-		KeyInputTokens:         string(semconv.GenAIUsageInputTokensKey),
-		KeyOutputTokens:        string(semconv.GenAIUsageOutputTokensKey),
-		KeyCacheReadTokens:     string(semconv.GenAIUsageCacheReadInputTokensKey),
-		KeyCacheCreationTokens: string(semconv.GenAIUsageCacheCreationInputTokensKey),
-		KeyRequestModel:        string(semconv.GenAIRequestModelKey),
-		KeyResponseModel:       string(semconv.GenAIResponseModelKey),
-	} {
-		if k != v {
-			t.Errorf("%s != semconv %s", k, v)
-		}
-	}
-}
-
 // Replay treats recorded transcripts as final: no waiting, no marker.
 func TestNoWait(t *testing.T) {
 	part1, _ := os.ReadFile(filepath.Join(fixtures, "lag-part1.jsonl"))
@@ -596,8 +580,8 @@ func TestNoWait(t *testing.T) {
 	if done, _ := New(Options{NoWait: true})(s, s.Start); !done {
 		t.Fatal("NoWait finisher waited")
 	}
-	intAttr(t, s, KeyOutputTokens, 4)
-	if _, ok := s.Attr(KeyUsageComplete); ok {
+	intAttr(t, s, semconv.GenAIUsageOutputTokens, 4)
+	if _, ok := s.Attr(semconv.UsageComplete); ok {
 		t.Error("NoWait marked incomplete")
 	}
 }

@@ -1,0 +1,183 @@
+package hook
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// top is the top span of the current run: the root, or a resumed run.
+func (m *machine) top() *openSpan { return m.s.Spans[0] }
+
+func (m *machine) find(kind, key string) *openSpan {
+	for _, o := range m.s.Spans {
+		if o.Kind == kind && o.Key == key {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) findByID(id tracing.SpanID) *openSpan {
+	for _, o := range m.s.Spans {
+		if o.Span.SpanID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) openTurn() *openSpan {
+	for i := len(m.s.Spans) - 1; i >= 0; i-- {
+		if m.s.Spans[i].Kind == kindTurn {
+			return m.s.Spans[i]
+		}
+	}
+	return nil
+}
+
+// innermost is the span an event without a span of its own belongs to:
+// the tool call it names, else the subagent it ran in, else the open
+// turn, else the top span.
+func (m *machine) innermost() *openSpan {
+	ev := m.ev
+	if ev.ToolUseID != "" {
+		if o := m.find(kindTool, ev.ToolUseID); o != nil {
+			return o
+		}
+	}
+	if ev.AgentID != "" {
+		if o := m.find(kindAgent, ev.AgentID); o != nil {
+			return o
+		}
+	}
+	if turn := m.openTurn(); turn != nil {
+		return turn
+	}
+	return m.top()
+}
+
+// start opens o under parent at the event's time.
+func (m *machine) start(o *openSpan, parent *openSpan) {
+	o.Span.TraceID = m.s.Trace
+	o.Span.ParentSpanID = parent.Span.SpanID
+	o.Span.Kind = tracing.KindInternal
+	if o.Span.Start.IsZero() {
+		o.Span.Start = m.t
+	}
+	o.Last = m.t
+	m.s.Spans = append(m.s.Spans, o)
+	m.touch(parent, m.t)
+}
+
+// touch moves the Last time of o and its ancestors forward to t.
+func (m *machine) touch(o *openSpan, t time.Time) {
+	for n := 0; o != nil && n < len(m.s.Spans); n++ {
+		if o.Last.Before(t) {
+			o.Last = t
+		}
+		if o.Kind == kindRoot || o.Kind == kindRun {
+			return
+		}
+		o = m.findByID(o.owner())
+	}
+}
+
+// end finishes o at t: first its open children (incomplete, childReason),
+// then o itself, which is marked incomplete when reason is set.
+func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
+	if t.Before(o.Span.Start) {
+		t = o.Span.Start
+	}
+	for {
+		var child *openSpan
+		for _, c := range m.s.Spans {
+			if c != o && c.owner() == o.Span.SpanID {
+				child = c
+				break
+			}
+		}
+		if child == nil {
+			break
+		}
+		m.end(child, t, childReason, childReason)
+	}
+	sp := o.Span
+	sp.End = t
+	if len(o.Events) > 0 {
+		_ = json.Unmarshal(o.Events, &sp.Events)
+	}
+	if reason != "" {
+		sp.SetAttr(tracing.Bool(semconv.Incomplete, true))
+		sp.SetAttr(tracing.String(semconv.IncompleteReason, reason))
+	}
+	m.finish(o, &sp)
+	for i, c := range m.s.Spans {
+		if c == o {
+			m.s.Spans = append(m.s.Spans[:i], m.s.Spans[i+1:]...)
+			break
+		}
+	}
+	if o.Kind != kindRoot && o.Kind != kindRun {
+		m.s.rememberClosed(sp.SpanID)
+		if parent := m.findByID(o.owner()); parent != nil {
+			m.touch(parent, t)
+		}
+	}
+	m.out = append(m.out, sp)
+}
+
+// finish adds what is known only at the end: totals on the top span,
+// the token-usage reference and when to read it.
+func (m *machine) finish(o *openSpan, sp *tracing.Span) {
+	s := m.s
+	settle := sp.End.Add(m.opts.settleDelay())
+	switch o.Kind {
+	case kindRoot, kindRun:
+		t := s.Totals
+		sp.SetAttr(tracing.Int(semconv.SessionTurns, int64(t.Turns)))
+		sp.SetAttr(tracing.Int(semconv.SessionToolCalls, int64(t.ToolCalls)))
+		sp.SetAttr(tracing.Int(semconv.SessionToolErrors, int64(t.ToolErrors)))
+		sp.SetAttr(tracing.Int(semconv.SessionSubagents, int64(t.Subagents)))
+		sp.SetAttr(tracing.Int(semconv.SessionCompactions, int64(t.Compactions)))
+		if t.Late > 0 {
+			sp.SetAttr(tracing.Int(semconv.SessionLateEvents, int64(t.Late)))
+		}
+		// A resumed run counts from where the transcript stood when it
+		// started; when that is unknown its usage is omitted rather than
+		// taken from the whole file, which would count earlier runs too.
+		if s.Transcript != "" && (o.Kind == kindRoot || o.Offset >= 0) {
+			ref := usage.Ref{Scope: "session", Path: s.Transcript}
+			if o.Kind == kindRun {
+				ref.Offset = o.Offset
+			} else {
+				ref.SubagentDir = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents")
+			}
+			sp.Pending = pending(ref)
+		}
+	case kindTurn:
+		s.LastPrompt = o.Key
+		// Without a prompt id the turn's lines are found from its start
+		// offset; with neither, counting from the top of the file would
+		// give the turn every earlier turn's tokens: omit, never guess.
+		if s.Transcript != "" && (o.Key != "" || o.Offset >= 0) {
+			sp.Pending = pending(usage.Ref{Scope: "turn", Path: s.Transcript, Offset: max(o.Offset, 0), PromptID: o.Key})
+		}
+	}
+	if sp.Pending != nil {
+		sp.ReadyAt = settle
+	}
+}
+
+func pending(ref usage.Ref) json.RawMessage {
+	b, err := json.Marshal(ref)
+	if err != nil {
+		return nil
+	}
+	return b
+}

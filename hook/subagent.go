@@ -1,0 +1,126 @@
+package hook
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// agentKey is the key of a subagent: its agent_id, or without one a
+// per-session sequence number.
+func (m *machine) agentKey() string {
+	if m.ev.AgentID != "" {
+		return m.ev.AgentID
+	}
+	m.s.Seq++
+	return "#" + strconv.Itoa(m.s.Seq)
+}
+
+func (m *machine) subagentStart() {
+	s, ev := m.s, m.ev
+	if ev.AgentID != "" {
+		if m.find(kindAgent, ev.AgentID) != nil || s.closedRecently(agentSpanID(s.ID, ev.AgentID)) {
+			m.late()
+			return
+		}
+	}
+	m.ensureTurn()
+	m.startAgent(false)
+}
+
+func (m *machine) startAgent(missed bool) *openSpan {
+	s, ev := m.s, m.ev
+	s.Totals.Subagents++
+	key := m.agentKey()
+	typ := ev.AgentType
+	if typ == "" {
+		typ = semconv.Unknown
+	}
+	agent := &openSpan{Kind: kindAgent, Key: key, Tool: ev.AgentType, Span: tracing.Span{
+		SpanID: agentSpanID(s.ID, key),
+		Name:   semconv.OperationInvokeAgent + " " + typ,
+	}}
+	agent.Span.Attrs = append(agent.Span.Attrs,
+		tracing.String(semconv.GenAIOperationName, semconv.OperationInvokeAgent),
+		tracing.String(semconv.GenAIAgentName, typ),
+	)
+	if ev.AgentID != "" {
+		agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(semconv.GenAIAgentID, ev.AgentID))
+	}
+	if missed {
+		agent.Span.Attrs = append(agent.Span.Attrs, tracing.Bool(semconv.SubagentStartMissed, true))
+	}
+	parent := m.launcher()
+	if parent != nil {
+		parent.Bound = key
+		if parent.Desc != "" {
+			agent.Span.Attrs = append(agent.Span.Attrs, tracing.String(semconv.GenAIAgentDescription, parent.Desc))
+		}
+		if missed {
+			agent.Span.Start = parent.Span.Start
+		}
+	} else if turn := m.openTurn(); turn != nil {
+		parent = turn
+	} else {
+		parent = m.top()
+	}
+	m.start(agent, parent)
+	return agent
+}
+
+// launcher is the oldest open Agent/Task tool call not yet bound to a
+// subagent, preferring one whose subagent_type is the subagent's type:
+// parallel Agent calls' SubagentStarts need not come in the order of
+// their PreToolUses, and a subagent bound to the wrong call would be
+// ended (incomplete) by that call's PostToolUse.
+func (m *machine) launcher() *openSpan {
+	var first *openSpan
+	for _, o := range m.s.Spans {
+		if o.Kind != kindTool || (o.Tool != "Agent" && o.Tool != "Task") || o.Bound != "" {
+			continue
+		}
+		if m.ev.AgentType == "" {
+			return o
+		}
+		if a, ok := o.Span.Attr(semconv.ToolSubagentType); ok && a.Str == capPlain(m.ev.AgentType, 128) {
+			return o
+		}
+		if first == nil {
+			first = o
+		}
+	}
+	return first
+}
+
+func (m *machine) subagentStop() {
+	s, ev := m.s, m.ev
+	var agent *openSpan
+	if ev.AgentID != "" {
+		agent = m.find(kindAgent, ev.AgentID)
+		if agent == nil && s.closedRecently(agentSpanID(s.ID, ev.AgentID)) {
+			m.late()
+			return
+		}
+	}
+	if agent == nil {
+		m.ensureTurn()
+		agent = m.startAgent(true)
+	}
+	if ev.AgentType != "" && agent.Tool == "" {
+		agent.Tool = ev.AgentType
+		agent.Span.Name = semconv.OperationInvokeAgent + " " + ev.AgentType
+		agent.Span.SetAttr(tracing.String(semconv.GenAIAgentName, ev.AgentType))
+	}
+	path := ev.AgentTranscriptPath
+	if path == "" && s.Transcript != "" && ev.AgentID != "" {
+		path = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents", "agent-"+ev.AgentID+".jsonl")
+	}
+	if path != "" {
+		agent.Span.Pending = pending(usage.Ref{Scope: "agent", Path: path, AgentID: ev.AgentID})
+	}
+	m.end(agent, m.t, "", semconv.IncompleteParentEnded)
+}

@@ -1,0 +1,214 @@
+package hook
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// toolKey is the key of a tool call: its tool_use_id, or for payloads
+// without one (Claude Code before 2.0.43) a per-session sequence number.
+func (m *machine) toolKey() string {
+	if m.ev.ToolUseID != "" {
+		return m.ev.ToolUseID
+	}
+	m.s.Seq++
+	return "#" + strconv.Itoa(m.s.Seq)
+}
+
+func (m *machine) findTool() *openSpan {
+	ev := m.ev
+	if ev.ToolUseID != "" {
+		return m.find(kindTool, ev.ToolUseID)
+	}
+	// No id: the oldest open call of this tool without an id.
+	for _, o := range m.s.Spans {
+		if o.Kind == kindTool && strings.HasPrefix(o.Key, "#") && o.Tool == ev.ToolName && o.Agent == ev.AgentID {
+			return o
+		}
+	}
+	return nil
+}
+
+func (m *machine) preTool() {
+	ev := m.ev
+	if ev.ToolUseID != "" {
+		if m.findTool() != nil || m.s.closedRecently(toolSpanID(m.s.ID, ev.ToolUseID)) {
+			m.late()
+			return
+		}
+	}
+	m.ensureTurn()
+	m.startTool(false)
+}
+
+func (m *machine) startTool(missed bool) *openSpan {
+	s, ev := m.s, m.ev
+	s.Totals.ToolCalls++
+	key := m.toolKey()
+	name := ev.ToolName
+	if name == "" {
+		name = semconv.Unknown
+	}
+	tool := &openSpan{Kind: kindTool, Key: key, Tool: ev.ToolName, Agent: ev.AgentID, Span: tracing.Span{
+		SpanID: toolSpanID(s.ID, key),
+		Name:   semconv.OperationExecuteTool + " " + name,
+	}}
+	tool.Span.Attrs = append(tool.Span.Attrs,
+		tracing.String(semconv.GenAIOperationName, semconv.OperationExecuteTool),
+		tracing.String(semconv.GenAIToolName, name),
+	)
+	if ev.ToolUseID != "" {
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.String(semconv.GenAIToolCallID, ev.ToolUseID))
+	}
+	if missed {
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(semconv.ToolPreMissed, true))
+	}
+	m.toolInputAttrs(tool)
+	m.start(tool, m.toolParent())
+	return tool
+}
+
+func (m *machine) toolParent() *openSpan {
+	if m.ev.AgentID != "" {
+		if a := m.find(kindAgent, m.ev.AgentID); a != nil {
+			return a
+		}
+	}
+	if turn := m.openTurn(); turn != nil {
+		return turn
+	}
+	return m.top()
+}
+
+// toolInputAttrs records what tool_input says, once: its size always, the
+// subagent type of an Agent call, and at higher capture levels the
+// command, path, URL or pattern, and the arguments themselves.
+func (m *machine) toolInputAttrs(tool *openSpan) {
+	ev := m.ev
+	if ev.ToolInput == nil {
+		return
+	}
+	if _, done := tool.Span.Attr(semconv.ToolInputSize); done {
+		return
+	}
+	tool.Span.SetAttr(tracing.Int(semconv.ToolInputSize, ev.ToolInputSize))
+	isAgent := ev.ToolName == "Agent" || ev.ToolName == "Task"
+	if t := ev.InputField("subagent_type"); isAgent && t != "" {
+		tool.Span.SetAttr(tracing.String(semconv.ToolSubagentType, capPlain(t, 128)))
+	}
+	o := m.opts
+	if !o.details() {
+		return
+	}
+	if c := ev.InputField("command"); c != "" {
+		tool.Span.SetAttr(tracing.String(semconv.ToolCommand, o.clean(c)))
+	}
+	path := ev.InputField("file_path")
+	if path == "" {
+		path = ev.InputField("notebook_path")
+	}
+	if path == "" {
+		path = ev.InputField("path")
+	}
+	if path != "" {
+		tool.Span.SetAttr(tracing.String(semconv.ToolFilePath, o.clean(path)))
+	}
+	if u := ev.InputField("url"); u != "" {
+		tool.Span.SetAttr(tracing.String(semconv.ToolURL, o.clean(u)))
+	}
+	if p := ev.InputField("pattern"); p != "" {
+		tool.Span.SetAttr(tracing.String(semconv.ToolPattern, o.clean(p)))
+	}
+	if d := ev.InputField("description"); isAgent && d != "" {
+		tool.Desc = o.clean(d)
+	}
+	if o.content() {
+		tool.Span.SetAttr(tracing.String(semconv.GenAIToolCallArguments, o.clean(string(ev.ToolInput))))
+	}
+}
+
+// postTool ends a tool call: PostToolUse, PostToolUseFailure, or
+// PermissionDenied (after which no post event comes).
+func (m *machine) postTool() {
+	s, ev := m.s, m.ev
+	tool := m.findTool()
+	if tool == nil {
+		if ev.ToolUseID != "" && s.closedRecently(toolSpanID(s.ID, ev.ToolUseID)) {
+			m.late()
+			return
+		}
+		m.ensureTurn()
+		tool = m.startTool(true)
+		if ev.HasDuration {
+			tool.Span.Start = m.t.Add(-time.Duration(ev.DurationMs) * time.Millisecond)
+		}
+	}
+	m.toolInputAttrs(tool)
+	sp := &tool.Span
+	if ev.HasDuration {
+		sp.SetAttr(tracing.Int(semconv.ToolDurationMs, ev.DurationMs))
+		if tool.Perm {
+			wait := m.t.Sub(sp.Start).Milliseconds() - ev.DurationMs
+			sp.SetAttr(tracing.Int(semconv.ToolPermissionWaitMs, max(wait, 0)))
+		}
+	}
+	if ev.ToolResponse != nil {
+		sp.SetAttr(tracing.Int(semconv.ToolOutputSize, ev.ToolResponseSize))
+		if m.opts.content() {
+			sp.SetAttr(tracing.String(semconv.GenAIToolCallResult, m.opts.clean(string(ev.ToolResponse))))
+		}
+	}
+	errType, msg := "", ""
+	switch ev.Name {
+	case "PostToolUseFailure":
+		errType, msg = semconv.ErrorToolError, ev.Error
+		if ev.IsInterrupt {
+			errType = semconv.ErrorInterrupted
+		}
+	case "PermissionDenied":
+		errType, msg = semconv.ErrorPermissionDenied, ev.Reason
+	default:
+		if (ev.ToolName == "Bash" || ev.ToolName == "PowerShell") && ev.ToolResponse != nil {
+			if v, _ := rawBool(ev.responseFields["interrupted"]); v {
+				errType = semconv.ErrorInterrupted
+			}
+		}
+	}
+	if errType != "" {
+		s.Totals.ToolErrors++
+		sp.SetAttr(tracing.String(semconv.ErrorType, errType))
+		sp.StatusCode = tracing.StatusError
+		if m.opts.details() && msg != "" {
+			sp.StatusMessage = m.opts.clean(firstLine(msg))
+		}
+	}
+	if v, _ := rawString(ev.responseFields["status"]); v == "async_launched" {
+		// A background launch: the subagent runs on after this call
+		// returns, until its SubagentStop, or at the latest the run's end.
+		for _, c := range m.s.Spans {
+			if c.Kind == kindAgent && c.Span.ParentSpanID == sp.SpanID {
+				c.Owner = m.top().Span.SpanID
+			}
+		}
+	}
+	m.end(tool, m.t, "", semconv.IncompleteParentEnded)
+}
+
+func (m *machine) permissionRequest() {
+	ev := m.ev
+	// No tool_use_id on PermissionRequest: the latest open call of that
+	// tool, in that agent, not yet waiting for permission.
+	for i := len(m.s.Spans) - 1; i >= 0; i-- {
+		o := m.s.Spans[i]
+		if o.Kind == kindTool && o.Tool == ev.ToolName && o.Agent == ev.AgentID && !o.Perm {
+			o.Perm = true
+			m.addEvent(o, ev.Name, m.eventAttrs())
+			return
+		}
+	}
+	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+}
