@@ -290,6 +290,7 @@ func Renew(o RenewOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	replaced := existingFiles([]string{p.ClientKey, p.ClientCert})
 	// Key first: a reader pairing the old certificate with the new key for
 	// an instant fails loudly; the other order would be the same. Both are
 	// renames, so neither is ever half-written.
@@ -299,10 +300,37 @@ func Renew(o RenewOptions) (*Result, error) {
 	if err := writeCert(p.ClientCert, client.Raw, true); err != nil {
 		return nil, err
 	}
-	r := &Result{Paths: p, CA: ca, Client: client, Replaced: existingFiles([]string{p.ClientKey, p.ClientCert}),
+	r := &Result{Paths: p, CA: ca, Client: client, Replaced: replaced,
 		Secret: SecretCommand(p.CACert), Annotations: annotationLines()}
 	r.Text = renewText(r, now)
 	return r, nil
+}
+
+// CheckRenewable says whether Renew can renew p.ClientCert from the CA in
+// p: nil when the CA certificate and key are there, belong together, and
+// signed the client certificate; otherwise an error saying which is not.
+// doctor uses it to choose between "run ccotel certs renew" and "ask the
+// certificate's issuer".
+func CheckRenewable(p Paths) error {
+	client, err := ReadCertificate(p.ClientCert)
+	if err != nil {
+		return fmt.Errorf("client certificate %s: %w", p.ClientCert, err)
+	}
+	ca, err := ReadCertificate(p.CACert)
+	if err != nil {
+		return fmt.Errorf("client CA %s: %w", p.CACert, err)
+	}
+	if err := client.CheckSignatureFrom(ca); err != nil {
+		return fmt.Errorf("%s was not issued by %s (%s)", p.ClientCert, p.CACert, ca.Subject)
+	}
+	key, err := ReadPrivateKey(p.CAKey)
+	if err != nil {
+		return fmt.Errorf("client CA key %s: %w", p.CAKey, err)
+	}
+	if !samePublicKey(key, ca.PublicKey) {
+		return fmt.Errorf("client CA key %s does not belong to %s", p.CAKey, p.CACert)
+	}
+	return nil
 }
 
 func clientTemplate(subject pkix.Name, now time.Time, validity time.Duration) *x509.Certificate {

@@ -311,6 +311,29 @@ func TestRenewKeepsCAAndSubjectAndChangesTheKey(t *testing.T) {
 	}
 }
 
+func TestCheckRenewable(t *testing.T) {
+	dir := t.TempDir()
+	r := mustInit(t, InitOptions{Dir: dir})
+	if err := CheckRenewable(r.Paths); err != nil {
+		t.Errorf("Init's files: %v", err)
+	}
+	other := mustInit(t, InitOptions{Dir: t.TempDir()})
+	p := r.Paths
+	p.ClientCert = other.ClientCert
+	if err := CheckRenewable(p); err == nil || !strings.Contains(err.Error(), "was not issued by") {
+		t.Errorf("another CA's certificate: %v", err)
+	}
+	p = r.Paths
+	p.CAKey = other.CAKey
+	if err := CheckRenewable(p); err == nil || !strings.Contains(err.Error(), "does not belong") {
+		t.Errorf("another CA's key: %v", err)
+	}
+	os.Remove(r.CAKey)
+	if err := CheckRenewable(r.Paths); err == nil || !strings.Contains(err.Error(), r.CAKey) {
+		t.Errorf("no CA key: %v", err)
+	}
+}
+
 func TestRenewRefusals(t *testing.T) {
 	dir := t.TempDir()
 	r := mustInit(t, InitOptions{Dir: dir})
@@ -373,6 +396,17 @@ func TestShow(t *testing.T) {
 	i, _ = Show(r.ClientCert, t0.Add(350*24*time.Hour))
 	if i.DaysLeft != 15 || !i.NeedsRenewal() || !strings.Contains(i.String(), "ccotel certs renew") {
 		t.Errorf("15 days left: %d %v\n%s", i.DaysLeft, i.NeedsRenewal(), i)
+	}
+	if !i.Renewable {
+		t.Error("Init's certificate is not Renewable")
+	}
+	// The same certificate copied away from its CA: renew from the issuer.
+	away := filepath.Join(t.TempDir(), "client.pem")
+	b, _ := os.ReadFile(r.ClientCert)
+	os.WriteFile(away, b, 0o644)
+	i, _ = Show(away, t0.Add(350*24*time.Hour))
+	if i.Renewable || strings.Contains(i.String(), "certs renew") || !strings.Contains(i.String(), "get a new one from its issuer (CN=ccotel client CA (alice@mac),O=ccotel)") {
+		t.Errorf("a certificate without its CA:\n%s", i)
 	}
 	// Expired.
 	i, _ = Show(r.ClientCert, t0.Add(368*24*time.Hour))

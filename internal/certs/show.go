@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -28,6 +29,10 @@ type Info struct {
 	SelfSigned  bool
 	// ClientAuth: usable as a client certificate (UsableForClientAuth).
 	ClientAuth bool
+	// Renewable: the client CA and its key lie beside the file under
+	// Init's names and issued it, so `ccotel certs renew` can renew it
+	// (CheckRenewable). Set by Show, not by Describe.
+	Renewable bool
 }
 
 // Show reads the first certificate of a PEM or DER file and describes it
@@ -38,7 +43,12 @@ func Show(path string, now time.Time) (*Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certs: %s: %w", path, err)
 	}
-	return Describe(path, cs, now), nil
+	i := Describe(path, cs, now)
+	if !i.IsCA {
+		p := PathsIn(filepath.Dir(path))
+		i.Renewable = CheckRenewable(Paths{CACert: p.CACert, CAKey: p.CAKey, ClientCert: path}) == nil
+	}
+	return i, nil
 }
 
 // Describe is Show on certificates already read (cs[0] is described).
@@ -108,8 +118,12 @@ func (i *Info) String() string {
 	if !i.IsCA && !i.ClientAuth {
 		fmt.Fprintf(&b, "  warning:  its extended key usage lacks clientAuth: an ingress verifying client certificates refuses it\n")
 	}
-	if !i.IsCA && i.NeedsRenewal() {
+	switch {
+	case i.IsCA || !i.NeedsRenewal():
+	case i.Renewable:
 		fmt.Fprintf(&b, "  next:     run `ccotel certs renew` for a new one from the same CA (the cluster needs no change)\n")
+	default:
+		fmt.Fprintf(&b, "  next:     get a new one from its issuer (%s)\n", i.Issuer)
 	}
 	return b.String()
 }
