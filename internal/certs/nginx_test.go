@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccotel/ccotel/bench/sink"
+	"github.com/ccotel/ccotel/internal/otlptest"
 )
 
 // TestNginxAcceptsInitsCertificate runs the shipped
@@ -40,7 +40,7 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	if err := os.Mkdir(serverDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	server, err := sink.NewCerts(serverDir)
+	server, err := otlptest.NewPKI(serverDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	post := func(certFile, keyFile string) (int, string) {
 		t.Helper()
 		roots := x509.NewCertPool()
-		ca, err := ReadCertificate(server.CA)
+		ca, err := ReadCertificate(server.ServerCA.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
