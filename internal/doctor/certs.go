@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/certs"
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -48,6 +49,9 @@ func (d *Diagnosis) checkFiles(cfg *config.Config, o Options) bool {
 		} else {
 			leaf = certs[0]
 			sev, msg, fix := certValidity(leaf, now, o.ExpiryWarning)
+			if sev != OK && !now.Before(leaf.NotBefore) {
+				fix = renewFix(cfg.ClientCert, leaf, now, fix)
+			}
 			d.add(sec, sev, fmt.Sprintf("client certificate %s: %s, issued by %s, %s", cfg.ClientCert, name(leaf.Subject.String()), name(leaf.Issuer.String()), msg), fix)
 			if sev == Fail {
 				ok = false
@@ -192,4 +196,14 @@ func parsePrivateKey(b []byte) (crypto.Signer, string, error) {
 		}
 		return nil, "", fmt.Errorf("unsupported key type %T", k)
 	}
+}
+
+// renewFix is what to do about a client certificate that expired or
+// expires soon: `ccotel certs renew` when ccotel holds the CA that issued
+// it (ccotel certs init made it), else a new one from its issuer.
+func renewFix(path string, leaf *x509.Certificate, now time.Time, otherwise string) string {
+	if info, err := certs.Show(path, now); err == nil && info.Renewable {
+		return "run `ccotel certs renew`: it issues a new client certificate from the same CA, the ingress keeps accepting it"
+	}
+	return otherwise
 }

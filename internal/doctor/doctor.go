@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/certs"
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -61,7 +62,7 @@ type Options struct {
 	Settings string
 	Now      func() time.Time
 	// ExpiryWarning: a certificate expiring within this is a warning
-	// (default 14 days).
+	// (default certs.RenewBefore, 30 days).
 	ExpiryWarning time.Duration
 	// Offline checks the configuration and files only: no handshake, no
 	// test span.
@@ -77,7 +78,7 @@ func Diagnose(ctx context.Context, cfg *config.Config, o Options) *Diagnosis {
 		o.Now = time.Now
 	}
 	if o.ExpiryWarning <= 0 {
-		o.ExpiryWarning = 14 * 24 * time.Hour
+		o.ExpiryWarning = certs.RenewBefore
 	}
 	export := cfg.Export()
 	d := &Diagnosis{}

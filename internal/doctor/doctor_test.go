@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/certs"
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/internal/otlptest"
 )
@@ -161,4 +162,27 @@ func testConfig(t testing.TB, c *otlptest.Receiver, p *otlptest.PKI) *config.Con
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// A client certificate that ccotel certs init made and that expires within
+// 30 days: doctor warns and points at `ccotel certs renew`.
+func TestDoctorPointsAtCertsRenew(t *testing.T) {
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
+	res, err := certs.Init(certs.InitOptions{Dir: t.TempDir(), CommonName: "alice@test", ClientValidity: 10 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, c, p)
+	cfg.ClientCert, cfg.ClientKey = res.ClientCert, res.ClientKey
+	d := Diagnose(context.Background(), cfg, Options{Offline: true})
+	for _, f := range d.Findings {
+		if f.Section == "Certificates" && strings.Contains(f.Message, res.ClientCert) {
+			if f.Severity != Warn || !strings.Contains(f.Fix, "ccotel certs renew") {
+				t.Fatalf("finding %+v: want a warning pointing at ccotel certs renew", f)
+			}
+			return
+		}
+	}
+	t.Fatalf("no finding about %s in %+v", res.ClientCert, d.Findings)
 }
