@@ -3,23 +3,33 @@
 // scripted stand-in for the Anthropic Messages API served on loopback, in a
 // throw-away HOME and working directory.
 //
-// It owns four things:
+// It owns:
 //
 //   - finding the CLI ([FindCLI], [RequireCLI]): $CCOTEL_CLAUDE_BIN, else the
-//     cache directory that .ci/install-claude.sh installs into;
+//     cache directory that .ci/install-claude.sh installs into; a test skips
+//     with a one-line reason when it is missing, and fails under CI=true;
 //   - the scripted Messages API ([Server]): POST /v1/messages streams each
 //     scripted [Response] as the real API does (SSE), main-agent and subagent
-//     requests answered from separate scripts, every request recorded with the
-//     time it arrived and the time its response finished;
-//   - running the CLI ([Sandbox], [Sandbox.Run]): `claude -p` with stream-json
-//     output, a clean environment, and the transcript files it wrote;
-//   - recording hooks ([Sandbox.InstallRecorder]): every one of the 33 hook
-//     events Claude Code 2.1.328 knows is wired to the test binary itself,
-//     which appends the payload to a JSONL file and exits (see [init]).
+//     requests answered from separate scripts ([Kind]), every request
+//     recorded with the time it arrived, the time its last content block was
+//     sent and the time its answer was complete;
+//   - running the CLI ([Sandbox.Run]): `claude -p` with stream-json output,
+//     a clean environment, optional stream-json input driven turn by turn,
+//     and the transcript files it wrote;
+//   - recording hooks ([Sandbox.InstallRecorder]): each of the 33 hook events
+//     Claude Code 2.1.328 knows runs the current test binary, which this
+//     package's init turns into a recorder when $CCOTEL_CLAUDETEST_RECORD is
+//     set: it appends the payload to a JSONL file and exits 0, silently;
+//   - the scenarios of issue 10 as data ([Scenarios], [PlayScenario]) and
+//     their ground truth ([WriteGroundTruth]), committed in testdata/claude/
+//     at the repository root and rewritten by
+//     `go test ./internal/claudetest -run TestScenarios -update`.
 //
-// The scenarios of issue 10 are data ([Scenarios]); their recorded ground
-// truth lives in testdata/claude/<scenario>/ at the repository root and is
-// rewritten by `go test ./internal/claudetest -run TestScenarios -update`.
+// A test elsewhere plays a scenario with ccotel wired in through
+// [PlayOptions.Setup] (e.g. `ccotel install --settings` on
+// [Sandbox.SettingsPath]) and compares what ccotel exported with the Play:
+// the hook payloads, the transcripts and the usage the API declared.
 //
-// Nothing here talks to the network beyond 127.0.0.1.
+// Nothing here talks to the network beyond 127.0.0.1. Unix only (process
+// groups).
 package claudetest

@@ -238,6 +238,9 @@ func CutLongStrings(doc []byte, max int) ([]byte, error) {
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
+			if len(stack) > 0 {
+				return nil, io.ErrUnexpectedEOF
+			}
 			break
 		}
 		if err != nil {
