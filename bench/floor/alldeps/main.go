@@ -9,11 +9,11 @@ import (
 	"os"
 
 	_ "github.com/ccotel/ccotel/hook"
-	_ "github.com/ccotel/ccotel/internal/settings"
 	_ "github.com/ccotel/ccotel/internal/redact"
+	_ "github.com/ccotel/ccotel/internal/settings"
+	_ "github.com/ccotel/ccotel/internal/usage"
 	_ "github.com/ccotel/ccotel/state"
 	_ "github.com/ccotel/ccotel/tracing"
-	_ "github.com/ccotel/ccotel/internal/usage"
 )
 
 func main() {
