@@ -18,18 +18,21 @@ type Scope struct {
 // (the protobuf JSON mapping the OTLP/HTTP spec requires for
 // application/json): a single resourceSpans with the given resource
 // attributes and a single scopeSpans. IDs are lower-case hex, times and
-// 64-bit integers decimal strings, enums numbers. It is a pure function of
+// 64-bit integers decimal strings, enums numbers. Kinds, times and counts
+// are mapped as AppendOTLPProto maps them, and invalid UTF-8 becomes
+// U+FFFD (encoding/json's rule, which AppendOTLPProto follows); it writes
+// no schema URL and no span flags. It is a pure function of
 // its inputs (same spans, same bytes) and holds no state, so the http/json
 // exporter and `ccotel replay --stdout` share it.
 func EncodeOTLPJSON(w io.Writer, resource []Attr, scope Scope, spans []*Span) error {
 	req := otlpRequest{ResourceSpans: []otlpResourceSpans{{
-		Resource: otlpResource{Attributes: otlpAttrs(resource)},
-		ScopeSpans: []otlpScopeSpans{{
-			Scope: otlpScope{Name: scope.Name, Version: scope.Version},
-			Spans: make([]otlpSpan, 0, len(spans)),
-		}},
+		Resource:   otlpResource{Attributes: otlpAttrs(resource)},
+		ScopeSpans: []otlpScopeSpans{{Spans: make([]otlpSpan, 0, len(spans))}},
 	}}}
 	ss := &req.ResourceSpans[0].ScopeSpans[0]
+	if scope != (Scope{}) {
+		ss.Scope = &otlpScope{Name: scope.Name, Version: scope.Version}
+	}
 	for _, s := range spans {
 		ss.Spans = append(ss.Spans, otlpSpanOf(s))
 	}
@@ -52,12 +55,12 @@ type otlpResource struct {
 }
 
 type otlpScopeSpans struct {
-	Scope otlpScope  `json:"scope"`
+	Scope *otlpScope `json:"scope,omitempty"`
 	Spans []otlpSpan `json:"spans"`
 }
 
 type otlpScope struct {
-	Name    string `json:"name"`
+	Name    string `json:"name,omitempty"`
 	Version string `json:"version,omitempty"`
 }
 
@@ -71,7 +74,7 @@ type otlpSpan struct {
 	EndTimeUnixNano    string         `json:"endTimeUnixNano"`
 	Attributes         []otlpKeyValue `json:"attributes,omitempty"`
 	Events             []otlpEvent    `json:"events,omitempty"`
-	DroppedEventsCount int            `json:"droppedEventsCount,omitempty"`
+	DroppedEventsCount uint32         `json:"droppedEventsCount,omitempty"`
 	Links              []otlpLink     `json:"links,omitempty"`
 	Status             otlpStatus     `json:"status"`
 }
@@ -116,11 +119,11 @@ func otlpSpanOf(s *Span) otlpSpan {
 		TraceID:            s.TraceID.String(),
 		SpanID:             s.SpanID.String(),
 		Name:               s.Name,
-		Kind:               int(s.Kind),
+		Kind:               int(exportKind(s.Kind)),
 		StartTimeUnixNano:  unixNano(s.Start),
 		EndTimeUnixNano:    unixNano(s.End),
 		Attributes:         otlpAttrs(s.Attrs),
-		DroppedEventsCount: s.DroppedEvents,
+		DroppedEventsCount: droppedCount(s.DroppedEvents),
 		Status:             otlpStatus{Code: int(s.StatusCode), Message: s.StatusMessage},
 	}
 	if s.ParentSpanID.IsValid() {
@@ -135,12 +138,7 @@ func otlpSpanOf(s *Span) otlpSpan {
 	return o
 }
 
-func unixNano(t time.Time) string {
-	if t.IsZero() {
-		return "0"
-	}
-	return strconv.FormatInt(t.UnixNano(), 10)
-}
+func unixNano(t time.Time) string { return strconv.FormatUint(unixNanos(t), 10) }
 
 func otlpAttrs(as []Attr) []otlpKeyValue {
 	if len(as) == 0 {

@@ -5,9 +5,8 @@ package tracing
 // protowire because that package pulls in protobuf's internal/detrand,
 // whose package initialisation opens and reads the running executable —
 // in every hook process, which never encodes protobuf at all.
-// TestProtoMatchesSDK checks the result against the SDK's own encoder.
-
-import "errors"
+// TestVarintMatchesProtowire checks the varints against protowire's, and
+// FuzzProtoMatchesSDK the messages against the SDK's own encoder.
 
 type (
 	wireNumber int32
@@ -20,8 +19,6 @@ const (
 	wireBytes   wireType = 2
 	wireFixed32 wireType = 5
 )
-
-var errWire = errors.New("protobuf: malformed wire data")
 
 func appendVarint(b []byte, v uint64) []byte {
 	for v >= 0x80 {
