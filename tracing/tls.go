@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/certs"
 )
 
 // TLSConfig builds the client side of mutual TLS for opts: TLS 1.2 at
@@ -40,11 +42,11 @@ func TLSConfig(opts *Options) (*tls.Config, error) {
 			if path == "" {
 				continue
 			}
-			certs, err := ReadCertificates(path)
+			list, err := certs.ReadCertificates(path)
 			if err != nil {
 				return nil, fmt.Errorf("ca %s (from %s): %w", path, opts.Sources["ca"], err)
 			}
-			for _, c := range certs {
+			for _, c := range list {
 				pool.AddCert(c)
 			}
 		}
@@ -220,7 +222,7 @@ func LoadClientPair(certPath, keyPath string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("client key: %w", err)
 	}
-	if _, err := parseCertificates(certPEM); err != nil {
+	if _, err := certs.ParseCertificates(certPEM); err != nil {
 		return tls.Certificate{}, fmt.Errorf("client certificate %s: %w", certPath, err)
 	}
 	if !hasKeyBlock(keyPEM) {
@@ -259,37 +261,4 @@ func isMismatch(err error) bool {
 	s := err.Error()
 	return s == "tls: private key does not match public key" ||
 		s == "tls: private key type does not match public key type"
-}
-
-// ReadCertificates reads every CERTIFICATE block of a PEM file (doctor
-// and certs inspect them; TLSConfig trusts them).
-func ReadCertificates(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return parseCertificates(b)
-}
-
-func parseCertificates(b []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("bad certificate in PEM: %v", err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("no PEM certificate found (want a \"-----BEGIN CERTIFICATE-----\" block)")
-	}
-	return certs, nil
 }

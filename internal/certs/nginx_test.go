@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +27,7 @@ import (
 // It needs nginx (Debian's package); it is skipped without it, except in
 // CI (CI=true), where a missing nginx is a failure.
 func TestNginxAcceptsInitsCertificate(t *testing.T) {
-	nginx := findNginx(t)
+	nginx := otlptest.NginxBinary(t)
 	dir := t.TempDir()
 	mine := mustInit(t, InitOptions{Dir: filepath.Join(dir, "ccotel"), CommonName: "alice@mac", Now: time.Now})
 	// The server certificate, and an unrelated CA with a client
@@ -46,7 +42,8 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	}
 
 	up := newUpstream(t)
-	port := runNginx(t, nginx, filepath.Join(dir, "nginx"), server.ServerCert, server.ServerKey, mine.CACert, up.addr)
+	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: mine.CACert, Upstream: up.addr})
 	url := "https://127.0.0.1:" + port + "/v1/traces"
 
 	post := func(certFile, keyFile string) (int, string) {
@@ -108,118 +105,6 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	r2 := mustInit(t, InitOptions{Dir: again, CommonName: "alice@mac", Now: time.Now})
 	if code, _ := post(r2.ClientCert, r2.ClientKey); code != 400 {
 		t.Errorf("a new CA's certificate: HTTP %d, want 400", code)
-	}
-}
-
-func findNginx(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx is not installed; CI must install it (apt-get install nginx)")
-	}
-	t.Skip("nginx not installed")
-	return ""
-}
-
-// runNginx renders examples/nginx/ccotel.conf (listen address,
-// certificate paths, upstream) inside a minimal main configuration and
-// runs nginx in the foreground until the test ends. It returns the port.
-func runNginx(t *testing.T, nginx, dir, serverCert, serverKey, clientCA, upstream string) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-
-	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := string(example)
-	for _, r := range [][2]string{
-		{"listen 443 ssl;", "listen 127.0.0.1:" + port + " ssl;"},
-		{"/etc/nginx/ccotel/server.pem", serverCert},
-		{"/etc/nginx/ccotel/server-key.pem", serverKey},
-		{"/etc/nginx/ccotel/client-ca.pem", clientCA},
-		{"server 127.0.0.1:4318;", "server " + upstream + ";"},
-		{"shared:ccotel_ssl:1m", "shared:ccotel_ssl_" + port + ":1m"},
-	} {
-		if !strings.Contains(conf, r[0]) {
-			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", r[0])
-		}
-		conf = strings.ReplaceAll(conf, r[0], r[1])
-	}
-	site := filepath.Join(dir, "ccotel.conf")
-	if err := os.WriteFile(site, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;\n" // workers keep access to the temp directory
-	}
-	main := fmt.Sprintf(`%sdaemon off;
-worker_processes 1;
-error_log %[2]s/error.log info;
-pid %[2]s/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log %[2]s/access.log;
-    client_body_temp_path %[2]s/body;
-    proxy_temp_path %[2]s/proxy;
-    fastcgi_temp_path %[2]s/fastcgi;
-    uwsgi_temp_path %[2]s/uwsgi;
-    scgi_temp_path %[2]s/scgi;
-    include %[3]s;
-}
-`, user, dir, site)
-	mainPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(mainPath, []byte(main), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(nginx, "-c", mainPath, "-p", dir, "-e", filepath.Join(dir, "error.log"))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		select {
-		case err := <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx exited: %v\n%s\n%s", err, out.String(), log)
-		default:
-		}
-		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
-			c.Close()
-			return port
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s", port)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

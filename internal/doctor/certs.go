@@ -6,8 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/ccotel/ccotel/internal/certs"
 	"github.com/ccotel/ccotel/internal/config"
-	"github.com/ccotel/ccotel/tracing"
 )
 
 // checkFiles inspects the client certificate, key and CA. It reports
@@ -41,13 +38,13 @@ func (d *Diagnosis) checkFiles(cfg *config.Config, o Options) bool {
 
 	var leaf *x509.Certificate
 	if cfg.ClientCert != "" {
-		certs, err := tracing.ReadCertificates(cfg.ClientCert)
+		list, err := certs.ReadCertificates(cfg.ClientCert)
 		if err != nil {
 			d.add(sec, Fail, fmt.Sprintf("client certificate %s (from %s): %v", cfg.ClientCert, cfg.Sources["client_cert"], describeFileErr(err)),
 				"check client_cert points at a readable PEM certificate")
 			ok = false
 		} else {
-			leaf = certs[0]
+			leaf = list[0]
 			sev, msg, fix := certValidity(leaf, now, o.ExpiryWarning)
 			if sev != OK && !now.Before(leaf.NotBefore) {
 				fix = renewFix(cfg.ClientCert, leaf, now, fix)
@@ -56,7 +53,7 @@ func (d *Diagnosis) checkFiles(cfg *config.Config, o Options) bool {
 			if sev == Fail {
 				ok = false
 			}
-			if !usableForClientAuth(leaf) {
+			if !certs.UsableForClientAuth(leaf) {
 				d.add(sec, Fail, fmt.Sprintf("client certificate %s is not meant for client authentication (its extended key usage lacks clientAuth): servers refuse it", cfg.ClientCert),
 					"ask for a client certificate (extendedKeyUsage = clientAuth)")
 				ok = false
@@ -80,7 +77,7 @@ func (d *Diagnosis) checkFiles(cfg *config.Config, o Options) bool {
 // is summarised, and its expired roots are normal; a small one is listed.
 func (d *Diagnosis) checkCA(path string, cfg *config.Config, now time.Time, o Options) bool {
 	const sec = "Certificates"
-	certs, err := tracing.ReadCertificates(path)
+	list, err := certs.ReadCertificates(path)
 	if err != nil {
 		d.add(sec, Fail, fmt.Sprintf("CA %s (from %s): %v", path, cfg.Sources["ca"], describeFileErr(err)),
 			"check ca points at a readable PEM file with the CA certificate(s) that issued the collector's certificate")
@@ -89,7 +86,7 @@ func (d *Diagnosis) checkCA(path string, cfg *config.Config, now time.Time, o Op
 	valid := 0
 	var names, notes []string
 	worst := OK
-	for _, c := range certs {
+	for _, c := range list {
 		names = append(names, name(c.Subject.String()))
 		sev, msg, _ := certValidity(c, now, o.ExpiryWarning)
 		if sev != Fail {
@@ -101,8 +98,8 @@ func (d *Diagnosis) checkCA(path string, cfg *config.Config, now time.Time, o Op
 		}
 	}
 	msg := fmt.Sprintf("CA %s (from %s): ", path, cfg.Sources["ca"])
-	if len(certs) > 3 {
-		msg += fmt.Sprintf("a bundle of %d certificates, %d of them valid now", len(certs), valid)
+	if len(list) > 3 {
+		msg += fmt.Sprintf("a bundle of %d certificates, %d of them valid now", len(list), valid)
 		worst = OK
 	} else {
 		msg += strings.Join(names, "; ")
@@ -128,13 +125,13 @@ func (d *Diagnosis) checkKey(cfg *config.Config, leaf *x509.Certificate) bool {
 			"check client_key points at a readable PEM private key")
 		return false
 	}
-	key, kind, err := parsePrivateKey(b)
+	key, err := certs.ParsePrivateKey(b)
 	if err != nil {
 		d.add(sec, Fail, fmt.Sprintf("client key %s: %v", cfg.ClientKey, err),
 			"client_key must be the PEM private key (\"-----BEGIN PRIVATE KEY-----\", or an RSA/EC key block), unencrypted")
 		return false
 	}
-	msg := fmt.Sprintf("client key %s: %s", cfg.ClientKey, kind)
+	msg := fmt.Sprintf("client key %s: %s", cfg.ClientKey, keyKind(key))
 	ok := true
 	sev := OK
 	fix := ""
@@ -160,42 +157,17 @@ func (d *Diagnosis) checkKey(cfg *config.Config, leaf *x509.Certificate) bool {
 	return ok
 }
 
-func parsePrivateKey(b []byte) (crypto.Signer, string, error) {
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			return nil, "", errors.New("no PEM private key found")
-		}
-		if !strings.Contains(blk.Type, "PRIVATE KEY") {
-			continue
-		}
-		if strings.Contains(blk.Type, "ENCRYPTED") {
-			return nil, "", errors.New("the key is encrypted with a passphrase, which ccotel cannot use")
-		}
-		var k any
-		var err error
-		switch blk.Type {
-		case "RSA PRIVATE KEY":
-			k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
-		case "EC PRIVATE KEY":
-			k, err = x509.ParseECPrivateKey(blk.Bytes)
-		default:
-			k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("cannot parse the %s block: %v", blk.Type, err)
-		}
-		switch k := k.(type) {
-		case *rsa.PrivateKey:
-			return k, fmt.Sprintf("RSA %d bits", k.N.BitLen()), nil
-		case *ecdsa.PrivateKey:
-			return k, "ECDSA " + k.Curve.Params().Name, nil
-		case ed25519.PrivateKey:
-			return k, "Ed25519", nil
-		}
-		return nil, "", fmt.Errorf("unsupported key type %T", k)
+// keyKind names a private key's algorithm and size for doctor's report.
+func keyKind(k crypto.Signer) string {
+	switch k := k.(type) {
+	case *rsa.PrivateKey:
+		return fmt.Sprintf("RSA %d bits", k.N.BitLen())
+	case *ecdsa.PrivateKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PrivateKey:
+		return "Ed25519"
 	}
+	return fmt.Sprintf("%T", k)
 }
 
 // renewFix is what to do about a client certificate that expired or

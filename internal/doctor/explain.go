@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/certs"
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -20,28 +21,19 @@ import (
 func certValidity(c *x509.Certificate, now time.Time, warn time.Duration) (Severity, string, string) {
 	switch {
 	case now.Before(c.NotBefore):
-		return Fail, fmt.Sprintf("NOT YET VALID: valid from %s (is this machine's clock right? it says %s)", day(c.NotBefore), day(now)),
+		return Fail, fmt.Sprintf("NOT YET VALID: valid from %s (is this machine's clock right? it says %s)", certs.Day(c.NotBefore), certs.Day(now)),
 			"wait until it becomes valid, or fix the clock"
 	case now.After(c.NotAfter):
-		return Fail, fmt.Sprintf("EXPIRED on %s (%d days ago)", day(c.NotAfter), int(now.Sub(c.NotAfter).Hours()/24)),
+		return Fail, fmt.Sprintf("EXPIRED on %s (%d days ago)", certs.Day(c.NotAfter), int(now.Sub(c.NotAfter).Hours()/24)),
 			fmt.Sprintf("get a new certificate from its issuer (%s) and point the config at it", name(c.Issuer.String()))
 	}
 	left := c.NotAfter.Sub(now)
-	msg := fmt.Sprintf("valid until %s (%d days left)", day(c.NotAfter), int(left.Hours()/24))
+	msg := fmt.Sprintf("valid until %s (%d days left)", certs.Day(c.NotAfter), int(left.Hours()/24))
 	if left < warn {
 		return Warn, msg, "renew it soon"
 	}
 	return OK, msg, ""
 }
-
-func usableForClientAuth(c *x509.Certificate) bool {
-	if len(c.ExtKeyUsage) == 0 {
-		return true
-	}
-	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) || slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny)
-}
-
-func day(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 func name(dn string) string {
 	if dn == "" {
@@ -67,7 +59,7 @@ func handshakeSummary(h *tracing.Handshake, cfg *config.Config) string {
 	msg := fmt.Sprintf("%s handshake with %s", h.Version, h.Addr)
 	if len(h.ServerChain) > 0 {
 		s := h.ServerChain[0]
-		msg += fmt.Sprintf("; server certificate %s, issued by %s, valid until %s", name(s.Subject.String()), name(s.Issuer.String()), day(s.NotAfter))
+		msg += fmt.Sprintf("; server certificate %s, issued by %s, valid until %s", name(s.Subject.String()), name(s.Issuer.String()), certs.Day(s.NotAfter))
 		if cfg.InsecureSkipVerify {
 			msg += " (NOT verified)"
 		} else {
@@ -188,17 +180,17 @@ func tlsAlert(err error) string {
 // clientRejectReason guesses why a client certificate was refused, from
 // what is known locally.
 func clientRejectReason(cfg *config.Config, h *tracing.Handshake) string {
-	certs, err := tracing.ReadCertificates(cfg.ClientCert)
-	if err != nil || len(certs) == 0 {
+	list, err := certs.ReadCertificates(cfg.ClientCert)
+	if err != nil || len(list) == 0 {
 		return ""
 	}
-	c := certs[0]
+	c := list[0]
 	now := time.Now()
 	switch {
 	case now.After(c.NotAfter):
-		return fmt.Sprintf(": ours EXPIRED on %s", day(c.NotAfter))
+		return fmt.Sprintf(": ours EXPIRED on %s", certs.Day(c.NotAfter))
 	case now.Before(c.NotBefore):
-		return fmt.Sprintf(": ours is not valid before %s", day(c.NotBefore))
+		return fmt.Sprintf(": ours is not valid before %s", certs.Day(c.NotBefore))
 	}
 	if bytes.Equal(c.RawIssuer, c.RawSubject) {
 		return ": ours is self-signed"
@@ -226,7 +218,7 @@ func untrustedDetail(err error, h *tracing.Handshake, cfg *config.Config) string
 	case errors.As(err, &hostErr):
 		return fmt.Sprintf("it is for %s, not %q", certNames(hostErr.Certificate), hostErr.Host)
 	case errors.As(err, &invalidErr) && invalidErr.Reason == x509.Expired:
-		return fmt.Sprintf("it has expired or is not yet valid (%s, valid %s to %s)", name(invalidErr.Cert.Subject.String()), day(invalidErr.Cert.NotBefore), day(invalidErr.Cert.NotAfter))
+		return fmt.Sprintf("it has expired or is not yet valid (%s, valid %s to %s)", name(invalidErr.Cert.Subject.String()), certs.Day(invalidErr.Cert.NotBefore), certs.Day(invalidErr.Cert.NotAfter))
 	case errors.As(err, &unknownCA):
 		c := unknownCA.Cert
 		if c == nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -37,7 +36,7 @@ import (
 // It needs nginx (Debian's package); it is skipped without it, except in
 // CI (CI=true), where a missing nginx is a failure.
 func TestEndToEndNginx(t *testing.T) {
-	nginx := need(t, "nginx", "apt-get install nginx", "/usr/sbin/nginx", "/usr/local/sbin/nginx")
+	nginx := otlptest.NginxBinary(t)
 	if testing.Short() {
 		t.Skip("-short")
 	}
@@ -56,7 +55,8 @@ func TestEndToEndNginx(t *testing.T) {
 
 	t.Logf("built at %v", time.Since(began))
 	rcv := newPlainReceiver(t)
-	port := startNginx(t, nginx, mkdir(t, dir, "nginx"), certs, rcv.addr)
+	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: mkdir(t, dir, "nginx"), Conf: filepath.Join(root, "examples", "nginx", "ccotel.conf"),
+		ServerCert: certs.ServerCert, ServerKey: certs.ServerKey, ClientCA: certs.ClientCA.Path, Upstream: rcv.addr})
 	endpoint := "https://127.0.0.1:" + port
 
 	home := mkdir(t, dir, "home")
@@ -254,92 +254,6 @@ func stopFlusher(t *testing.T, stateDir string) {
 	if pid := delivery.FlusherPID(stateDir); pid != 0 {
 		t.Errorf("flusher %d still running", pid)
 		syscall.Kill(pid, syscall.SIGKILL)
-	}
-}
-
-// startNginx renders examples/nginx/ccotel.conf for this test (listen
-// address, certificate directory, upstream), wraps it in a minimal main
-// configuration and runs nginx in the foreground until the test ends. It
-// returns the port.
-func startNginx(t *testing.T, nginx, dir string, certs *otlptest.PKI, upstream string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-
-	example, err := os.ReadFile(filepath.Join(root, "examples", "nginx", "ccotel.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := string(example)
-	for _, r := range []struct{ old, new string }{
-		{"listen 443 ssl;", "listen 127.0.0.1:" + port + " ssl;"},
-		{"/etc/nginx/ccotel/server.pem", certs.ServerCert},
-		{"/etc/nginx/ccotel/server-key.pem", certs.ServerKey},
-		{"/etc/nginx/ccotel/client-ca.pem", certs.ClientCA.Path},
-		{"server 127.0.0.1:4318;", "server " + upstream + ";"},
-		{"shared:ccotel_ssl:1m", "shared:ccotel_ssl_" + port + ":1m"},
-	} {
-		if !strings.Contains(conf, r.old) {
-			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", r.old)
-		}
-		conf = strings.ReplaceAll(conf, r.old, r.new)
-	}
-	site := writeFile(t, dir, "ccotel.conf", conf)
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;\n" // workers keep access to the temp directory
-	}
-	main := fmt.Sprintf(`%sdaemon off;
-worker_processes 1;
-error_log %[2]s/error.log info;
-pid %[2]s/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log %[2]s/access.log;
-    client_body_temp_path %[2]s/body;
-    proxy_temp_path %[2]s/proxy;
-    fastcgi_temp_path %[2]s/fastcgi;
-    uwsgi_temp_path %[2]s/uwsgi;
-    scgi_temp_path %[2]s/scgi;
-    include %[3]s;
-}
-`, user, dir, site)
-	mainPath := writeFile(t, dir, "nginx.conf", main)
-	cmd := exec.Command(nginx, "-c", mainPath, "-p", dir, "-e", filepath.Join(dir, "error.log"))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		select {
-		case err := <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx exited: %v\n%s\n%s", err, out.String(), log)
-		default:
-		}
-		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
-			c.Close()
-			return port
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s", port)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

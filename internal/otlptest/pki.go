@@ -69,7 +69,7 @@ func NewCA(dir, name string) (*CA, error) {
 }
 
 // Leaf shapes a certificate Issue signs. The zero value is a client
-// certificate valid from an hour ago for 30 days.
+// certificate valid from an hour ago for 90 days.
 type Leaf struct {
 	Server    bool // serverAuth for 127.0.0.1, ::1 and localhost, instead of clientAuth
 	NotBefore time.Time
@@ -88,7 +88,7 @@ func (ca *CA) Issue(cn string, o Leaf) (certPath, keyPath string, err error) {
 		o.NotBefore = time.Now().Add(-time.Hour)
 	}
 	if o.NotAfter.IsZero() {
-		o.NotAfter = time.Now().Add(30 * 24 * time.Hour)
+		o.NotAfter = time.Now().Add(90 * 24 * time.Hour)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)),

@@ -1,0 +1,146 @@
+package otlptest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// NginxBinary finds nginx (Debian's package). Without it the test is
+// skipped, except in CI (CI=true), where a missing nginx is a failure.
+func NginxBinary(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("nginx is not installed; CI must install it (apt-get install nginx)")
+	}
+	t.Skip("nginx not installed (apt-get install nginx)")
+	return ""
+}
+
+// Nginx is an nginx to run for a test with ccotel's shipped site
+// configuration (examples/nginx/ccotel.conf: ssl_verify_client on,
+// ssl_verify_depth 1, as ingress-nginx renders its auth-tls annotations).
+type Nginx struct {
+	Bin        string // the nginx binary (NginxBinary)
+	Dir        string // its prefix: configuration, logs, temp files
+	Conf       string // path of examples/nginx/ccotel.conf
+	ServerCert string // nginx's certificate and key
+	ServerKey  string
+	ClientCA   string // ssl_client_certificate: the CA client certificates must come from
+	Upstream   string // host:port of the plain-HTTP OTLP receiver behind it
+}
+
+// StartNginx renders the site configuration for this test (listen
+// address, certificates, upstream), wraps it in a minimal main
+// configuration and runs nginx in the foreground until the test ends. It
+// returns the port nginx listens on (127.0.0.1).
+func StartNginx(t testing.TB, n Nginx) string {
+	t.Helper()
+	nginx, dir := n.Bin, n.Dir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+
+	example, err := os.ReadFile(n.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(example)
+	for _, r := range []struct{ old, new string }{
+		{"listen 443 ssl;", "listen 127.0.0.1:" + port + " ssl;"},
+		{"/etc/nginx/ccotel/server.pem", n.ServerCert},
+		{"/etc/nginx/ccotel/server-key.pem", n.ServerKey},
+		{"/etc/nginx/ccotel/client-ca.pem", n.ClientCA},
+		{"server 127.0.0.1:4318;", "server " + n.Upstream + ";"},
+		{"shared:ccotel_ssl:1m", "shared:ccotel_ssl_" + port + ":1m"},
+	} {
+		if !strings.Contains(conf, r.old) {
+			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", r.old)
+		}
+		conf = strings.ReplaceAll(conf, r.old, r.new)
+	}
+	site := writeTestFile(t, dir, "ccotel.conf", conf)
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;\n" // workers keep access to the temp directory
+	}
+	main := fmt.Sprintf(`%sdaemon off;
+worker_processes 1;
+error_log %[2]s/error.log info;
+pid %[2]s/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log %[2]s/access.log;
+    client_body_temp_path %[2]s/body;
+    proxy_temp_path %[2]s/proxy;
+    fastcgi_temp_path %[2]s/fastcgi;
+    uwsgi_temp_path %[2]s/uwsgi;
+    scgi_temp_path %[2]s/scgi;
+    include %[3]s;
+}
+`, user, dir, site)
+	mainPath := writeTestFile(t, dir, "nginx.conf", main)
+	cmd := exec.Command(nginx, "-c", mainPath, "-p", dir, "-e", filepath.Join(dir, "error.log"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		select {
+		case err := <-done:
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx exited: %v\n%s\n%s", err, out.String(), log)
+		default:
+		}
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			return port
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not listen on %s", port)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func writeTestFile(t testing.TB, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
