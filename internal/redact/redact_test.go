@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,6 +119,7 @@ func secretCases() []secretCase {
 		{"mysql --password=", "mysql --user=root --password=" + cmdPassword + " shop", cmdPassword, "password", []string{"mysql --user=root --password=", " shop"}},
 		{"curl -u", "curl -u alice:" + cmdPassword + " https://api.example.com/v1", cmdPassword, "password", []string{"curl -u alice:", " https://api.example.com/v1"}},
 		{"curl --user quoted", "curl -fsSL --user 'alice:" + cmdPassword + " x' https://x.example", cmdPassword + " x", "password", []string{"curl -fsSL --user 'alice:", "' https://x.example"}},
+		{"curl -u double quoted", `curl -u "alice:` + cmdPassword + `" https://x.example`, cmdPassword, "password", []string{`curl -u "alice:`, `" https://x.example`}},
 		{"curl -u cluster", "curl -su bob:" + cmdPassword + " https://x.example", cmdPassword, "password", []string{"curl -su bob:", " https://x.example"}},
 		{"sshpass -p", "sshpass -p " + cmdPassword + " ssh -p 2222 deploy@host", cmdPassword, "password", []string{"sshpass -p ", " ssh -p 2222 deploy@host"}},
 		{"sshpass -p attached", "sshpass -v -p'" + cmdPassword + "' scp a host:b", cmdPassword, "password", []string{"sshpass -v -p'", "' scp a host:b"}},
@@ -169,6 +171,36 @@ func TestCleanRedactsEachKind(t *testing.T) {
 	}
 }
 
+// Tool input and results are redacted as JSON text, where a line starts
+// after an escaped newline ("\n"): a token there is at a word start.
+func TestJSONEscapedLines(t *testing.T) {
+	var r *Redactor
+	for _, tc := range secretCases() {
+		switch tc.name {
+		case "pem unterminated": // its cut-off block ends the text
+			continue
+		case "escaped json password": // JSON in JSON in JSON
+			continue
+		}
+		j, err := json.Marshal(map[string]string{"stdout": "line one\n" + tc.text + "\n\tnext"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, _ := json.Marshal(tc.secret)
+		secret := string(enc[1 : len(enc)-1])
+		got := r.Clean(string(j), 0)
+		if strings.Contains(got, secret) {
+			t.Errorf("%s: secret survived in JSON:\n in: %s\nout: %s", tc.name, j, got)
+		}
+	}
+	// After a tab, and not after an escaped backslash and a letter n.
+	in := `{"a":"x\t` + ghClassic + `","b":"C:\\n` + ghClassic + `"}`
+	want := `{"a":"x\t[REDACTED:github]","b":"C:\\n` + ghClassic + `"}`
+	if got := r.Clean(in, 0); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 // Ordinary code and prose must come through unchanged.
 func TestCleanLeavesOrdinaryTextAlone(t *testing.T) {
 	texts := []string{
@@ -214,9 +246,11 @@ func TestCleanLeavesOrdinaryTextAlone(t *testing.T) {
 		"npm view @types/node --registry https://registry.npmjs.org:443/@types/node",
 		"open http://localhost:3000/users/@me and https://example.com:8443/path/@scope/pkg",
 		"http://[::1]:8080/@x",
+		"curl 'http://localhost:8080?notify=ops@example.com' and http://host:9000#a@b",
 		`document.cookie = "theme=dark"; res.cookie('sid', token)`,
 		"The Cookie header carries the session; see Set-Cookie in RFC 6265.",
 		"cookie: string;",
+		"headers: { Cookie: `${session}` }",
 		"Cookie: $COOKIE",
 		"Bearer authentication is described in RFC 6750.",
 		`{"token_type": "Bearer", "expires_in": 3600}`,
@@ -334,7 +368,8 @@ func TestHugeInput(t *testing.T) {
 
 func TestKinds(t *testing.T) {
 	ks := strings.Join(Kinds(), ",")
-	for _, k := range []string{"private_key", "aws_access_key_id", "aws_secret_access_key", "github", "anthropic", "openai", "slack", "jwt", "authorization", "bearer", "password", "token", "secret", "api_key"} {
+	for _, k := range []string{"private_key", "aws_access_key_id", "aws_secret_access_key", "github", "anthropic", "openai", "slack", "jwt", "authorization", "bearer", "password", "token", "secret", "api_key",
+		"stripe", "google_api_key", "azure_key", "cookie"} {
 		if !strings.Contains(ks, k) {
 			t.Errorf("Kinds() lacks %s: %s", k, ks)
 		}
@@ -399,7 +434,6 @@ func TestMarkersNeverNest(t *testing.T) {
 			"curl -u [REDACTED:github]:[REDACTED:password] https://x.example"},
 		{"https://" + jwt + ":pw12@host/x",
 			"https://[REDACTED:jwt]:[REDACTED:url_password]@host/x"},
-		{"password=" + ghClassic + ".tail", "password=[REDACTED:password]"},
 	}
 	var r *Redactor
 	for _, c := range cases {
@@ -460,6 +494,20 @@ func TestUserPatternsRespectMarkers(t *testing.T) {
 // trigger words (token, password, mysql, curl, cookie, bearer, ://) with no
 // secret: the cost a Read or Bash result at content level pays.
 func BenchmarkCleanCode(b *testing.B) {
+	benchmarkClean(b, codeCapture())
+}
+
+// BenchmarkCleanCodeJSON is the same capture as a tool result at content
+// level: one JSON string, a single line with escaped newlines.
+func BenchmarkCleanCodeJSON(b *testing.B) {
+	j, err := json.Marshal(map[string]string{"stdout": codeCapture()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkClean(b, string(j[:4096]))
+}
+
+func codeCapture() string {
 	chunk := `tok := lexer.Next() // token stream
 if cfg.Password == "" { return errors.New("password required") }
 req.Header.Set("Authorization", "Bearer "+token)
@@ -467,7 +515,10 @@ curl -fsSL https://example.com/install.sh | sh; mysql -h db -u app -p appdb
 docker run -p 8080:80 nginx && docker login -u bob --password-stdin
 document.cookie = "theme=dark"; secret_key = settings.get("SECRET_KEY")
 `
-	s := strings.Repeat(chunk, 4096/len(chunk)+1)[:4096]
+	return strings.Repeat(chunk, 4096/len(chunk)+1)[:4096]
+}
+
+func benchmarkClean(b *testing.B, s string) {
 	var r *Redactor
 	r.Clean(s, 4096)
 	b.SetBytes(int64(len(s)))
