@@ -148,7 +148,7 @@ func (r *Redactor) redact(s string) string {
 	fired := set.scan(s)
 	for i, rule := range set.rules {
 		if fired&(1<<i) != 0 {
-			s = rule.apply(s, &set.pairIdx)
+			s = rule.apply(s, set)
 		}
 	}
 	if r != nil {
@@ -167,6 +167,9 @@ type ruleSet struct {
 	// triggers starting with pair n.
 	pairIdx [1 << 16]uint8
 	byPair  [][]trigger
+	// third[n] has the bits of the lower-cased third bytes of pair n's
+	// triggers: most pairs in ordinary text go no further.
+	third [256][4]uint64
 }
 
 type trigger struct {
@@ -181,6 +184,9 @@ func newRuleSet(rules []*rule) *ruleSet {
 	set := &ruleSet{rules: rules}
 	for i, r := range rules {
 		for _, t := range r.triggers {
+			if len(t) < 3 {
+				panic("redact: trigger " + t + " shorter than 3 bytes")
+			}
 			k := uint16(t[0])<<8 | uint16(t[1])
 			if set.pairIdx[k] == 0 {
 				if len(set.byPair) == 255 {
@@ -191,6 +197,7 @@ func newRuleSet(rules []*rule) *ruleSet {
 			}
 			n := set.pairIdx[k]
 			set.byPair[n-1] = append(set.byPair[n-1], trigger{t, i})
+			set.third[n][t[2]>>6] |= 1 << (t[2] & 63)
 			r.pairs[n] = true
 		}
 	}
@@ -199,12 +206,16 @@ func newRuleSet(rules []*rule) *ruleSet {
 
 // scan returns the set of rules (bit i = rules[i]) whose triggers occur in
 // s, ASCII case-insensitively. One pass over s with a table lookup per
-// byte; no allocation.
+// byte (and a bit test where a trigger's first two bytes are); no
+// allocation.
 func (set *ruleSet) scan(s string) uint64 {
 	var fired uint64
-	for i := 0; i+1 < len(s); i++ {
+	for i := 0; i+2 < len(s); i++ {
 		n := set.pairIdx[uint16(lower[s[i]])<<8|uint16(lower[s[i+1]])]
 		if n == 0 {
+			continue
+		}
+		if c := lower[s[i+2]]; set.third[n][c>>6]&(1<<(c&63)) == 0 {
 			continue
 		}
 		for _, t := range set.byPair[n-1] {
@@ -282,8 +293,10 @@ func (r *rule) kinds() []string {
 	return pairKinds
 }
 
-func (r *rule) apply(s string, pairIdx *[1 << 16]uint8) string {
-	idx := r.matches(s, pairIdx)
+// apply redacts r's matches in s. set is the rule set r belongs to (nil
+// for a user pattern, which is not anchored).
+func (r *rule) apply(s string, set *ruleSet) string {
+	idx := r.matches(s, set)
 	if idx == nil {
 		return s
 	}
@@ -420,9 +433,9 @@ func markerLen(s string) int {
 // the input's length: hence the attempt on the rest of the line only, or
 // of the next line too; no expression can match across more).
 //
-// pairIdx is the rule set's numbering of the triggers' first two bytes:
-// most positions are rejected by one lookup in it.
-func (r *rule) matches(s string, pairIdx *[1 << 16]uint8) [][]int {
+// The rule set's tables of the triggers' first three bytes reject most
+// positions with two lookups.
+func (r *rule) matches(s string, set *ruleSet) [][]int {
 	if !r.anchored {
 		return r.re.FindAllStringSubmatchIndex(s, -1)
 	}
@@ -430,8 +443,15 @@ func (r *rule) matches(s string, pairIdx *[1 << 16]uint8) [][]int {
 	end := 0  // matches must not overlap
 	eol := -1 // end of the line holding p
 	win := -1 // end of what an attempt at p may read: eol, or the next line's end
-	for p := 0; p+1 < len(s); p++ {
-		if p < end || !r.pairs[pairIdx[uint16(lower[s[p]])<<8|uint16(lower[s[p+1]])]] || !r.triggerAt(s, p) {
+	for p := 0; p+2 < len(s); p++ {
+		if p < end {
+			continue
+		}
+		n := set.pairIdx[uint16(lower[s[p]])<<8|uint16(lower[s[p+1]])]
+		if !r.pairs[n] {
+			continue
+		}
+		if c := lower[s[p+2]]; set.third[n][c>>6]&(1<<(c&63)) == 0 || !r.triggerAt(s, p) {
 			continue
 		}
 		if eol < p {
