@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -29,6 +31,13 @@ var (
 	opensshKey   = "-----BEGIN " + "OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH " + "PRIVATE KEY-----"
 	bearerTok    = "abcDEF123456ghiJKL789mnoPQR"
 	password     = "hunter2-Tr0ub4dor"
+	stripeLive   = "sk_live_" + "51HxYzAbCdEfGhIjKlMnOpQrStUv"
+	stripeRest   = "rk_live_" + "51HxYzAbCdEfGhIjKlMnOpQrStUv"
+	stripeTest   = "sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc"
+	googleKey    = "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
+	azureKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsu" + "Fq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	noDigitTok   = "abcdefghijklmnopqrstuv"
+	cmdPassword  = "S3cr3tPw-9x"
 )
 
 // secretCase plants one secret in surrounding text; the secret must vanish,
@@ -85,6 +94,51 @@ func secretCases() []secretCase {
 		{"env quoted", `export DB_PASSWORD="` + password + `"`, password, "password", []string{`export DB_PASSWORD="`}},
 		{"single quoted", `token='` + password + `'`, password, "token", []string{`token='`}},
 		{"flag password", "mysql --password " + password + " -h db", password, "password", []string{"mysql --password ", " -h db"}},
+
+		// Issue 12, item 5: leaks found by an adversarial pass.
+		{"aws secret space", "aws configure set aws_secret_access_key " + awsSecret + " --profile prod", awsSecret, "aws_secret_access_key", []string{"aws configure set aws_secret_access_key ", " --profile prod"}},
+		{"aws secret space quoted", `aws configure set aws_secret_access_key "` + awsSecret + `"`, awsSecret, "aws_secret_access_key", []string{"aws configure set aws_secret_access_key "}},
+		{"url password slash", "git clone https://deploy:Tr0ub/4dor@git.example.com/r.git", "Tr0ub/4dor", "url_password", []string{"git clone https://deploy:", "@git.example.com/r.git"}},
+		{"url password dollar", "psql postgres://u:$ecret99@db/x -c 'select 1'", "$ecret99", "url_password", []string{"psql postgres://u:", "@db/x -c 'select 1'"}},
+		{"url password at", "curl https://u:p@ssw0rd9@host.example/x?a=b@c", "ssw0rd9", "url_password", []string{"curl https://u:", "@host.example/x?a=b@c"}},
+		{"url password empty user", "redis-cli -u redis://:" + password + "@cache:6379/0 ping", password, "url_password", []string{"redis-cli -u redis://:", "@cache:6379/0 ping"}},
+		{"password parens", "PASSWORD=Tr0ub(4)dor ./run", "Tr0ub(4)dor", "password", []string{"PASSWORD=", " ./run"}},
+		{"password braces", "password=hunter{2}x mydb", "hunter{2}x", "password", []string{"password=", " mydb"}},
+		{"password dollar", "password=$ecretPa55 mydb", "$ecretPa55", "password", []string{"password=", " mydb"}},
+		{"password star", "password=*Tr0ub4dor* mydb", "*Tr0ub4dor*", "password", []string{"password=", " mydb"}},
+		{"json password parens", `{"password": "p(a)ss{w}0rd", "port": 1}`, "p(a)ss{w}0rd", "password", []string{`{"password": "`, `", "port": 1}`}},
+		{"passphrase words", "gpg:\n  passphrase: correct horse battery staple\n  key: 0xABCD", "horse battery staple", "password", []string{"  passphrase: ", "  key: 0xABCD"}},
+		{"passphrase line", "passphrase = correct horse battery staple\nnext", "battery staple", "password", []string{"passphrase = ", "\nnext"}},
+		{"passphrase flag", "gpg --batch --passphrase " + cmdPassword + " -d secrets.gpg", cmdPassword, "password", []string{"gpg --batch --passphrase ", " -d secrets.gpg"}},
+		{"authorization bearer no digits", "Authorization: Bearer " + noDigitTok, noDigitTok, "authorization", []string{"Authorization: "}},
+		{"bearer no digits", "X-Upstream: Bearer " + noDigitTok + " (forwarded)", noDigitTok, "bearer", []string{"X-Upstream: Bearer ", " (forwarded)"}},
+		{"mysql -p", "mysql -h db -uroot -p" + cmdPassword + " shop -e 'select 1'", cmdPassword, "password", []string{"mysql -h db -uroot -p", " shop -e 'select 1'"}},
+		{"mysql -p first", "mysql -p" + cmdPassword, cmdPassword, "password", []string{"mysql -p"}},
+		{"mysqldump -p quoted", "mysqldump -u app -p'" + cmdPassword + " x' app > dump.sql", cmdPassword + " x", "password", []string{"mysqldump -u app -p'", "' app > dump.sql"}},
+		{"mariadb in docker", `docker exec -i db mariadb -uroot -p"` + cmdPassword + `" -e 'show databases'`, cmdPassword, "password", []string{`docker exec -i db mariadb -uroot -p"`, `" -e 'show databases'`}},
+		{"mysql --password=", "mysql --user=root --password=" + cmdPassword + " shop", cmdPassword, "password", []string{"mysql --user=root --password=", " shop"}},
+		{"curl -u", "curl -u alice:" + cmdPassword + " https://api.example.com/v1", cmdPassword, "password", []string{"curl -u alice:", " https://api.example.com/v1"}},
+		{"curl --user quoted", "curl -fsSL --user 'alice:" + cmdPassword + " x' https://x.example", cmdPassword + " x", "password", []string{"curl -fsSL --user 'alice:", "' https://x.example"}},
+		{"curl -u double quoted", `curl -u "alice:` + cmdPassword + `" https://x.example`, cmdPassword, "password", []string{`curl -u "alice:`, `" https://x.example`}},
+		{"curl -u cluster", "curl -su bob:" + cmdPassword + " https://x.example", cmdPassword, "password", []string{"curl -su bob:", " https://x.example"}},
+		{"sshpass -p", "sshpass -p " + cmdPassword + " ssh -p 2222 deploy@host", cmdPassword, "password", []string{"sshpass -p ", " ssh -p 2222 deploy@host"}},
+		{"sshpass -p attached", "sshpass -v -p'" + cmdPassword + "' scp a host:b", cmdPassword, "password", []string{"sshpass -v -p'", "' scp a host:b"}},
+		{"docker login -p", "docker login -u bob -p " + cmdPassword + " registry.example.com", cmdPassword, "password", []string{"docker login -u bob -p ", " registry.example.com"}},
+		{"docker login -p attached", "podman login -p" + cmdPassword + " quay.io", cmdPassword, "password", []string{"podman login -p", " quay.io"}},
+		{"docker login --password", "docker login --password " + cmdPassword + " registry.example.com", cmdPassword, "password", []string{"docker login --password ", " registry.example.com"}},
+		{"cookie header", "curl -H 'Cookie: session=" + cmdPassword + "; csrftoken=abc' https://x.example", cmdPassword, "cookie", []string{"curl -H 'Cookie: ", "' https://x.example"}},
+		{"cookie header csrf", "Cookie: session=abc; csrftoken=" + cmdPassword + "\r\nHost: x", cmdPassword, "cookie", []string{"Cookie: ", "\r\nHost: x"}},
+		{"set-cookie header", "HTTP/1.1 200 OK\nSet-Cookie: sid=" + cmdPassword + "; Path=/; HttpOnly\nContent-Length: 0", cmdPassword, "cookie", []string{"Set-Cookie: ", "\nContent-Length: 0"}},
+		{"cookie json", `{"headers": {"Cookie": "sid=` + cmdPassword + `"}, "url": "/x"}`, cmdPassword, "cookie", []string{`{"headers": {"Cookie": "`, `"}, "url": "/x"}`}},
+		{"curl --cookie", "curl --cookie 'sid=" + cmdPassword + "' https://x.example", cmdPassword, "cookie", []string{"curl --cookie '", "' https://x.example"}},
+		{"stripe live", "STRIPE_KEY=" + stripeLive + " node server.js", stripeLive, "stripe", []string{" node server.js"}},
+		{"stripe restricted", "key " + stripeRest + ".", stripeRest, "stripe", []string{"key ", "."}},
+		{"stripe test in curl -u", "curl https://api.stripe.com/v1/charges -u " + stripeTest + ": -d amount=2000", stripeTest, "stripe", []string{"curl https://api.stripe.com/v1/charges -u ", ": -d amount=2000"}},
+		{"google api key", "https://maps.googleapis.com/maps/api/geocode/json?address=x&key=" + googleKey + "&z=1", googleKey, "google_api_key", []string{"https://maps.googleapis.com/maps/api/geocode/json?address=x&key=", "&z=1"}},
+		{"google api key json", `{"apiKey2": "` + googleKey + `"}`, googleKey, "google_api_key", []string{`{"apiKey2": "`, `"}`}},
+		{"azure account key", "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=" + azureKey + ";EndpointSuffix=core.windows.net", azureKey, "azure_key", []string{"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=", ";EndpointSuffix=core.windows.net"}},
+		{"azure shared access key", "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=" + azureKey[:44] + ";EntityPath=q", azureKey[:44], "azure_key", []string{"SharedAccessKeyName=Root;SharedAccessKey=", ";EntityPath=q"}},
+		{"openssl pass:", "openssl pkcs12 -in a.p12 -passin pass:" + cmdPassword + " -nodes", cmdPassword, "password", []string{"openssl pkcs12 -in a.p12 -passin pass:", " -nodes"}},
 	}
 }
 
@@ -117,6 +171,36 @@ func TestCleanRedactsEachKind(t *testing.T) {
 	}
 }
 
+// Tool input and results are redacted as JSON text, where a line starts
+// after an escaped newline ("\n"): a token there is at a word start.
+func TestJSONEscapedLines(t *testing.T) {
+	var r *Redactor
+	for _, tc := range secretCases() {
+		switch tc.name {
+		case "pem unterminated": // its cut-off block ends the text
+			continue
+		case "escaped json password": // JSON in JSON in JSON
+			continue
+		}
+		j, err := json.Marshal(map[string]string{"stdout": "line one\n" + tc.text + "\n\tnext"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, _ := json.Marshal(tc.secret)
+		secret := string(enc[1 : len(enc)-1])
+		got := r.Clean(string(j), 0)
+		if strings.Contains(got, secret) {
+			t.Errorf("%s: secret survived in JSON:\n in: %s\nout: %s", tc.name, j, got)
+		}
+	}
+	// After a tab, and not after an escaped backslash and a letter n.
+	in := `{"a":"x\t` + ghClassic + `","b":"C:\\n` + ghClassic + `"}`
+	want := `{"a":"x\t[REDACTED:github]","b":"C:\\n` + ghClassic + `"}`
+	if got := r.Clean(in, 0); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 // Ordinary code and prose must come through unchanged.
 func TestCleanLeavesOrdinaryTextAlone(t *testing.T) {
 	texts := []string{
@@ -143,6 +227,43 @@ func TestCleanLeavesOrdinaryTextAlone(t *testing.T) {
 		"git log --oneline | head -20 && npm run build",
 		"SELECT id, name FROM users WHERE created_at > now() - interval '1 day';",
 		"日本語のテキスト、パスワードなし",
+		// Flags that look like the new command-line kinds but are not.
+		"ls -p /tmp && grep -p foo bar.txt && mkdir -p src/app",
+		"mysql -h db.internal -P 3306 -u root -p",
+		"mysql -h db -u app -p appdb",
+		"mysql -u root -p -e 'show databases'",
+		"gcc $(mysql_config --cflags) -pthread main.c",
+		"mysql -u root -p$MYSQL_ROOT_PASSWORD shop",
+		"docker run -u 1000:1000 -p 8080:80 nginx",
+		"docker run -p 5432:5432 postgres:16",
+		"docker login -u bob --password-stdin registry.example.com",
+		"ssh -p 2222 deploy@host && scp -P 2222 a host:b",
+		"sshpass -f ~/.pw ssh -p 2222 deploy@host",
+		"curl -fsSL https://example.com/install.sh | sh",
+		`curl --user-agent "Mozilla/5.0 (X11; Linux x86_64)" https://x.example`,
+		"curl -u alice https://api.example.com",
+		`curl -u "$USER:$PASS" https://api.example.com`,
+		"npm view @types/node --registry https://registry.npmjs.org:443/@types/node",
+		"open http://localhost:3000/users/@me and https://example.com:8443/path/@scope/pkg",
+		"http://[::1]:8080/@x",
+		"curl 'http://localhost:8080?notify=ops@example.com' and http://host:9000#a@b",
+		`document.cookie = "theme=dark"; res.cookie('sid', token)`,
+		"The Cookie header carries the session; see Set-Cookie in RFC 6265.",
+		"cookie: string;",
+		"headers: { Cookie: `${session}` }",
+		"Cookie: $COOKIE",
+		"Bearer authentication is described in RFC 6750.",
+		`{"token_type": "Bearer", "expires_in": 3600}`,
+		"Authorization: Bearer ${ACCESS_TOKEN}",
+		`curl -H "Authorization: Bearer $(gcloud auth print-access-token)" https://x.example`,
+		"passphrase: ${{ secrets.GPG_PASSPHRASE }}",
+		"password=$DB_PASSWORD ./run",
+		"password: ******",
+		"password = getpass()",
+		`api_key = os.environ.get("API_KEY")`,
+		"tests/sk_test_helpers.py and AIzaWord are not keys",
+		"the AccountKey field of a storage connection string",
+		"openssl rand -hex 32 -out key.bin",
 	}
 	var r *Redactor
 	for _, s := range texts {
@@ -247,7 +368,8 @@ func TestHugeInput(t *testing.T) {
 
 func TestKinds(t *testing.T) {
 	ks := strings.Join(Kinds(), ",")
-	for _, k := range []string{"private_key", "aws_access_key_id", "aws_secret_access_key", "github", "anthropic", "openai", "slack", "jwt", "authorization", "bearer", "password", "token", "secret", "api_key"} {
+	for _, k := range []string{"private_key", "aws_access_key_id", "aws_secret_access_key", "github", "anthropic", "openai", "slack", "jwt", "authorization", "bearer", "password", "token", "secret", "api_key",
+		"stripe", "google_api_key", "azure_key", "cookie"} {
 		if !strings.Contains(ks, k) {
 			t.Errorf("Kinds() lacks %s: %s", k, ks)
 		}
@@ -269,6 +391,138 @@ func BenchmarkCleanWithSecret(b *testing.B) {
 	s := strings.Repeat("curl -H 'Authorization: Bearer "+bearerTok+"' https://x\n", 64)
 	var r *Redactor
 	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		r.Clean(s, 4096)
+	}
+}
+
+// markerProblem returns "" when every "REDACTED" in out belongs to a whole
+// marker "[REDACTED:<kind>]" (kind: a-z and '_'), or else what is wrong.
+func markerProblem(out string) string {
+	for i := 0; ; {
+		j := strings.Index(out[i:], "REDACTED")
+		if j < 0 {
+			return ""
+		}
+		at := i + j
+		if at == 0 || out[at-1] != '[' || !strings.HasPrefix(out[at:], "REDACTED:") {
+			return "stray REDACTED at " + strconv.Itoa(at)
+		}
+		k := at + len("REDACTED:")
+		n := 0
+		for k+n < len(out) && ('a' <= out[k+n] && out[k+n] <= 'z' || out[k+n] == '_') {
+			n++
+		}
+		if n == 0 || k+n >= len(out) || out[k+n] != ']' {
+			return "malformed marker at " + strconv.Itoa(at-1)
+		}
+		i = k + n
+	}
+}
+
+// Overlapping rules (a token in a URL's user name, a Stripe key as curl's
+// user) must leave whole markers, never one inside another.
+func TestMarkersNeverNest(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"git clone https://" + ghClassic + ":x-oauth-basic@github.com/o/r.git",
+			"git clone https://[REDACTED:github]:[REDACTED:url_password]@github.com/o/r.git"},
+		{"git push https://x-access-token:" + ghServer + "@github.com/o/r",
+			"git push https://x-access-token:[REDACTED:github]@github.com/o/r"},
+		{"curl https://api.stripe.com/v1/charges -u " + stripeTest + ":" + cmdPassword + " -d a=1",
+			"curl https://api.stripe.com/v1/charges -u [REDACTED:stripe]:[REDACTED:password] -d a=1"},
+		{"curl -u " + ghClassic + ":x https://x.example",
+			"curl -u [REDACTED:github]:[REDACTED:password] https://x.example"},
+		{"https://" + jwt + ":pw12@host/x",
+			"https://[REDACTED:jwt]:[REDACTED:url_password]@host/x"},
+	}
+	var r *Redactor
+	for _, c := range cases {
+		got := r.Clean(c.in, 0)
+		if got != c.want {
+			t.Errorf("\n in: %q\ngot: %q\nwant %q", c.in, got, c.want)
+		}
+		if p := markerProblem(got); p != "" {
+			t.Errorf("%s: %q", p, got)
+		}
+	}
+}
+
+// Redacting redacted text changes nothing, and leaves whole markers.
+func TestCleanIdempotent(t *testing.T) {
+	var texts []string
+	for _, tc := range secretCases() {
+		texts = append(texts, tc.text)
+	}
+	texts = append(texts,
+		"https://[REDACTED:github]:pw@host",
+		"Authorization: [REDACTED:authorization] sent",
+		"password=[REDACTED:password] and token: [REDACTED:token]",
+		"[REDACTED:[REDACTED:url_password]@github.com",
+	)
+	var r *Redactor
+	for _, s := range texts {
+		once := r.Clean(s, 0)
+		if twice := r.Clean(once, 0); twice != once {
+			t.Errorf("not idempotent:\n in: %q\n 1x: %q\n 2x: %q", s, once, twice)
+		}
+		if !strings.Contains(s, "REDACTED") {
+			if p := markerProblem(once); p != "" {
+				t.Errorf("%s:\n in: %q\nout: %q", p, s, once)
+			}
+		}
+	}
+}
+
+// A user pattern never cuts into a marker, and one that can match the empty
+// string inserts nothing.
+func TestUserPatternsRespectMarkers(t *testing.T) {
+	r, err := New([]string{`ACTED`, `x*`, `b\S+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "t " + ghClassic + " ok"
+	got := r.Clean(in, 0)
+	if got != "t [REDACTED:github] ok" {
+		t.Errorf("got %q", got)
+	}
+	if got := r.Clean("a bc", 0); got != "a [REDACTED:custom]" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// BenchmarkCleanCode is a 4 KiB capture of source code and commands full of
+// trigger words (token, password, mysql, curl, cookie, bearer, ://) with no
+// secret: the cost a Read or Bash result at content level pays.
+func BenchmarkCleanCode(b *testing.B) {
+	benchmarkClean(b, codeCapture())
+}
+
+// BenchmarkCleanCodeJSON is the same capture as a tool result at content
+// level: one JSON string, a single line with escaped newlines.
+func BenchmarkCleanCodeJSON(b *testing.B) {
+	j, err := json.Marshal(map[string]string{"stdout": codeCapture()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkClean(b, string(j[:4096]))
+}
+
+func codeCapture() string {
+	chunk := `tok := lexer.Next() // token stream
+if cfg.Password == "" { return errors.New("password required") }
+req.Header.Set("Authorization", "Bearer "+token)
+curl -fsSL https://example.com/install.sh | sh; mysql -h db -u app -p appdb
+docker run -p 8080:80 nginx && docker login -u bob --password-stdin
+document.cookie = "theme=dark"; secret_key = settings.get("SECRET_KEY")
+`
+	return strings.Repeat(chunk, 4096/len(chunk)+1)[:4096]
+}
+
+func benchmarkClean(b *testing.B, s string) {
+	var r *Redactor
+	r.Clean(s, 4096)
+	b.SetBytes(int64(len(s)))
+	b.ResetTimer()
 	for b.Loop() {
 		r.Clean(s, 4096)
 	}
