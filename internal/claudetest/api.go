@@ -127,8 +127,8 @@ type Request struct {
 	MsgID    string      `json:"message_id,omitempty"`
 	ReqID    string      `json:"request_id,omitempty"`
 	Received time.Time   `json:"-"` // when the handler started
-	// ContentDone is when the last content_block_stop was flushed (what the
-	// client can know of the response's end before message_delta).
+	// ContentDone is when the last content_block_stop was about to be
+	// written: the client cannot know the content was complete before it.
 	ContentDone time.Time `json:"-"`
 	Finished    time.Time `json:"-"` // when the last byte of the answer was flushed
 }
@@ -363,17 +363,20 @@ func (s *Server) stream(w http.ResponseWriter, id string, r Response) (contentDo
 	w.WriteHeader(http.StatusOK)
 	fl, _ := w.(http.Flusher)
 	first := true
-	event := func(typ string, data map[string]any) {
+	// event writes one event and returns when it started writing it.
+	event := func(typ string, data map[string]any) time.Time {
 		if !first && s.Pace > 0 {
 			time.Sleep(s.Pace)
 		}
 		first = false
+		at := time.Now()
 		data["type"] = typ
 		b, _ := json.Marshal(data)
 		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", typ, b)
 		if fl != nil {
 			fl.Flush()
 		}
+		return at
 	}
 	event("message_start", map[string]any{"message": message(id, r, false)})
 	event("ping", map[string]any{})
@@ -392,8 +395,7 @@ func (s *Server) stream(w http.ResponseWriter, id string, r Response) (contentDo
 				event("content_block_delta", map[string]any{"index": i, "delta": map[string]any{"type": "input_json_delta", "partial_json": c}})
 			}
 		}
-		event("content_block_stop", map[string]any{"index": i})
-		contentDone = time.Now()
+		contentDone = event("content_block_stop", map[string]any{"index": i})
 	}
 	// message_delta carries the final usage, cumulative, as the API does today.
 	event("message_delta", map[string]any{

@@ -81,6 +81,7 @@ type Result struct {
 	TimedOut bool
 	Started  time.Time
 	Duration time.Duration
+	CPU      time.Duration // user + system time of the claude process itself
 	// Transcript is the main session's JSONL file; Subagents its
 	// subagents/agent-*.jsonl files, sorted. Either may be missing if the CLI
 	// wrote none.
@@ -303,6 +304,7 @@ func (sb *Sandbox) Run(ctx context.Context, o RunOptions) (*Result, error) {
 	res.Duration = time.Since(res.Started)
 	res.Stderr = stderr.Bytes()
 	res.ExitCode = cmd.ProcessState.ExitCode()
+	res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
 		return res, fmt.Errorf("claudetest: wait %s: %w", o.CLI, err)

@@ -31,6 +31,12 @@ func parallel() int {
 	return 4
 }
 
+// cpuStats adds up the CPU time of every claude process of the suite.
+var cpuStats struct {
+	sync.Mutex
+	total time.Duration
+}
+
 // hookStats collects every hook wall time of the suite.
 var hookStats struct {
 	sync.Mutex
@@ -82,7 +88,9 @@ func TestScenarios(t *testing.T) {
 	t.Logf("api-request line − request arrival: %s", spread(timingStats.start))
 	t.Logf("last assistant line − last content_block_stop: %s", spread(timingStats.end))
 	timingStats.Unlock()
-	t.Logf("suite: %d scenarios in %s, %d at a time", len(Scenarios()), time.Since(start).Round(time.Millisecond), parallel())
+	cpuStats.Lock()
+	t.Logf("suite: %d scenarios in %s, %d at a time; claude used %s of CPU", len(Scenarios()), time.Since(start).Round(time.Millisecond), parallel(), cpuStats.total.Round(time.Millisecond))
+	cpuStats.Unlock()
 }
 
 // spread is "n values: min …, median …, p90 …, max …".
@@ -98,7 +106,8 @@ func spread(ds []time.Duration) string {
 
 func play(t *testing.T, cli string, sc Scenario) *Play {
 	t.Helper()
-	p, err := PlayScenario(context.Background(), cli, t.TempDir(), sc, PlayOptions{Recorder: true, Debug: true})
+	timeout, _ := time.ParseDuration(os.Getenv("CCOTEL_CLAUDETEST_TIMEOUT")) // per run; default 60s
+	p, err := PlayScenario(context.Background(), cli, t.TempDir(), sc, PlayOptions{Recorder: true, Debug: true, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +120,14 @@ func play(t *testing.T, cli string, sc Scenario) *Play {
 	for _, e := range p.Events {
 		seq = append(seq, e.Name())
 	}
-	t.Logf("%s in %s: %d requests, events: %s", sc.Name, p.Duration.Round(time.Millisecond), len(p.Requests), strings.Join(seq, " "))
+	var cpu time.Duration
+	for _, r := range p.Runs {
+		cpu += r.CPU
+	}
+	cpuStats.Lock()
+	cpuStats.total += cpu
+	cpuStats.Unlock()
+	t.Logf("%s in %s (claude CPU %s): %d requests, events: %s", sc.Name, p.Duration.Round(time.Millisecond), cpu.Round(time.Millisecond), len(p.Requests), strings.Join(seq, " "))
 	return p
 }
 
@@ -177,13 +193,15 @@ func checkCommon(t *testing.T, p *Play) {
 }
 
 // slack is how far transcript timestamps may be from what the scripted API
-// saw ($CCOTEL_CLAUDETEST_SLACK, default 250ms; a machine under heavy load
-// needs more: the client then writes its lines late).
+// saw ($CCOTEL_CLAUDETEST_SLACK, default 3s). On an idle machine both stay
+// within 50ms; on a loaded one (2 cores, load 15, as when `go test ./...`
+// runs beside other work) the client stamps its lines up to a second late,
+// so a bound of 250ms would make the suite flaky.
 func slack() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("CCOTEL_CLAUDETEST_SLACK")); err == nil {
 		return d
 	}
-	return 250 * time.Millisecond
+	return 3 * time.Second
 }
 
 // timingStats collects, over the suite, how far the transcript's request
@@ -250,9 +268,12 @@ func checkTranscriptTiming(t *testing.T, p *Play) {
 			timingStats.end = append(timingStats.end, de)
 			timingStats.Unlock()
 			worstStart, worstEnd = max(worstStart, abs(ds)), max(worstEnd, abs(de))
-			// Both clocks are this machine's; under load either side may
-			// take its timestamp late, hence both signs.
-			if abs(ds) > slack() || abs(de) > slack() {
+			// One clock, this machine's. Whatever the load, the client
+			// cannot stamp the content complete before the server started
+			// writing the last content_block_stop (transcript timestamps
+			// are whole milliseconds). The request's arrival may come
+			// before or after its api-request line.
+			if de < -time.Millisecond || abs(ds) > slack() || de > slack() {
 				t.Errorf("%s: request %s: api-request line %s, request received %s (%s); last assistant line %s, content done %s (%s), response finished %s",
 					name, id, start.Format(time.StampMilli), q.Received.Format(time.StampMilli), ds,
 					end.Format(time.StampMilli), q.ContentDone.Format(time.StampMilli), de, q.Finished.Format(time.StampMilli))
