@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/usage"
 )
 
 // parseDuration accepts Go durations ("10s", "1m30s") and, like the
@@ -72,4 +74,83 @@ func SortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func parsePrice(x any) (usage.Price, error) {
+	m, ok := x.(map[string]any)
+	if !ok {
+		return usage.Price{}, errors.New("want a table of input, output, cache_write_5m, cache_write_1h, cache_read")
+	}
+	var p usage.Price
+	for k, v := range m {
+		var f float64
+		switch n := v.(type) {
+		case float64:
+			f = n
+		case int64:
+			f = float64(n)
+		default:
+			return p, fmt.Errorf("%s: want a number (USD per million tokens)", k)
+		}
+		switch k {
+		case "input":
+			p.Input = f
+		case "output":
+			p.Output = f
+		case "cache_write_5m":
+			p.CacheWrite5m = f
+		case "cache_write_1h":
+			p.CacheWrite1h = f
+		case "cache_read":
+			p.CacheRead = f
+		default:
+			return p, fmt.Errorf("unknown key %q", k)
+		}
+	}
+	return p, nil
+}
+
+func (l *loader) boolKey(key string, dst *bool) error {
+	l.set(key, "default")
+	v, ok := l.pick(key)
+	if !ok {
+		return nil
+	}
+	b, err := parseBool(v.raw)
+	if err != nil {
+		return v.errorf(key, "want true or false")
+	}
+	*dst = b
+	l.set(key, v.src)
+	return nil
+}
+
+func (l *loader) durationKey(key string, dst *time.Duration) error {
+	l.set(key, "default")
+	v, ok := l.pick(key)
+	if !ok {
+		return nil
+	}
+	d, err := parseDuration(v.raw)
+	if err != nil || d <= 0 {
+		return v.errorf(key, `want a positive duration like "2s", "24h" or milliseconds`)
+	}
+	*dst = d
+	l.set(key, v.src)
+	return nil
+}
+
+func (l *loader) intKey(key string, dst *int64) error {
+	l.set(key, "default")
+	v, ok := l.pick(key)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseInt(v.raw, 10, 64)
+	if err != nil || n <= 0 {
+		return v.errorf(key, "want a positive whole number")
+	}
+	*dst = n
+	l.set(key, v.src)
+	return nil
 }
