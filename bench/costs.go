@@ -115,7 +115,7 @@ func (b *bench) floors(h, d proc, post func() []byte) error {
 		s    *series
 	}{
 		{"drain (bench/drain)", d, &series{}},
-		{"drain + net/http, crypto/tls, bbolt, toml, protowire linked (bench/floor/minimal; not a step: an alternative)", proc{bin: minimal, env: b.base}, &series{}},
+		{"drain + net/http, crypto/tls, bbolt, toml linked (bench/floor/minimal; not a step: an alternative)", proc{bin: minimal, env: b.base}, &series{}},
 		{"drain + OTLP exporter linked (bench/floor/otlpdeps)", proc{bin: otlp, env: b.base}, &series{}},
 		{"drain + all ccotel packages linked (bench/floor/alldeps)", proc{bin: all, env: b.base}, &series{}},
 		{"ccotel hook (no flusher started)", h, &series{}},

@@ -6,7 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
-	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -19,7 +19,6 @@ import (
 	"github.com/ccotel/ccotel/internal/otlptest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -27,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -40,17 +40,19 @@ import (
 func FuzzProtoMatchesSDK(f *testing.F) {
 	addSeeds(f)
 	o := newSDKOracle(f, otlptracehttp.EncodingProtobuf)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		in := genInput(data)
-		var ours coltracepb.ExportTraceServiceRequest
-		if err := proto.Unmarshal(AppendOTLPProto(nil, in.resource, in.schemaURL, in.scope, in.spans), &ours); err != nil {
-			t.Fatal(err)
-		}
-		want := o.request(t, in)
-		if !proto.Equal(&ours, want) {
-			t.Errorf("ours differs from the SDK's:\n ours %v\n sdk  %v", trim(&ours), trim(want))
-		}
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { checkProto(t, o, genInput(data)) })
+}
+
+func checkProto(t *testing.T, o *sdkOracle, in fuzzInput) {
+	t.Helper()
+	var ours coltracepb.ExportTraceServiceRequest
+	if err := proto.Unmarshal(AppendOTLPProto(nil, in.resource, in.schemaURL, in.scope, in.spans), &ours); err != nil {
+		t.Fatal(err)
+	}
+	want := o.request(t, in)
+	if !proto.Equal(&ours, want) {
+		t.Errorf("ours differs from the SDK's:\n ours %v\n sdk  %v", trim(&ours), trim(want))
+	}
 }
 
 // FuzzJSONMatchesSDK: EncodeOTLPJSON writes what the SDK's exporter sends
@@ -59,39 +61,60 @@ func FuzzProtoMatchesSDK(f *testing.F) {
 func FuzzJSONMatchesSDK(f *testing.F) {
 	addSeeds(f)
 	o := newSDKOracle(f, otlptracehttp.EncodingJSON)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		in := genInput(data)
-		var buf bytes.Buffer
-		if err := EncodeOTLPJSON(&buf, in.resource, in.scope, in.spans); err != nil {
-			t.Fatal(err)
-		}
-		var ours coltracepb.ExportTraceServiceRequest
-		if err := otlptest.UnmarshalOTLPJSON(buf.Bytes(), &ours); err != nil {
-			t.Fatalf("%v\n%s", err, buf.Bytes())
-		}
-		want := o.request(t, in)
-		for _, rs := range want.ResourceSpans {
-			rs.SchemaUrl = ""
-			for _, ss := range rs.ScopeSpans {
-				for _, s := range ss.Spans {
-					s.Flags = 0
-					for _, l := range s.Links {
-						l.Flags = 0
-					}
+	f.Fuzz(func(t *testing.T, data []byte) { checkJSON(t, o, genInput(data)) })
+}
+
+func checkJSON(t *testing.T, o *sdkOracle, in fuzzInput) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := EncodeOTLPJSON(&buf, in.resource, in.scope, in.spans); err != nil {
+		t.Fatal(err)
+	}
+	var ours coltracepb.ExportTraceServiceRequest
+	if err := otlptest.UnmarshalOTLPJSON(buf.Bytes(), &ours); err != nil {
+		t.Fatalf("%v\n%s", err, buf.Bytes())
+	}
+	want := o.request(t, in)
+	for _, rs := range want.ResourceSpans {
+		rs.SchemaUrl = ""
+		for _, ss := range rs.ScopeSpans {
+			for _, s := range ss.Spans {
+				s.Flags = 0
+				for _, l := range s.Links {
+					l.Flags = 0
 				}
 			}
 		}
-		if !proto.Equal(&ours, want) {
-			t.Errorf("ours differs from the SDK's:\n ours %v\n sdk  %v", trim(&ours), trim(want))
-		}
-	})
+	}
+	if !proto.Equal(&ours, want) {
+		t.Errorf("ours differs from the SDK's:\n ours %v\n sdk  %v", trim(&ours), trim(want))
+	}
 }
 
-// addSeeds adds inputs that, through genInput, reach every branch: every
-// string form, attribute type, kind and status, odd times and counts.
+// Floats the fuzz seeds do not reach: NaN (protobuf JSON: "NaN"),
+// infinities, negative zero, the extremes.
+func TestSpecialFloatsMatchSDK(t *testing.T) {
+	var as []Attr
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), math.MaxFloat64, math.SmallestNonzeroFloat64, -1e-300} {
+		as = append(as, Float(fmt.Sprint(f), f))
+	}
+	in := fuzzInput{resource: resourceSet(slices.Clone(as)), scope: Scope{Name: ScopeName}, spans: []*Span{{
+		TraceID: TraceID{1}, SpanID: SpanID{2}, Name: "floats", Start: t0, End: t0, Attrs: as,
+		Events: []Event{{Name: "e", Time: t0, Attrs: as}}, Links: []Link{{TraceID: TraceID{3}, SpanID: SpanID{4}, Attrs: as}},
+	}}}
+	checkProto(t, newSDKOracle(t, otlptracehttp.EncodingProtobuf), in)
+	checkJSON(t, newSDKOracle(t, otlptracehttp.EncodingJSON), in)
+}
+
+// addSeeds adds inputs that between them, through genInput, reach every
+// branch of both encoders but the special floats (TestSpecialFloatsMatchSDK):
+// every string shape, attribute type, kind and status, odd times and counts.
 func addSeeds(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(bytes.Repeat([]byte{0xff}, 64))
+	for k := range byte(7) { // every choice the same: k modulo its range
+		f.Add(bytes.Repeat([]byte{k}, 600))
+	}
 	f.Add([]byte("\x03\x05\x01resource\x02\x01\x03\x02\xe2\x9c\x93\x01\x04\x07\x00\x13span one\x02\x03\x05\x05\x01\x02\x03\x04\x05\x00\x80"))
 	seq := make([]byte, 0, 1024)
 	for i := range 1024 {
@@ -185,8 +208,8 @@ func (g *gen) str() string {
 			b[i] = g.byte()
 		}
 		return string(b)
-	case 4:
-		return strings.Repeat(string(fuzzRunes[g.intn(len(fuzzRunes))]), 1+int(g.byte())*300)
+	case 4: // up to 16k runes: one to four bytes each
+		return strings.Repeat(string(fuzzRunes[g.intn(len(fuzzRunes))]), 1+int(g.byte())*64)
 	}
 	return ""
 }
@@ -278,7 +301,7 @@ func (g *gen) span() *Span {
 // sdkOracle is the SDK's exporter pointed at a server that hands over
 // each request body. It is made once per fuzz process.
 type sdkOracle struct {
-	exp    *otlptrace.Exporter
+	exp    sdktrace.SpanExporter
 	bodies chan []byte
 	json   bool
 }
@@ -409,9 +432,9 @@ func validUTF8Test(s string) string { return string([]rune(s)) }
 
 // trim keeps failure messages readable.
 func trim(m proto.Message) string {
-	b, _ := json.Marshal(m)
-	if len(b) > 3000 {
-		b = append(b[:3000], "…"...)
+	s := protojson.Format(m)
+	if len(s) > 3000 {
+		s = s[:3000] + "…"
 	}
-	return string(b)
+	return s
 }

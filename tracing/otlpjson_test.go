@@ -2,16 +2,13 @@ package tracing
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/otlptest"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func sampleSpans() []*Span {
@@ -73,17 +70,10 @@ func TestEncodeOTLPJSON(t *testing.T) {
 		t.Error("root has a parentSpanId")
 	}
 
-	// The output must be a valid ExportTraceServiceRequest. protojson
-	// expects base64 for bytes where OTLP/JSON uses hex: convert, parse.
-	var generic any
-	if err := json.Unmarshal(buf.Bytes(), &generic); err != nil {
-		t.Fatal(err)
-	}
-	hexToBase64(generic)
-	b, _ := json.Marshal(generic)
+	// The output must be a valid ExportTraceServiceRequest.
 	var req coltrace.ExportTraceServiceRequest
-	if err := protojson.Unmarshal(b, &req); err != nil {
-		t.Fatalf("not an ExportTraceServiceRequest: %v\n%s", err, b)
+	if err := otlptest.UnmarshalOTLPJSON(buf.Bytes(), &req); err != nil {
+		t.Fatalf("not an ExportTraceServiceRequest: %v\n%s", err, buf.Bytes())
 	}
 	rs := req.ResourceSpans[0]
 	if rs.Resource.Attributes[0].Value.GetStringValue() != "claude-code" || rs.ScopeSpans[0].Scope.Name != "github.com/ccotel/ccotel" {
@@ -104,23 +94,5 @@ func TestEncodeOTLPJSON(t *testing.T) {
 	if got[0].Attributes[1].Value.GetIntValue() != 1<<40 || len(got[0].Events) != 1 || len(got[0].Links) != 1 ||
 		!bytes.Equal(got[1].ParentSpanId, spans[0].SpanID[:]) {
 		t.Errorf("details: %v", got[0])
-	}
-}
-
-func hexToBase64(v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if s, ok := val.(string); ok && (k == "traceId" || k == "spanId" || k == "parentSpanId") {
-				b, _ := hex.DecodeString(s)
-				x[k] = base64.StdEncoding.EncodeToString(b)
-				continue
-			}
-			hexToBase64(val)
-		}
-	case []any:
-		for _, e := range x {
-			hexToBase64(e)
-		}
 	}
 }
