@@ -86,12 +86,16 @@ type round struct {
 	queued  int
 }
 
+// read applies the last round's outcome and reads the next batch in one
+// transaction, closes the store, and only then finishes the spans'
+// pending work: the finisher reads transcripts (large, slow, or not even
+// regular files), and hooks must never wait for that. What it finished is
+// written back by the next transaction (outcome.keep), unless exported.
 func (f *flusher) read() (*round, error) {
 	st, err := f.open()
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
 	var entries []state.Entry
 	r := &round{}
 	err = st.Update(func(tx *state.Tx) error {
@@ -110,6 +114,7 @@ func (f *flusher) read() (*round, error) {
 		r.queued = tx.Counters().Queued
 		return err
 	})
+	st.Close()
 	if err != nil {
 		return nil, err
 	}
