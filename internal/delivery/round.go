@@ -13,9 +13,11 @@ import (
 // outcome is what a round changes in the store: applied at the start of
 // the next round's transaction (one open per round, not two), or by final.
 type outcome struct {
-	remove    []uint64 // exported, or dropped
+	remove    []uint64 // exported, or undecodable
 	keep      []item   // not exported: written back if their pending work was done
-	rejected  int      // of remove: dropped as refused for good
+	reject    []uint64 // dropped as refused for good
+	partial   int      // spans of an accepted request that the collector rejected
+	reason    string   // the collector's message for reject/partial
 	attempted bool     // an export was tried: record it
 	err       error
 	next      time.Time
@@ -26,7 +28,11 @@ func (f *flusher) settle(o outcome) {
 	p := &f.pending
 	p.remove = append(p.remove, o.remove...)
 	p.keep = append(p.keep, o.keep...)
-	p.rejected += o.rejected
+	p.reject = append(p.reject, o.reject...)
+	p.partial += o.partial
+	if o.reason != "" {
+		p.reason = o.reason
+	}
 	if o.attempted {
 		p.attempted, p.err, p.next = true, o.err, o.next
 	}
@@ -52,6 +58,11 @@ func (f *flusher) apply(tx *state.Tx) error {
 			return err
 		}
 	}
+	if len(p.reject) > 0 || p.partial > 0 {
+		if err := tx.Reject(p.reject, len(p.reject)+p.partial, f.o.Now(), p.reason); err != nil {
+			return err
+		}
+	}
 	if p.attempted {
 		return tx.RecordExport(f.o.Now(), p.err, p.next)
 	}
@@ -61,10 +72,7 @@ func (f *flusher) apply(tx *state.Tx) error {
 // applied is called after the transaction that applied the pending
 // outcome committed.
 func (f *flusher) applied() {
-	if n := f.pending.rejected; n > 0 {
-		f.res.Rejected += n
-		noteRejected(f.o.Store.Dir, n)
-	}
+	f.res.Rejected += len(f.pending.reject) + f.pending.partial
 	f.pending = outcome{}
 }
 
@@ -129,6 +137,9 @@ func (f *flusher) read() (*round, error) {
 			f.o.Logf("dropping undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
 			r.poison = append(r.poison, e.Key)
 			continue
+		}
+		if _, ok := f.suspects[e.Key]; ok {
+			continue // refused on its own: try the others first
 		}
 		it := item{key: e.Key, span: s}
 		if len(s.Pending) > 0 {
