@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 // Status is the state of delivery: sessions, the outbox, the last
@@ -42,9 +43,9 @@ type sessionHead struct {
 }
 
 // ReadStatus gathers the report from the state directory, read-only;
-// endpoint is only reported.
+// endpoint is only reported, its password masked.
 func ReadStatus(stateDir, endpoint string) (*Status, error) {
-	r := &Status{StateDir: stateDir, Endpoint: endpoint}
+	r := &Status{StateDir: stateDir, Endpoint: tracing.RedactURL(endpoint)}
 	st, err := state.Open(state.Options{Dir: stateDir, ReadOnly: true, LockTimeout: 5 * time.Second})
 	if err != nil {
 		return nil, err
