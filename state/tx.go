@@ -1,9 +1,9 @@
 package state
 
 import (
+	"crypto/rand"
 	"encoding/binary"
-	"os"
-	"path/filepath"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +22,8 @@ var (
 
 	keyCounters  = []byte("counters")
 	keyLastError = []byte("last_export_error")
+	// keyDatabaseID is DatabaseID.
+	keyDatabaseID = []byte("id")
 	// keyLastRejection is "<unix nanos> <reason>" of the last span the
 	// collector refused for good.
 	keyLastRejection = []byte("last_rejection")
@@ -62,7 +64,26 @@ func (tx *Tx) createBuckets() error {
 			}
 		}
 	}
+	m := tx.btx.Bucket(bucketMeta)
+	if m.Get(keyDatabaseID) == nil {
+		id := make([]byte, 16)
+		rand.Read(id)
+		return m.Put(keyDatabaseID, []byte(hex.EncodeToString(id)))
+	}
 	return nil
+}
+
+// DatabaseID is a random identifier the database got when it was created
+// (its first write). A long-lived process compares it from one
+// transaction to the next to notice that the file was replaced under it
+// (the state directory deleted and recreated, a corrupt file moved aside):
+// the inode cannot tell, the file system reuses it. "" before the first
+// write.
+func (tx *Tx) DatabaseID() string {
+	if m := tx.bucket(bucketMeta); m != nil {
+		return string(m.Get(keyDatabaseID))
+	}
+	return ""
 }
 
 // writable returns the named bucket of a read-write transaction.
@@ -291,9 +312,7 @@ func (tx *Tx) Counters() Counters {
 			c.LastRejected, c.LastRejection = fromNanos(n), reason
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(tx.store.dir, lostName)); err == nil {
-		c.LostEvents += fi.Size()
-	}
+	c.LostEvents += lostEvents(tx.store.dir)
 	return c
 }
 

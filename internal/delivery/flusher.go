@@ -133,7 +133,9 @@ type flusher struct {
 	// suspects are spans the collector refused on their own, with its
 	// reason; policy.go says when they are poison.
 	suspects map[uint64]string
-	accepted bool // the collector accepted a request in this run
+	accepted bool   // the collector accepted a request in this run
+	dbID     string // state.Tx.DatabaseID of the database it started with
+	replaced bool   // the database file was replaced: stop, touch nothing
 }
 
 func (f *flusher) defaults() {
@@ -178,6 +180,7 @@ func (f *flusher) open() (*state.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	if now := f.o.Now(); now.Sub(f.lastSync) >= syncEvery {
 		if err := st.Sync(); err != nil {
 			f.o.Logf("sync: %v", err)
@@ -396,10 +399,35 @@ func reasonOf(e *tracing.ExportError) string {
 	return e.Error()
 }
 
+// ErrDatabaseReplaced: the database file is not the one the flusher
+// started with. It stops without writing to the new one; the new
+// directory's own flusher (its flusher.lock is a new file) delivers it.
+var ErrDatabaseReplaced = errors.New("the state database was replaced while the flusher ran; stopping without touching the new one")
+
+// sameDatabase checks, first thing in every transaction, that the
+// database is the one this flusher started with: its keys and outcome
+// mean nothing in another (the state directory deleted and recreated, a
+// corrupt file moved aside by a hook).
+func (f *flusher) sameDatabase(tx *state.Tx) error {
+	id := tx.DatabaseID()
+	if f.dbID == "" {
+		f.dbID = id
+	}
+	if id != f.dbID {
+		f.replaced = true
+		f.o.Logf("%v", ErrDatabaseReplaced)
+		return ErrDatabaseReplaced
+	}
+	return nil
+}
+
 // final syncs (and compacts) the store and fills Remaining. When the
 // flusher stops early (an error, the context), what the hooks wrote is
 // still made durable.
 func (f *flusher) final() {
+	if f.replaced {
+		return
+	}
 	f.lastSync = time.Time{}
 	st, err := f.open() // syncs
 	if err != nil {
@@ -412,6 +440,9 @@ func (f *flusher) final() {
 	}
 	defer st.Close()
 	err = st.Update(func(tx *state.Tx) error {
+		if err := f.sameDatabase(tx); err != nil {
+			return err
+		}
 		if err := f.apply(tx); err != nil {
 			return err
 		}

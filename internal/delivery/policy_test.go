@@ -41,7 +41,7 @@ func TestPolicyTable(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		handler func(http.ResponseWriter) // nil: the real receiver
-		kind    tracing.FailureKind      // -1: success
+		kind    tracing.FailureKind       // -1: success
 		want    verdict
 	}{
 		{"200 OTLP", nil, -1, verdictDelivered},

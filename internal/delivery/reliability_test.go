@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -227,5 +228,49 @@ func TestStartFlusherIgnoresRetryTimeFromAClockAhead(t *testing.T) {
 	// StartFlusher tried to start one.
 	if _, err := StartFlusher(dir, now.Add(time.Hour), now); err == nil || !strings.Contains(err.Error(), "no flusher executable") {
 		t.Errorf("an hour ahead: StartFlusher did not try to start a flusher (%v)", err)
+	}
+}
+
+// replacingExporter deletes and recreates the state directory during its
+// first export (with one span queued in the new database), then accepts.
+type replacingExporter struct {
+	t     *testing.T
+	dir   string
+	fresh []*tracing.Span
+	calls int
+}
+
+func (e *replacingExporter) Export(ctx context.Context, spans []*tracing.Span) error {
+	e.calls++
+	if e.calls == 1 {
+		if err := os.RemoveAll(e.dir); err != nil {
+			e.t.Error(err)
+		}
+		enqueue(e.t, &testCfg{StateDir: e.dir}, e.fresh)
+	}
+	return nil
+}
+
+func (e *replacingExporter) Close() error { return nil }
+
+// TestFlusherStopsWhenDatabaseReplaced: the state directory deleted and
+// recreated under a running flusher: it stops and leaves the new
+// database alone (its span stays queued, nothing counted as exported).
+func TestFlusherStopsWhenDatabaseReplaced(t *testing.T) {
+	cfg := &testCfg{StateDir: t.TempDir()}
+	enqueue(t, cfg, testSpans("old", 3))
+	fresh := testSpans("new", 1)
+	exp := &replacingExporter{t: t, dir: cfg.StateDir, fresh: fresh}
+	o := cfg.opts(FlushOptions{Exporter: exp, Batch: 2})
+	_, err := Flush(context.Background(), o)
+	if !errors.Is(err, ErrDatabaseReplaced) {
+		t.Errorf("Flush: %v, want ErrDatabaseReplaced", err)
+	}
+	cn := counters(t, cfg.StateDir)
+	if cn.Queued != 1 || cn.Exported != 0 || cn.Enqueued != 1 {
+		t.Errorf("the new database was touched: %+v", cn)
+	}
+	if exp.calls != 1 {
+		t.Errorf("%d exports after the replacement", exp.calls-1)
 	}
 }

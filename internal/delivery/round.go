@@ -107,6 +107,9 @@ func (f *flusher) read() (*round, error) {
 	var entries []state.Entry
 	r := &round{}
 	err = st.Update(func(tx *state.Tx) error {
+		if err := f.sameDatabase(tx); err != nil {
+			return err
+		}
 		if err := f.apply(tx); err != nil {
 			return err
 		}
