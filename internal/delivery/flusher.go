@@ -59,11 +59,13 @@ type FlushOptions struct {
 
 // FlushResult is what a Flush did.
 type FlushResult struct {
-	Sent      int   // spans the collector accepted
-	Rejected  int   // spans dropped because the collector refused them for good
-	Remaining int   // spans still queued when Flush returned
-	Pending   int   // of which not ready yet (Pending work)
-	LastErr   error // the last export error, nil if the last attempt succeeded
+	Sent     int // spans the collector accepted
+	Rejected int // spans dropped because the collector refused them for good
+	// LastRejection is the collector's reason for the last of them.
+	LastRejection string
+	Remaining     int   // spans still queued when Flush returned
+	Pending       int   // of which not ready yet (Pending work)
+	LastErr       error // the last export error, nil if the last attempt succeeded
 }
 
 // Flush drains the outbox: it takes the oldest spans, finishes their

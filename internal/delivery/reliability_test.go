@@ -118,7 +118,7 @@ func TestFlushOneSpanCannotBlockOutbox(t *testing.T) {
 			spans[0].Name = "poison"
 			enqueue(t, cfg, spans)
 			res, _ := Flush(context.Background(), cfg.opts(FlushOptions{Retry: true, MinBackoff: time.Millisecond, GiveUp: 2 * time.Second}))
-			if res.Sent != 20 || res.Rejected != 1 || res.Remaining != 0 {
+			if res.Sent != 20 || res.Rejected != 1 || res.Remaining != 0 || !strings.Contains(res.LastRejection, tc.reason) {
 				t.Errorf("result %+v", res)
 			}
 			assertDelivered(t, c, spans[1:])

@@ -72,7 +72,10 @@ func (f *flusher) apply(tx *state.Tx) error {
 // applied is called after the transaction that applied the pending
 // outcome committed.
 func (f *flusher) applied() {
-	f.res.Rejected += len(f.pending.reject) + f.pending.partial
+	if n := len(f.pending.reject) + f.pending.partial; n > 0 {
+		f.res.Rejected += n
+		f.res.LastRejection = f.pending.reason
+	}
 	f.pending = outcome{}
 }
 
