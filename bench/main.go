@@ -32,7 +32,7 @@ import (
 	"github.com/ccotel/ccotel/internal/otlptest"
 )
 
-var benchNames = []string{"hook", "fsync", "big", "concurrent", "flush", "size", "peer", "costs"}
+var benchNames = []string{"hook", "fsync", "big", "concurrent", "flush", "size", "peer", "costs", "load200", "open500"}
 
 type bench struct {
 	runs     int
@@ -93,6 +93,8 @@ func main() {
 		{"size", b.benchSize},
 		{"peer", b.benchPeer},
 		{"costs", b.benchCosts},
+		{"load200", b.benchLoad200},
+		{"open500", b.benchOpen500},
 	}
 	for _, s := range steps {
 		if !want(s.name) {

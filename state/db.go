@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,6 +76,11 @@ func Open(opts Options) (*Store, error) {
 	if opts.OutboxMaxBytes <= 0 {
 		opts.OutboxMaxBytes = DefaultOutboxMaxBytes
 	}
+	// A directory someone else can write to is refused before anything in
+	// it is opened (one stat); every file in it is opened O_NOFOLLOW.
+	if err := CheckDir(opts.Dir); err != nil {
+		return nil, err
+	}
 	s := &Store{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, dbName), lock: noLock}
 	if opts.ReadOnly {
 		if err := s.openReadOnly(); err != nil {
@@ -110,7 +116,9 @@ func Open(opts Options) (*Store, error) {
 func (s *Store) openReadOnly() error {
 	lock, err := acquireLock(filepath.Join(s.dir, lockName), false, s.opts.LockTimeout)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		// ENOTDIR: the path cannot even be a directory; nothing was ever
+		// recorded there (lost events are counted elsewhere).
 		// No writer ever ran here. If a database exists anyway (copied in
 		// by hand), bbolt's own shared flock on it still keeps writers out.
 	case err != nil:
@@ -118,7 +126,7 @@ func (s *Store) openReadOnly() error {
 	default:
 		s.lock = lock
 	}
-	if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(s.path); errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil
 	}
 	db, file, err := openBolt(s.path, s.opts, true)

@@ -96,11 +96,13 @@ func (f lockFD) release() {
 	}
 }
 
-// openRaw opens a file close-on-exec, creating it 0600 with O_CREAT.
+// openRaw opens a file close-on-exec and without following a symlink
+// (O_NOFOLLOW: every file of the state directory is opened this way),
+// creating it 0600 with O_CREAT.
 // Errors are *os.PathError, so errors.Is(err, os.ErrNotExist) works.
 func openRaw(path string, flags int) (int, error) {
 	for {
-		fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0o600)
+		fd, err := unix.Open(path, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
 		if err == unix.EINTR {
 			continue
 		}

@@ -19,7 +19,11 @@ const maxLogSize = 1 << 20
 //
 // The line is "<RFC 3339 time, ms> <pid> <message>\n", written with one
 // O_APPEND write so lines of concurrent processes do not interleave.
-// Newlines inside the message are replaced by spaces.
+// Newlines inside the message are replaced by spaces. The log is opened
+// without following a symlink. When dir is not trusted (CheckDir) or
+// cannot take the line (read-only, full), the line goes to the fallback
+// log in the user's cache directory, prefixed with the state directory
+// (ccotel.log-<hash> in ~/.cache/ccotel).
 func Logf(dir, format string, args ...any) {
 	if dir == "" {
 		return
@@ -34,41 +38,59 @@ func Logf(dir, format string, args ...any) {
 	line = append(line, msg...)
 	line = append(line, '\n')
 
-	path := filepath.Join(dir, logName)
-	if fi, err := os.Stat(path); err == nil && fi.Size() > maxLogSize {
-		os.Rename(path, path+".1")
+	terr := CheckDir(dir)
+	if terr == nil {
+		path := filepath.Join(dir, logName)
+		if fileSize(path) > maxLogSize {
+			os.Rename(path, path+".1")
+		}
+		if appendFile(dir, logName, line, true) == nil {
+			return
+		}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	fb := fallbackDir()
+	if fb == "" {
+		return
+	}
+	if terr != nil {
+		appendFile(fb, fallbackName(logName, dir), []byte(fmt.Sprintf("%s %d %v\n", time.Now().Format("2006-01-02T15:04:05.000Z07:00"), os.Getpid(), terr)), true)
+	}
+	appendFile(fb, fallbackName(logName, dir), append([]byte(dir+": "), line...), true)
+}
+
+// FallbackLog is the log file Logf writes to when dir cannot take a line.
+func FallbackLog(dir string) string {
+	base, err := os.UserCacheDir()
 	if err != nil {
-		if os.MkdirAll(dir, 0o700) != nil {
-			return
-		}
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-			return
-		}
+		return ""
 	}
-	f.Write(line)
-	f.Close()
+	return filepath.Join(base, "ccotel", fallbackName(logName, dir))
 }
 
 // NoteLostEvent counts one hook event that could not be recorded because
 // the database was unavailable (lock timeout, unwritable directory). It
 // does not need the database lock: it appends one byte to <dir>/lost-events
-// (O_APPEND), whose size is the count; Counters().LostEvents includes it.
+// (O_APPEND, O_NOFOLLOW), whose size is the count; Counters().LostEvents
+// includes it. When dir is not trusted, or is read-only or full, the byte
+// goes to lost-events-<hash of dir> in the user's cache directory, which
+// Counters counts too: a loss is never silent.
 func NoteLostEvent(dir string) {
 	if dir == "" {
 		return
 	}
-	path := filepath.Join(dir, lostName)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		if os.MkdirAll(dir, 0o700) != nil {
-			return
-		}
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-			return
-		}
+	if CheckDir(dir) == nil && appendFile(dir, lostName, []byte{'.'}, true) == nil {
+		return
 	}
-	f.Write([]byte{'.'})
-	f.Close()
+	if fb := fallbackDir(); fb != "" {
+		appendFile(fb, fallbackName(lostName, dir), []byte{'.'}, true)
+	}
+}
+
+// lostEvents is the count NoteLostEvent keeps for dir (both places).
+func lostEvents(dir string) int64 {
+	n := fileSize(filepath.Join(dir, lostName))
+	if base, err := os.UserCacheDir(); err == nil {
+		n += fileSize(filepath.Join(base, "ccotel", fallbackName(lostName, dir)))
+	}
+	return n
 }

@@ -472,6 +472,7 @@ func TestCorruptDatabaseMovedAside(t *testing.T) {
 }
 
 func TestUnusableDirectory(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the fallback log and count
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o600)
 	for _, opts := range []Options{{Dir: filepath.Join(file, "state")}, {Dir: file}} {

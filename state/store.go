@@ -64,6 +64,7 @@ type Counters struct {
 	Enqueued     int64     // spans ever enqueued
 	Exported     int64     // spans ever removed after a successful export
 	Dropped      int64     // spans dropped by the outbox cap
+	Rejected     int64     // spans dropped because the collector refused them for good
 	LostEvents   int64     // hook events dropped (lock timeout, errors)
 
 	LastExport      time.Time // time of the last export attempt
@@ -71,4 +72,7 @@ type Counters struct {
 	LastExportError string
 	NextAttempt     time.Time // the flusher's backoff: no new flusher before this
 	Failures        int       // consecutive failed export attempts
+
+	LastRejected  time.Time // when a span was last refused for good
+	LastRejection string    // the collector's reason then
 }

@@ -1,9 +1,11 @@
 package state
 
 import (
+	"crypto/rand"
 	"encoding/binary"
-	"os"
-	"path/filepath"
+	"encoding/hex"
+	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +22,11 @@ var (
 
 	keyCounters  = []byte("counters")
 	keyLastError = []byte("last_export_error")
+	// keyDatabaseID is DatabaseID.
+	keyDatabaseID = []byte("id")
+	// keyLastRejection is "<unix nanos> <reason>" of the last span the
+	// collector refused for good.
+	keyLastRejection = []byte("last_rejection")
 )
 
 // outboxFillPercent is how full bbolt packs outbox pages when it splits
@@ -57,7 +64,26 @@ func (tx *Tx) createBuckets() error {
 			}
 		}
 	}
+	m := tx.btx.Bucket(bucketMeta)
+	if m.Get(keyDatabaseID) == nil {
+		id := make([]byte, 16)
+		rand.Read(id)
+		return m.Put(keyDatabaseID, []byte(hex.EncodeToString(id)))
+	}
 	return nil
+}
+
+// DatabaseID is a random identifier the database got when it was created
+// (its first write). A long-lived process compares it from one
+// transaction to the next to notice that the file was replaced under it
+// (the state directory deleted and recreated, a corrupt file moved aside):
+// the inode cannot tell, the file system reuses it. "" before the first
+// write.
+func (tx *Tx) DatabaseID() string {
+	if m := tx.bucket(bucketMeta); m != nil {
+		return string(m.Get(keyDatabaseID))
+	}
+	return ""
 }
 
 // writable returns the named bucket of a read-write transaction.
@@ -203,6 +229,31 @@ func (tx *Tx) Replace(key uint64, b []byte) error {
 // Remove deletes outbox entries by key, counting them as exported. Keys
 // already gone are skipped.
 func (tx *Tx) Remove(keys []uint64) error {
+	return tx.remove(keys, false)
+}
+
+// Reject deletes outbox entries the collector refused for good, counting
+// them in Counters.Rejected (not Exported), and keeps reason (at most 300
+// bytes) as the last rejection. n > len(keys) adds spans rejected inside
+// an accepted request (an OTLP partial success), whose entries Remove
+// deletes.
+func (tx *Tx) Reject(keys []uint64, n int, at time.Time, reason string) error {
+	if err := tx.remove(keys, true); err != nil {
+		return err
+	}
+	m, err := tx.writable(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if extra := n - len(keys); extra > 0 {
+		tx.counters().rejected += int64(extra)
+	}
+	v := strconv.AppendInt(nil, toNanos(at), 10)
+	v = append(append(v, ' '), truncate(reason, maxErrorLen)...)
+	return m.Put(keyLastRejection, v)
+}
+
+func (tx *Tx) remove(keys []uint64, rejected bool) error {
 	ob, err := tx.writable(bucketOutbox)
 	if err != nil {
 		return err
@@ -221,7 +272,11 @@ func (tx *Tx) Remove(keys []uint64) error {
 		}
 		r.queued--
 		r.queuedBytes -= int64(n)
-		r.exported++
+		if rejected {
+			r.rejected++
+		} else {
+			r.exported++
+		}
 	}
 	return nil
 }
@@ -241,6 +296,7 @@ func (tx *Tx) Counters() Counters {
 		LastExportOK: r.lastExportOK != 0,
 		NextAttempt:  fromNanos(r.nextAttempt),
 		Failures:     int(r.failures),
+		Rejected:     r.rejected,
 	}
 	if ob := tx.bucket(bucketOutbox); ob != nil {
 		if k, v := ob.Cursor().First(); k != nil {
@@ -250,10 +306,13 @@ func (tx *Tx) Counters() Counters {
 	}
 	if m := tx.bucket(bucketMeta); m != nil {
 		c.LastExportError = string(m.Get(keyLastError))
+		if v := string(m.Get(keyLastRejection)); v != "" {
+			at, reason, _ := strings.Cut(v, " ")
+			n, _ := strconv.ParseInt(at, 10, 64)
+			c.LastRejected, c.LastRejection = fromNanos(n), reason
+		}
 	}
-	if fi, err := os.Stat(filepath.Join(tx.store.dir, lostName)); err == nil {
-		c.LostEvents += fi.Size()
-	}
+	c.LostEvents += lostEvents(tx.store.dir)
 	return c
 }
 
@@ -388,12 +447,14 @@ type record struct {
 	lastExportOK int64 // 1 if the last attempt succeeded
 	nextAttempt  int64 // unix nanoseconds, 0 for none
 	failures     int64
+	rejected     int64 // spans dropped because the collector refused them
 }
 
 func (r *record) fields() []*int64 {
 	return []*int64{
 		&r.queued, &r.queuedBytes, &r.enqueued, &r.exported, &r.dropped,
 		&r.lostEvents, &r.lastExport, &r.lastExportOK, &r.nextAttempt, &r.failures,
+		&r.rejected,
 	}
 }
 

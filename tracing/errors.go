@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // FailureKind says why an export failed, in the terms doctor and the
@@ -30,10 +33,12 @@ const (
 	FailNotFound                              // HTTP 404: wrong path
 	FailUnauthorized                          // HTTP 401/403
 	FailTooLarge                              // HTTP 413
-	FailUnavailable                           // HTTP 429, 502, 503, 504, other 5xx
-	FailRejected                              // HTTP 400 and other 4xx: the collector refused the data
+	FailUnavailable                           // HTTP 429, 502, 503, 504: try again later
+	FailRejected                              // any other 4xx or 5xx (400 with or without an OTLP body, 408, 500, 501 …)
 	FailPartial                               // accepted, but some spans rejected
 	FailWrongScheme                           // http:// to a TLS port or https:// to a plain one
+	FailRedirect                              // HTTP 3xx: never followed (Location says where)
+	FailNotOTLP                               // HTTP 2xx whose body is not an OTLP response (a login page)
 )
 
 var kindNames = map[FailureKind]string{
@@ -44,6 +49,7 @@ var kindNames = map[FailureKind]string{
 	FailTooLarge: "request too large (HTTP 413)", FailUnavailable: "collector unavailable",
 	FailRejected: "rejected by the collector", FailPartial: "partially rejected",
 	FailWrongScheme: "wrong scheme (http:// vs https://)",
+	FailRedirect:    "redirected (not followed)", FailNotOTLP: "answer is not OTLP",
 }
 
 func (k FailureKind) String() string { return kindNames[k] }
@@ -54,7 +60,13 @@ type ExportError struct {
 	Status   int    // HTTP status, when an answer came
 	Body     string // the start of the answer's body, for the log and doctor
 	Rejected int64  // FailPartial: spans the collector rejected
-	Err      error
+	// Location is where a redirect points (FailRedirect), userinfo
+	// masked.
+	Location string
+	// RetryAfter is the collector's Retry-After (seconds or HTTP date),
+	// 0 if none; the retry policy caps it.
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *ExportError) Error() string {
@@ -65,6 +77,9 @@ func (e *ExportError) Error() string {
 	}
 	if e.Kind == FailPartial {
 		fmt.Fprintf(&b, ": %d spans rejected", e.Rejected)
+	}
+	if e.Location != "" {
+		fmt.Fprintf(&b, " to %s", e.Location)
 	}
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
@@ -90,14 +105,37 @@ const (
 )
 
 // classify turns an HTTP answer into nil (accepted) or an *ExportError.
-func classify(status int, ctype string, body []byte) error {
+// The header gives the Content-Type, Location and Retry-After.
+//
+// A 2xx is a success only when it looks like an OTLP answer: an empty
+// body, an OTLP content type whose body decodes as an
+// ExportTraceServiceResponse, or another non-HTML body (the SDK's
+// otlptracehttp accepts any 2xx; ccotel refuses the HTML page a login
+// proxy answers with, which would otherwise count lost spans as sent).
+func classify(status int, h http.Header, body []byte) error {
+	ctype := h.Get("Content-Type")
 	if status >= 200 && status < 300 {
+		if !looksOTLP(ctype, body) {
+			return &ExportError{Kind: FailNotOTLP, Status: status, Body: bodySnippet(body),
+				Err: fmt.Errorf("the answer is %s, not an OTLP response", describeType(ctype))}
+		}
 		if n, msg, ok := partialSuccess(ctype, body); ok {
 			return &ExportError{Kind: FailPartial, Status: status, Rejected: n, Body: msg}
 		}
 		return nil
 	}
 	e := &ExportError{Status: status, Body: bodySnippet(body)}
+	if status >= 300 && status < 400 {
+		e.Kind = FailRedirect
+		e.Location = RedactURL(h.Get("Location"))
+		if e.Location == "" {
+			e.Location = "(no Location)"
+		}
+		return e
+	}
+	if status == 429 || status == 502 || status == 503 || status == 504 {
+		e.RetryAfter = parseRetryAfter(h.Get("Retry-After"), time.Now())
+	}
 	switch {
 	case status == 400 && bytes.Contains(body, []byte(nginxNoCert)):
 		e.Kind = FailNoClientCert
@@ -111,22 +149,100 @@ func classify(status int, ctype string, body []byte) error {
 		e.Kind = FailUnauthorized
 	case status == 413:
 		e.Kind = FailTooLarge
-	case status == 408 || status == 429 || status >= 500:
+	case status == 429 || status == 502 || status == 503 || status == 504:
+		// The only retryable answers (OTLP specification, "Failures").
 		e.Kind = FailUnavailable
-	case status == 400 && isOTLPContentType(ctype):
-		// The collector decoded the request and refused the data:
-		// sending it again will not help.
-		e.Kind = FailRejected
 	default:
-		// Another 4xx, or a 400 page from a proxy: most likely
-		// configuration; keep the spans.
-		e.Kind = FailOther
+		// Any other 4xx or 5xx: not retryable. Whether the spans or the
+		// configuration are to blame is for the retry policy to find out
+		// (delivery/policy.go).
+		e.Kind = FailRejected
+	}
+	if s := otlpStatusMessage(ctype, body); s != "" {
+		e.Body = s
 	}
 	return e
 }
 
-func isOTLPContentType(ct string) bool {
-	return strings.HasPrefix(ct, "application/x-protobuf") || strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/protobuf")
+// looksOTLP reports whether a 2xx answer's body can be an OTLP
+// ExportTraceServiceResponse.
+func looksOTLP(ctype string, body []byte) bool {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return true
+	}
+	switch {
+	case strings.HasPrefix(ctype, "text/html"), strings.HasPrefix(ctype, "application/xhtml"), trimmed[0] == '<':
+		return false
+	case strings.HasPrefix(ctype, "application/json"):
+		return json.Valid(trimmed) && trimmed[0] == '{'
+	case strings.HasPrefix(ctype, "application/x-protobuf"), strings.HasPrefix(ctype, "application/protobuf"):
+		_, _, err := parsePartialSuccess(body)
+		return err == nil
+	}
+	return true
+}
+
+func describeType(ctype string) string {
+	if ctype == "" {
+		return "a body without Content-Type"
+	}
+	return ctype
+}
+
+// otlpStatusMessage is the message of an OTLP error answer (a
+// google.rpc.Status as JSON), or "".
+func otlpStatusMessage(ctype string, body []byte) string {
+	if !strings.HasPrefix(ctype, "application/json") {
+		return ""
+	}
+	var st struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &st) != nil {
+		return ""
+	}
+	return bodySnippet([]byte(st.Message))
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an
+// HTTP-date; 0 when absent, unreadable or in the past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(24*time.Hour/time.Second) {
+			n = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// RedactURL returns u with the password of its userinfo masked
+// (url.URL.Redacted: http://alice:xxxxx@host/), for everything that
+// shows an endpoint or a redirect target. A string that does not parse is
+// returned with everything before an '@' masked.
+func RedactURL(u string) string {
+	if u == "" {
+		return ""
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		if i := strings.LastIndex(u, "@"); i >= 0 {
+			return "xxxxx" + u[i:]
+		}
+		return u
+	}
+	return p.Redacted()
 }
 
 // transportKindHint classifies an error that came without an HTTP answer.
@@ -177,6 +293,7 @@ func isDroppedConnection(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		strings.Contains(msg, "use of closed network connection") ||
 		strings.Contains(msg, "transport connection broken") ||
+		strings.Contains(msg, "client conn could not be established") || // http2, a handshake refused mid-way
 		strings.Contains(msg, "server closed idle connection")
 }
 

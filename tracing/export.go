@@ -78,8 +78,16 @@ func NewExporter(opts *Options, logf func(format string, args ...any)) (*Exporte
 		h.Set("Content-Encoding", "gzip")
 	}
 	return &Exporter{
-		opts:     opts,
-		client:   &http.Client{Transport: tr, Timeout: opts.Timeout},
+		opts: opts,
+		client: &http.Client{Transport: tr, Timeout: opts.Timeout,
+			// Never follow a redirect: a 30x to a page that answers 200
+			// would count lost spans as sent, and a 307 to http:// would
+			// send the spans and the header secrets in clear text. The
+			// 3xx is classified as FailRedirect; doctor says where it
+			// points. (otlptracehttp and the collector's otlphttp
+			// exporter follow redirects with Go's default client.)
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		tr:       tr,
 		header:   h,
 		resource: ResourceAttrs(opts),
@@ -131,7 +139,7 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 		// Accepted; the rest of the answer (a partial success) is lost.
 		return nil
 	}
-	return classify(resp.StatusCode, resp.Header.Get("Content-Type"), answer)
+	return classify(resp.StatusCode, resp.Header, answer)
 }
 
 // encode renders the request body, compressed if configured. The buffers

@@ -213,8 +213,21 @@ func TestExportClassifiesHTTPFailures(t *testing.T) {
 		{"503", answer(503, "text/plain", "down"), FailUnavailable, true},
 		{"502", answer(502, "text/html", "<html><title>502 Bad Gateway</title></html>"), FailUnavailable, true},
 		{"400 otlp", answer(400, "application/json", `{"code":3,"message":"bad span"}`), FailRejected, false},
-		{"400 proxy page", answer(400, "text/html", "<html><title>400 Bad Request</title></html>"), FailOther, true},
-		{"405", answer(405, "text/plain", "method"), FailOther, true},
+		{"400 proxy page", answer(400, "text/html", "<html><title>400 Bad Request</title></html>"), FailRejected, false},
+		{"405", answer(405, "text/plain", "method"), FailRejected, false},
+		{"408", answer(408, "text/plain", "slow"), FailRejected, false},
+		{"500", answer(500, "text/plain", "oops"), FailRejected, false},
+		{"501", answer(501, "text/plain", "no"), FailRejected, false},
+		{"302", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "http://alice:hunter2@login.example/sso")
+			w.WriteHeader(302)
+		}, FailRedirect, false},
+		{"307", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "http://plain.example/v1/traces")
+			w.WriteHeader(307)
+		}, FailRedirect, false},
+		{"200 html", answer(200, "text/html; charset=utf-8", "<!doctype html><title>Sign in</title>"), FailNotOTLP, false},
+		{"200 protobuf garbage", answer(200, "application/x-protobuf", "\xff\xff\xff"), FailNotOTLP, false},
 		{"400 nginx no cert", answer(400, "text/html", nginxPage("No required SSL certificate was sent")), FailNoClientCert, true},
 		{"400 nginx bad cert", answer(400, "text/html", nginxPage("The SSL certificate error")), FailClientCertRejected, true},
 		{"partial", answer(200, "application/x-protobuf", string(partial)), FailPartial, false},
@@ -228,6 +241,12 @@ func TestExportClassifiesHTTPFailures(t *testing.T) {
 			}
 			if tc.name == "400 nginx no cert" && ee.Body != "400 No required SSL certificate was sent" {
 				t.Errorf("body snippet %q", ee.Body)
+			}
+			if tc.name == "302" && (ee.Location != "http://alice:xxxxx@login.example/sso" || strings.Contains(ee.Error(), "hunter2")) {
+				t.Errorf("redirect location %q, error %q", ee.Location, ee.Error())
+			}
+			if tc.name == "400 otlp" && ee.Body != "bad span" {
+				t.Errorf("OTLP message %q", ee.Body)
 			}
 		})
 	}

@@ -62,7 +62,7 @@ Flags:
 		fmt.Fprintln(stdout)
 		switch {
 		case failed == 0:
-			fmt.Fprintln(stdout, "All good: Claude Code sessions will be traced to "+cfg.Endpoint)
+			fmt.Fprintln(stdout, "All good: Claude Code sessions will be traced to "+cfg.DisplayEndpoint())
 		case failed == 1:
 			fmt.Fprintln(stdout, "1 problem (✗ above) stops traces from arriving.")
 		default:

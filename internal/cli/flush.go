@@ -126,7 +126,8 @@ Flags:
 		fmt.Fprintln(stdout)
 	}
 	if res.Rejected > 0 {
-		fmt.Fprintf(stdout, "%d spans were refused by the collector for good and dropped (see %s)\n", res.Rejected, cfg.StateDir+"/ccotel.log")
+		fmt.Fprintf(stdout, "%d spans were refused by the collector for good and dropped (the collector accepted the others); last reason: %s (each one is named in %s)\n",
+			res.Rejected, res.LastRejection, cfg.StateDir+"/ccotel.log")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel flush: sent %d spans, %d still queued: %v\n", res.Sent, res.Remaining, err)

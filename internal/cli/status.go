@@ -76,7 +76,14 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	row("totals", "%d spans queued ever, %d exported, %d dropped (outbox full), %d refused by the collector, %d hook events lost",
 		r.Enqueued, r.Exported, r.Dropped, r.Rejected, r.LostEvents)
-	if r.Dropped > 0 || r.LostEvents > 0 {
+	if r.Rejected > 0 {
+		reason := r.LastRejection
+		if reason == "" {
+			reason = "(no reason recorded)"
+		}
+		row("rejected", "%d spans refused by the collector for good and dropped; last %s: %s", r.Rejected, render.Ago(now, r.LastRejected), reason)
+	}
+	if r.Dropped > 0 || r.LostEvents > 0 || r.Rejected > 0 {
 		fmt.Fprintf(stdout, "\nSome data was lost: see %s/ccotel.log for why.\n", r.StateDir)
 	}
 	return exitOK

@@ -3,7 +3,15 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ccotel/ccotel/tracing"
 )
+
+// DisplayEndpoint is the endpoint as everything shows it: the password
+// of its userinfo masked (http://alice:xxxxx@host/v1/traces).
+func (cfg *Config) DisplayEndpoint() string {
+	return tracing.RedactURL(cfg.Endpoint)
+}
 
 // Values renders every configuration key's value as doctor prints it;
 // header values are masked (they are secrets).
@@ -30,7 +38,7 @@ func (cfg *Config) Values() map[string]string {
 		prices = append(prices, m)
 	}
 	return map[string]string{
-		"endpoint":                or(cfg.Endpoint, "(none)"),
+		"endpoint":                or(cfg.DisplayEndpoint(), "(none)"),
 		"protocol":                cfg.Protocol,
 		"compression":             cfg.Compression,
 		"headers":                 or(kv(cfg.Headers, true), "(none)"),

@@ -59,11 +59,13 @@ type FlushOptions struct {
 
 // FlushResult is what a Flush did.
 type FlushResult struct {
-	Sent      int   // spans the collector accepted
-	Rejected  int   // spans dropped because the collector refused them for good
-	Remaining int   // spans still queued when Flush returned
-	Pending   int   // of which not ready yet (Pending work)
-	LastErr   error // the last export error, nil if the last attempt succeeded
+	Sent     int // spans the collector accepted
+	Rejected int // spans dropped because the collector refused them for good
+	// LastRejection is the collector's reason for the last of them.
+	LastRejection string
+	Remaining     int   // spans still queued when Flush returned
+	Pending       int   // of which not ready yet (Pending work)
+	LastErr       error // the last export error, nil if the last attempt succeeded
 }
 
 // Flush drains the outbox: it takes the oldest spans, finishes their
@@ -129,8 +131,13 @@ type flusher struct {
 	batch    int
 	lastSync time.Time
 	swept    bool
-	rejects  map[uint64]int // per single-span permanent refusals
-	pending  outcome        // written in the next transaction
+	pending  outcome // written in the next transaction
+	// suspects are spans the collector refused on their own, with its
+	// reason; policy.go says when they are poison.
+	suspects map[uint64]string
+	accepted bool   // the collector accepted a request in this run
+	dbID     string // state.Tx.DatabaseID of the database it started with
+	replaced bool   // the database file was replaced: stop, touch nothing
 }
 
 func (f *flusher) defaults() {
@@ -155,7 +162,7 @@ func (f *flusher) defaults() {
 		o.Logf = func(format string, args ...any) { state.Logf(dir, "flush: "+format, args...) }
 	}
 	f.batch = o.Batch
-	f.rejects = map[uint64]int{}
+	f.suspects = map[uint64]string{}
 }
 
 func (f *flusher) open() (*state.Store, error) {
@@ -175,6 +182,7 @@ func (f *flusher) open() (*state.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	if now := f.o.Now(); now.Sub(f.lastSync) >= syncEvery {
 		if err := st.Sync(); err != nil {
 			f.o.Logf("sync: %v", err)
@@ -196,13 +204,13 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 	if err != nil {
 		f.o.Logf("cannot export: %v", err)
 		f.res.LastErr = err
-		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(configRetry)})
+		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(MaxRetryWindow)})
 		f.final()
 		return f.res, err
 	}
 	defer f.exp.Close()
 
-	backoff := f.o.MinBackoff
+	failures := 0 // consecutive failed attempts, for the backoff
 	var failingSince, lingerUntil time.Time
 	total := 0 // for progress: sent + queued at the last look
 	for {
@@ -220,12 +228,23 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			return f.res, err
 		}
 		if len(r.poison) > 0 {
-			f.settle(outcome{remove: r.poison, rejected: len(r.poison)})
+			f.settle(outcome{reject: r.poison, reason: "undecodable outbox entry"})
 		}
 		if total < f.res.Sent+r.queued {
 			total = f.res.Sent + r.queued
 		}
 
+		if len(r.ready) == 0 && len(f.suspects) > 0 {
+			// Only spans refused on their own are left, and the
+			// collector accepted nothing to compare them with: keep
+			// them (configuration, or nothing to tell poison from it).
+			err := f.res.LastErr
+			f.suspects = map[uint64]string{}
+			if stop := f.failed(ctx, &failures, &failingSince, nil, err); stop {
+				return f.res, err
+			}
+			continue
+		}
 		if len(r.ready) == 0 {
 			now := f.o.Now()
 			if r.waiting > 0 && f.o.WaitPending {
@@ -270,81 +289,147 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			spans[i] = it.span
 		}
 		err = f.exp.Export(ctx, spans)
-		var ee *tracing.ExportError
-		errors.As(err, &ee)
-		switch {
-		case err == nil || (ee != nil && ee.Kind == tracing.FailPartial):
+		ee := exportError(err)
+		switch decide(err) {
+		case verdictDelivered:
 			o := outcome{remove: keysOf(r.ready), attempted: true}
-			if ee != nil {
+			if ee != nil { // a partial success
 				f.o.Logf("collector accepted %d spans but rejected %d of them: %s", len(spans), ee.Rejected, ee.Body)
-				o.rejected = int(min(ee.Rejected, int64(len(spans))))
+				o.partial = int(min(max(ee.Rejected, 0), int64(len(spans))))
+				o.reason = ee.Body
+				o.remove = keysOf(r.ready)
 			}
+			// The collector takes spans: what it refused alone is poison.
+			f.accepted = true
+			f.dropSuspects(&o)
 			f.settle(o)
-			f.res.Sent += len(spans)
+			f.res.Sent += len(spans) - o.partial
 			f.res.LastErr = nil
-			backoff, failingSince = f.o.MinBackoff, time.Time{}
+			failures, failingSince = 0, time.Time{}
 			f.batch = min(f.batch*2, f.o.Batch)
 			if f.o.Progress != nil {
 				fmt.Fprintf(f.o.Progress, "sent %d/%d spans\n", f.res.Sent, total)
 			}
 			continue
 
-		case ee != nil && !retryable(ee):
-			// Refused for good: find the culprit by halving the batch,
-			// then drop a lone span refused MaxRejections times.
+		case verdictRefused:
 			f.res.LastErr = err
 			if len(r.ready) > 1 {
+				// Find the culprit by halving the batch.
 				f.batch = max(1, len(r.ready)/2)
 				f.o.Logf("collector refused a batch of %d spans (%v); retrying in batches of %d", len(r.ready), err, f.batch)
 				f.settle(outcome{keep: r.ready, attempted: true, err: err})
 				continue
 			}
 			it := r.ready[0]
-			f.rejects[it.key]++
-			if f.rejects[it.key] >= MaxRejections {
-				f.o.Logf("dropping span %s %q: the collector refused it %d times: %v", it.span.SpanID, it.span.Name, MaxRejections, err)
-				f.settle(outcome{remove: []uint64{it.key}, rejected: 1, attempted: true, err: err})
+			if f.accepted {
+				f.o.Logf("dropping span %s %q: the collector accepts other spans but refused this one: %v", it.span.SpanID, it.span.Name, err)
+				f.settle(outcome{reject: []uint64{it.key}, reason: reasonOf(ee), attempted: true, err: err})
 				f.batch = f.o.Batch
 				continue
 			}
+			f.suspects[it.key] = reasonOf(ee)
 			f.settle(outcome{keep: r.ready, attempted: true, err: err})
-			if !f.o.Retry {
-				f.final()
+			if len(f.suspects) < maxSuspects {
+				continue // does the collector take the others?
+			}
+			f.o.Logf("the collector refused %d spans one by one and accepted none: keeping them all (configuration?): %v", len(f.suspects), err)
+			f.suspects = map[uint64]string{}
+			f.batch = f.o.Batch
+			if stop := f.failed(ctx, &failures, &failingSince, nil, err); stop {
 				return f.res, err
 			}
-			sleep(ctx, f.o.MinBackoff)
-			continue
 
-		default:
+		default: // verdictRetry, verdictHold
 			f.res.LastErr = err
-			now := f.o.Now()
-			if failingSince.IsZero() {
-				failingSince = now
-			}
-			giveUp := !f.o.Retry || now.Sub(failingSince) >= f.o.GiveUp
-			next := now.Add(backoff)
-			f.settle(outcome{keep: r.ready, attempted: true, err: err, next: next})
-			if giveUp {
-				if f.o.Retry {
-					f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(failingSince).Round(time.Second), err, next.Format(time.RFC3339))
-				}
-				f.final()
+			if stop := f.failed(ctx, &failures, &failingSince, r.ready, err); stop {
 				return f.res, err
 			}
-			f.o.Logf("export failed (retry in %s): %v", backoff, err)
-			if f.o.Progress != nil {
-				fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", backoff, err)
-			}
-			sleep(ctx, backoff)
-			backoff = min(backoff*2, f.o.MaxBackoff)
 		}
 	}
+}
+
+// failed records a failed attempt (keep: the spans to write back), and
+// either backs off (false) or, past GiveUp or without Retry, ends the run
+// (true: the caller returns err).
+func (f *flusher) failed(ctx context.Context, failures *int, since *time.Time, keep []item, err error) (stop bool) {
+	now := f.o.Now()
+	*failures++
+	if since.IsZero() {
+		*since = now
+	}
+	wait := backoff(*failures, f.o.MinBackoff, f.o.MaxBackoff, err)
+	next := now.Add(wait)
+	if decide(err) == verdictHold {
+		next = now.Add(max(wait, min(MaxRetryWindow, f.o.GiveUp)))
+	}
+	f.settle(outcome{keep: keep, attempted: true, err: err, next: next})
+	if !f.o.Retry || now.Sub(*since) >= f.o.GiveUp {
+		if f.o.Retry {
+			f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(*since).Round(time.Second), err, next.Format(time.RFC3339))
+		}
+		f.final()
+		return true
+	}
+	f.o.Logf("export failed (retry in %s): %v", wait.Round(time.Millisecond), err)
+	if f.o.Progress != nil {
+		fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", wait.Round(time.Millisecond), err)
+	}
+	sleep(ctx, wait)
+	return false
+}
+
+// dropSuspects moves the suspects into o as rejected: the collector just
+// accepted other spans, so the ones it refused alone are poison.
+func (f *flusher) dropSuspects(o *outcome) {
+	for key, reason := range f.suspects {
+		f.o.Logf("dropping outbox entry %d: the collector accepts other spans but refused it: %s", key, reason)
+		o.reject = append(o.reject, key)
+		o.reason = reason
+	}
+	f.suspects = map[uint64]string{}
+}
+
+// reasonOf is the collector's message for a refusal, as status shows it.
+func reasonOf(e *tracing.ExportError) string {
+	if e == nil {
+		return ""
+	}
+	if e.Body != "" {
+		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body)
+	}
+	return e.Error()
+}
+
+// ErrDatabaseReplaced: the database file is not the one the flusher
+// started with. It stops without writing to the new one; the new
+// directory's own flusher (its flusher.lock is a new file) delivers it.
+var ErrDatabaseReplaced = errors.New("the state database was replaced while the flusher ran; stopping without touching the new one")
+
+// sameDatabase checks, first thing in every transaction, that the
+// database is the one this flusher started with: its keys and outcome
+// mean nothing in another (the state directory deleted and recreated, a
+// corrupt file moved aside by a hook).
+func (f *flusher) sameDatabase(tx *state.Tx) error {
+	id := tx.DatabaseID()
+	if f.dbID == "" {
+		f.dbID = id
+	}
+	if id != f.dbID {
+		f.replaced = true
+		f.o.Logf("%v", ErrDatabaseReplaced)
+		return ErrDatabaseReplaced
+	}
+	return nil
 }
 
 // final syncs (and compacts) the store and fills Remaining. When the
 // flusher stops early (an error, the context), what the hooks wrote is
 // still made durable.
 func (f *flusher) final() {
+	if f.replaced {
+		return
+	}
 	f.lastSync = time.Time{}
 	st, err := f.open() // syncs
 	if err != nil {
@@ -357,6 +442,9 @@ func (f *flusher) final() {
 	}
 	defer st.Close()
 	err = st.Update(func(tx *state.Tx) error {
+		if err := f.sameDatabase(tx); err != nil {
+			return err
+		}
 		if err := f.apply(tx); err != nil {
 			return err
 		}

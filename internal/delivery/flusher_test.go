@@ -252,8 +252,8 @@ func TestFlushRejectedSpanIsDroppedNotBlocking(t *testing.T) {
 	}
 	good := append(append([]*tracing.Span{}, spans[:40]...), spans[41:]...)
 	assertDelivered(t, c, good)
-	if RejectedSpans(cfg.StateDir) != 2 {
-		t.Errorf("RejectedSpans = %d", RejectedSpans(cfg.StateDir))
+	if cn := counters(t, cfg.StateDir); cn.Rejected != 2 || cn.Exported != 63 || cn.LastRejection == "" {
+		t.Errorf("counters: rejected %d, exported %d, last rejection %q", cn.Rejected, cn.Exported, cn.LastRejection)
 	}
 	// Bisection: a handful of refused requests, not one per span.
 	if n := refusals.Load(); n > 12 {

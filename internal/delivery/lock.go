@@ -3,12 +3,15 @@ package delivery
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ccotel/ccotel/state"
 )
 
 // FlusherLockName is the lock file, in the state directory, that the one
@@ -26,15 +29,21 @@ type FlusherLock struct {
 var ErrFlusherBusy = errors.New("another ccotel flusher is running")
 
 // AcquireFlusherLock takes flusher.lock without waiting, or returns
-// ErrFlusherBusy.
+// ErrFlusherBusy. A state directory that state.CheckDir does not trust is
+// refused, and the lock file is opened without following a symlink (it is
+// truncated to write the pid: a planted flusher.lock → ~/.bashrc must not
+// empty ~/.bashrc).
 func AcquireFlusherLock(stateDir string) (*FlusherLock, error) {
+	if err := state.CheckDir(stateDir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(stateDir, FlusherLockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(stateDir, 0o700); err != nil {
 			return nil, err
 		}
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	}
 	if err != nil {
 		return nil, err
@@ -129,7 +138,12 @@ func (l *FlusherLock) Reacquire() bool {
 // flusher.lock and probes the pid: it never takes the lock (a hook that
 // found the lock held by a status command would think a flusher runs).
 func FlusherPID(stateDir string) int {
-	b, err := os.ReadFile(filepath.Join(stateDir, FlusherLockName))
+	f, err := os.OpenFile(filepath.Join(stateDir, FlusherLockName), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return 0
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 32))
+	f.Close()
 	if err != nil {
 		return 0
 	}

@@ -13,9 +13,11 @@ import (
 // outcome is what a round changes in the store: applied at the start of
 // the next round's transaction (one open per round, not two), or by final.
 type outcome struct {
-	remove    []uint64 // exported, or dropped
+	remove    []uint64 // exported, or undecodable
 	keep      []item   // not exported: written back if their pending work was done
-	rejected  int      // of remove: dropped as refused for good
+	reject    []uint64 // dropped as refused for good
+	partial   int      // spans of an accepted request that the collector rejected
+	reason    string   // the collector's message for reject/partial
 	attempted bool     // an export was tried: record it
 	err       error
 	next      time.Time
@@ -26,7 +28,11 @@ func (f *flusher) settle(o outcome) {
 	p := &f.pending
 	p.remove = append(p.remove, o.remove...)
 	p.keep = append(p.keep, o.keep...)
-	p.rejected += o.rejected
+	p.reject = append(p.reject, o.reject...)
+	p.partial += o.partial
+	if o.reason != "" {
+		p.reason = o.reason
+	}
 	if o.attempted {
 		p.attempted, p.err, p.next = true, o.err, o.next
 	}
@@ -52,6 +58,11 @@ func (f *flusher) apply(tx *state.Tx) error {
 			return err
 		}
 	}
+	if len(p.reject) > 0 || p.partial > 0 {
+		if err := tx.Reject(p.reject, len(p.reject)+p.partial, f.o.Now(), p.reason); err != nil {
+			return err
+		}
+	}
 	if p.attempted {
 		return tx.RecordExport(f.o.Now(), p.err, p.next)
 	}
@@ -61,9 +72,9 @@ func (f *flusher) apply(tx *state.Tx) error {
 // applied is called after the transaction that applied the pending
 // outcome committed.
 func (f *flusher) applied() {
-	if n := f.pending.rejected; n > 0 {
+	if n := len(f.pending.reject) + f.pending.partial; n > 0 {
 		f.res.Rejected += n
-		noteRejected(f.o.Store.Dir, n)
+		f.res.LastRejection = f.pending.reason
 	}
 	f.pending = outcome{}
 }
@@ -86,15 +97,22 @@ type round struct {
 	queued  int
 }
 
+// read applies the last round's outcome and reads the next batch in one
+// transaction, closes the store, and only then finishes the spans'
+// pending work: the finisher reads transcripts (large, slow, or not even
+// regular files), and hooks must never wait for that. What it finished is
+// written back by the next transaction (outcome.keep), unless exported.
 func (f *flusher) read() (*round, error) {
 	st, err := f.open()
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
 	var entries []state.Entry
 	r := &round{}
 	err = st.Update(func(tx *state.Tx) error {
+		if err := f.sameDatabase(tx); err != nil {
+			return err
+		}
 		if err := f.apply(tx); err != nil {
 			return err
 		}
@@ -110,6 +128,7 @@ func (f *flusher) read() (*round, error) {
 		r.queued = tx.Counters().Queued
 		return err
 	})
+	st.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +143,9 @@ func (f *flusher) read() (*round, error) {
 			f.o.Logf("dropping undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
 			r.poison = append(r.poison, e.Key)
 			continue
+		}
+		if _, ok := f.suspects[e.Key]; ok {
+			continue // refused on its own: try the others first
 		}
 		it := item{key: e.Key, span: s}
 		if len(s.Pending) > 0 {

@@ -21,8 +21,11 @@ var executable = os.Executable
 //
 // It costs one open and one flock when a flusher is already running, and
 // a fork/exec when not.
+//
+// A nextAttempt further ahead than MaxRetryWindow is ignored (policy.go,
+// capNextAttempt): it was stored by a clock that ran ahead.
 func StartFlusher(stateDir string, nextAttempt, now time.Time) (started bool, err error) {
-	if now.Before(nextAttempt) {
+	if now.Before(capNextAttempt(nextAttempt, now)) {
 		return false, nil
 	}
 	l, err := AcquireFlusherLock(stateDir)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 // Status is the state of delivery: sessions, the outbox, the last
@@ -29,6 +30,8 @@ type Status struct {
 	Exported        int64     `json:"exported"`
 	Dropped         int64     `json:"dropped"`
 	Rejected        int64     `json:"rejected"`
+	LastRejected    time.Time `json:"last_rejected,omitzero"`
+	LastRejection   string    `json:"last_rejection,omitempty"`
 	LostEvents      int64     `json:"lost_events"`
 }
 
@@ -40,9 +43,9 @@ type sessionHead struct {
 }
 
 // ReadStatus gathers the report from the state directory, read-only;
-// endpoint is only reported.
+// endpoint is only reported, its password masked.
 func ReadStatus(stateDir, endpoint string) (*Status, error) {
-	r := &Status{StateDir: stateDir, Endpoint: endpoint}
+	r := &Status{StateDir: stateDir, Endpoint: tracing.RedactURL(endpoint)}
 	st, err := state.Open(state.Options{Dir: stateDir, ReadOnly: true, LockTimeout: 5 * time.Second})
 	if err != nil {
 		return nil, err
@@ -54,6 +57,7 @@ func ReadStatus(stateDir, endpoint string) (*Status, error) {
 		r.LastExport, r.LastExportOK, r.LastExportError = c.LastExport, c.LastExportOK, c.LastExportError
 		r.NextAttempt, r.Failures = c.NextAttempt, c.Failures
 		r.Enqueued, r.Exported, r.Dropped, r.LostEvents = c.Enqueued, c.Exported, c.Dropped, c.LostEvents
+		r.Rejected, r.LastRejected, r.LastRejection = c.Rejected, c.LastRejected, c.LastRejection
 		return tx.ForEachSession(func(id string, b []byte) error {
 			var h sessionHead
 			if json.Unmarshal(b, &h) != nil || h.Ended.IsZero() {
@@ -71,6 +75,5 @@ func ReadStatus(stateDir, endpoint string) (*Status, error) {
 		return nil, err
 	}
 	r.FlusherPID = FlusherPID(stateDir)
-	r.Rejected = RejectedSpans(stateDir)
 	return r, nil
 }

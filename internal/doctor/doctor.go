@@ -136,7 +136,7 @@ func Diagnose(ctx context.Context, cfg *config.Config, o Options) *Diagnosis {
 	var ee *tracing.ExportError
 	switch {
 	case err == nil:
-		d.add(se, OK, fmt.Sprintf("test span %q accepted by %s (trace %s, span %s)", s.Name, cfg.Endpoint, s.TraceID, s.SpanID),
+		d.add(se, OK, fmt.Sprintf("test span %q accepted by %s (trace %s, span %s)", s.Name, cfg.DisplayEndpoint(), s.TraceID, s.SpanID),
 			"")
 	case errors.As(err, &ee):
 		d.explain(se, cfg, ee.Kind, err, h)

@@ -131,6 +131,15 @@ func TestDoctorHTTPVerdicts(t *testing.T) {
 		{"401", page(401, "no"), 0, []string{"HTTP 401", "[headers]"}},
 		{"503", page(503, "<html><title>503 Service Temporarily Unavailable</title></html>"), 0, []string{"not available", "HTTP 503", "stay queued"}},
 		{"timeout", page(200, ""), 3 * time.Second, []string{"timeout"}},
+		{"302 to a login page", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "https://bob:s3cret@sso.example/login?next=/v1/traces")
+			w.WriteHeader(302)
+		}, 0, []string{"HTTP 302", "https://bob:xxxxx@sso.example/login", "does not follow redirects", "login"}},
+		{"307 to http", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "http://collector.example:4318/v1/traces")
+			w.WriteHeader(307)
+		}, 0, []string{"HTTP 307", "http://collector.example:4318/v1/traces", "clear text"}},
+		{"200 login page", page(200, "<html><title>Sign in</title></html>"), 0, []string{"not an OTLP", "Sign in", "proxy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.Handle(tc.handler)

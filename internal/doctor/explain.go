@@ -154,6 +154,24 @@ func (d *Diagnosis) explain(sec string, cfg *config.Config, kind tracing.Failure
 			"the collector could not accept the span; check its logs and that the endpoint is an OTLP/HTTP traces receiver")
 	case tracing.FailPartial:
 		d.add(sec, Warn, fmt.Sprintf("the collector accepted the request but rejected %d span(s): %s", ee.Rejected, ee.Body), "check the collector's logs")
+	case tracing.FailRedirect:
+		loc := ee.Location
+		msg := fmt.Sprintf("%s answered HTTP %d, a redirect to %s; ccotel does not follow redirects (spans could be counted as sent to a page that is not a collector, and header secrets sent elsewhere)", host, ee.Status, loc)
+		fix := "set endpoint to the collector's own OTLP/HTTP URL, the one that answers POST /v1/traces directly"
+		if target, perr := url.Parse(loc); perr == nil && target.Host != "" {
+			switch {
+			case u != nil && u.Scheme == "https" && target.Scheme == "http":
+				fix = "the redirect goes to plain http://, which would send the spans and the header secrets in clear text; fix the ingress, or set endpoint to the collector's https:// URL"
+			case ee.Status == 307 || ee.Status == 308 || ee.Status == 301:
+				fix = fmt.Sprintf("if %s is the collector, set endpoint = %q", target.Host, target.Scheme+"://"+target.Host)
+			default:
+				fix = "a 302/303 usually means a login (SSO) proxy in front of the collector: ccotel authenticates with its client certificate or [headers], not a browser login; ask for a machine endpoint, or set endpoint to the collector itself"
+			}
+		}
+		d.add(sec, Fail, msg, fix)
+	case tracing.FailNotOTLP:
+		d.add(sec, Fail, fmt.Sprintf("%s answered HTTP %d but the answer is not an OTLP response (%v): %q", host, ee.Status, ee.Err, ee.Body),
+			"a proxy or login page answers instead of the collector; spans stay queued. Set endpoint to the collector's OTLP/HTTP receiver")
 	case tracing.FailConfig:
 		d.add(sec, Fail, err.Error(), "fix the certificate problems listed above")
 	default:

@@ -51,11 +51,19 @@ func outbox(cfg *config.Config) []Finding {
 	}
 	if r.Rejected > 0 {
 		out = append(out, Finding{Section: sec, Severity: Warn,
-			Message: fmt.Sprintf("%d spans were refused by the collector for good and dropped", r.Rejected), Fix: "see " + filepath.Join(cfg.StateDir, "ccotel.log") + " for the collector's reasons"})
+			Message: fmt.Sprintf("%d spans were refused by the collector for good and dropped (the collector accepted the others); last reason: %s", r.Rejected, orNone(r.LastRejection)),
+			Fix:     "check the collector's (or its proxy's) rules for these spans; " + filepath.Join(cfg.StateDir, "ccotel.log") + " names each dropped span"})
 	}
 	if r.LostEvents > 0 {
 		out = append(out, Finding{Section: sec, Severity: Warn,
 			Message: fmt.Sprintf("%d hook events could not be recorded (database busy or unwritable)", r.LostEvents), Fix: "see " + filepath.Join(cfg.StateDir, "ccotel.log")})
 	}
 	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none recorded)"
+	}
+	return s
 }

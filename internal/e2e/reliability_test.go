@@ -47,6 +47,8 @@ func TestReliability(t *testing.T) {
 	t.Run("CorruptDatabase", r.testCorruptDatabase)
 	t.Run("UnwritableStateDir", r.testUnwritableStateDir)
 	t.Run("FullDisk", r.testFullDisk)
+	t.Run("LostEventsCountedWhenFull", r.testLostEventsCountedWhenFull)
+	t.Run("PlantedStateDir", r.testPlantedStateDir)
 	t.Run("OutboxCap", r.testOutboxCap)
 	t.Run("ClockOddities", r.testClockOddities)
 }
@@ -598,4 +600,115 @@ func (r *relRig) testClockOddities(t *testing.T) {
 			t.Errorf("%d spans, want 4 (root, turn, two tools)", len(seen))
 		}
 	})
+}
+
+// envHome is the HOME of an env from relRig.env.
+func envHome(env []string) string {
+	for _, kv := range env {
+		if h, ok := strings.CutPrefix(kv, "HOME="); ok {
+			return h
+		}
+	}
+	return ""
+}
+
+// fallbackLost is the lost-event count kept in HOME/.cache/ccotel.
+func fallbackLost(t *testing.T, env []string) int64 {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(envHome(env), ".cache", "ccotel", "lost-events-*"))
+	var n int64
+	for _, f := range files {
+		if fi, err := os.Lstat(f); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// A state directory someone else prepared (mode 0777, flusher.lock and
+// ccotel.log symlinked to the victim's files): the hook refuses it, exits
+// 0 silently, leaves the victim files alone, and counts its events as
+// lost in the user's cache directory.
+func (r *relRig) testPlantedStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ccotel")
+	victims := t.TempDir()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, victim := range map[string]string{"flusher.lock": ".bashrc", "ccotel.log": ".profile", "ccotel.lock": ".zshrc", "ccotel.db": ".vimrc", "lost-events": ".inputrc"} {
+		v := filepath.Join(victims, victim)
+		if err := os.WriteFile(v, []byte("export PATH=precious\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(v, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	env := r.env(t, "https://127.0.0.1:9/v1/traces", dir)
+	sid := "0badd1e0-0000-4000-8000-000000000009"
+	events := [][]byte{relEvent(sid, "SessionStart", "source", "startup"), relPre(sid, "toolu_planted"), relPost(sid, "toolu_planted")}
+	for _, ev := range events {
+		r.hookSilently(t, env, ev)
+	}
+	entries, _ := os.ReadDir(victims)
+	for _, e := range entries {
+		if b, err := os.ReadFile(filepath.Join(victims, e.Name())); err != nil || string(b) != "export PATH=precious\n" {
+			t.Errorf("victim %s was touched: %q %v", e.Name(), b, err)
+		}
+	}
+	if n := fallbackLost(t, env); n != int64(len(events)) {
+		t.Errorf("%d lost events counted in the cache directory, want %d", n, len(events))
+	}
+	logs, _ := filepath.Glob(filepath.Join(envHome(env), ".cache", "ccotel", "ccotel.log-*"))
+	if len(logs) == 0 {
+		t.Error("no log line in the cache directory saying why the state directory was refused")
+	} else if b, _ := os.ReadFile(logs[0]); !strings.Contains(string(b), "writable by group or others") {
+		t.Errorf("fallback log does not say why:\n%s", b)
+	}
+	// status explains instead of reading the planted directory.
+	res := r.run(t, env, nil, "status")
+	if res.code == 0 || !strings.Contains(res.stdout+res.stderr, "not trusted") {
+		t.Errorf("status on a planted directory: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// Events lost on a full disk are counted even when the state directory
+// cannot take one more byte: lost-events is already at the size limit
+// (2 KiB, ulimit -f 4), so the count goes to the cache directory and
+// status adds both.
+func (r *relRig) testLostEventsCountedWhenFull(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh for ulimit")
+	}
+	dir := t.TempDir()
+	release := relHoldFlusher(t, dir)
+	defer release()
+	if err := os.WriteFile(filepath.Join(dir, "lost-events"), bytes.Repeat([]byte("."), 2048), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := r.env(t, "https://127.0.0.1:9/v1/traces", dir)
+	sid := "f011d15c-0000-4000-8000-00000000000a"
+	events := [][]byte{relEvent(sid, "SessionStart", "source", "startup"), relPre(sid, "toolu_full2"), relPost(sid, "toolu_full2")}
+	for _, ev := range events {
+		res := relRunCmd(t, env, ev, "sh", "-c", `ulimit -f 4 && exec "$0" hook`, r.bin)
+		if res.code != 0 || res.stdout != "" || res.stderr != "" {
+			t.Fatalf("hook on a full disk: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+		}
+	}
+	// Space is back: a hook (which moves the half-written database aside)
+	// records its event; the losses stay counted.
+	r.hookSilently(t, env, relPre(sid, "toolu_after"))
+	res := r.run(t, env, nil, "status", "--json")
+	var st struct {
+		LostEvents int64 `json:"lost_events"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s%s", err, res.stdout, res.stderr)
+	}
+	if st.LostEvents != 2048+int64(len(events)) {
+		t.Errorf("status: %d hook events lost, want %d", st.LostEvents, 2048+len(events))
+	}
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// The two load targets of issue 12, each measured against its baseline in
+// the same run:
+//
+//   - "load200": 200 `ccotel hook` processes started at once for one
+//     session (PostToolUse of a parallel batch, PreToolUse done before),
+//     against 200 drain-only processes started at once: p99 ≤ 2×.
+//   - "open500": the hook of a session that has 500 open spans (500
+//     PreToolUse without their PostToolUse) against the same event in a
+//     fresh session: median ≤ 2×.
+
+const loadProcs = 200
+
+// benchLoad200 runs the 200-at-once round three times, interleaved with
+// the drain round, and compares the p99 of the pooled walls.
+func (b *bench) benchLoad200() error {
+	fmt.Println()
+	fmt.Printf("### %d hook processes at once vs %d drain-only processes at once\n", loadProcs, loadProcs)
+	fmt.Println()
+	fmt.Println("| round | hook p50 | hook p99 | drain p50 | drain p99 | ratio (p99) | hooks failed |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	var hooks, drains []result
+	d := b.drainProc()
+	for round := range 3 {
+		dir := b.stateDir(fmt.Sprintf("load200-%d", round))
+		h := b.hook(dir)
+		s := newSession(b.tmp)
+		if err := startSession(h, s); err != nil {
+			return err
+		}
+		var posts [][]byte
+		for i := range loadProcs {
+			id := toolUseID(fmt.Sprintf("l%d", round), i)
+			if r := h.run(s.PreToolUse(id)); !r.silentOK() {
+				return fmt.Errorf("PreToolUse: %s", r)
+			}
+			posts = append(posts, s.PostToolUse(id, smallStdout))
+		}
+		waitFlusherGone(dir, 30*time.Second)
+		var hr, dr []result
+		if round%2 == 0 {
+			dr = startAtOnce(d, [][][]byte{posts})
+			hr = startAtOnce(h, [][][]byte{posts})
+		} else {
+			hr = startAtOnce(h, [][][]byte{posts})
+			dr = startAtOnce(d, [][][]byte{posts})
+		}
+		hs, ds := &series{runs: hr}, &series{runs: dr}
+		fmt.Printf("| %d | %s | %s | %s | %s | %.2f× | %d |\n", round+1, ms(median(hs.walls())), ms(quantile(hs.walls(), 0.99)),
+			ms(median(ds.walls())), ms(quantile(ds.walls(), 0.99)), ratio(quantile(hs.walls(), 0.99), quantile(ds.walls(), 0.99)), hs.failures())
+		hooks, drains = append(hooks, hr...), append(drains, dr...)
+		waitFlusherGone(dir, 30*time.Second)
+	}
+	hs, ds := &series{runs: hooks}, &series{runs: drains}
+	hp, dp := quantile(hs.walls(), 0.99), quantile(ds.walls(), 0.99)
+	r := ratio(hp, dp)
+	b.verdict(fmt.Sprintf("%d hooks at once: p99 ≤ 2× %d drain-only processes at once", loadProcs, loadProcs),
+		fmt.Sprintf("%.2f× (%s vs %s), %d failed", r, ms(hp), ms(dp), hs.failures()), r <= 2 && hs.failures() == 0)
+	return nil
+}
+
+// benchOpen500 times a PreToolUse+PostToolUse pair's PostToolUse in a
+// session with 500 open tool spans against a fresh session's.
+func (b *bench) benchOpen500() error {
+	const open = 500
+	fmt.Println()
+	fmt.Printf("### A hook in a session with %d open spans vs a fresh session\n", open)
+	fmt.Println()
+	fmt.Println("| session | PostToolUse median | p90 | CPU median |")
+	fmt.Println("|---|---|---|---|")
+	crowdedDir, freshDir := b.stateDir("open500"), b.stateDir("open500-fresh")
+	ch, fh := b.hook(crowdedDir), b.hook(freshDir)
+	cs, fs := newSession(b.tmp), newSession(b.tmp)
+	for _, x := range []struct {
+		h proc
+		s *session
+	}{{ch, cs}, {fh, fs}} {
+		if err := startSession(x.h, x.s); err != nil {
+			return err
+		}
+	}
+	for i := range open {
+		if r := ch.run(cs.PreToolUse(toolUseID("open", i))); !r.silentOK() {
+			return fmt.Errorf("PreToolUse: %s", r)
+		}
+	}
+	waitFlusherGone(crowdedDir, 30*time.Second)
+	crowded, fresh := &series{}, &series{}
+	type side struct {
+		h    proc
+		s    *session
+		into *series
+	}
+	for i := -3; i < b.runs; i++ {
+		order := []side{{ch, cs, crowded}, {fh, fs, fresh}}
+		if i%2 != 0 { // alternate which goes first
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, x := range order {
+			id := toolUseID("pair", i+3)
+			if r := x.h.run(x.s.PreToolUse(id)); !r.silentOK() {
+				return fmt.Errorf("PreToolUse: %s", r)
+			}
+			r := x.h.run(x.s.PostToolUse(id, smallStdout))
+			if i >= 0 {
+				x.into.add(r)
+			}
+		}
+	}
+	for _, row := range []struct {
+		name string
+		s    *series
+	}{{fmt.Sprintf("%d open spans", open), crowded}, {"fresh", fresh}} {
+		fmt.Printf("| %s | %s | %s | %s |\n", row.name, ms(median(row.s.walls())), ms(quantile(row.s.walls(), 0.9)), ms(median(row.s.cpus())))
+	}
+	cm, fm := median(crowded.walls()), median(fresh.walls())
+	r := ratio(cm, fm)
+	b.verdict(fmt.Sprintf("hook with %d open spans ≤ 2× a fresh session's", open),
+		fmt.Sprintf("%.2f× (%s vs %s)", r, ms(cm), ms(fm)), r <= 2 && crowded.failures() == 0)
+	return nil
+}
