@@ -199,7 +199,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else if cfg.Endpoint == "" {
 		fmt.Fprintf(stdout, "\nNo collector is configured yet, so the hook does nothing. Next:\n  ccotel install --endpoint https://collector.example.com:4318 --client-cert client.pem --client-key client-key.pem --ca ca.pem\n(or edit %s), then run: ccotel doctor\n", cfgPath)
 	} else {
-		fmt.Fprintf(stdout, "\nSpans go to %s. Check the whole chain with: ccotel doctor\n", cfg.Endpoint)
+		fmt.Fprintf(stdout, "\nSpans go to %s. Check the whole chain with: ccotel doctor\n", cfg.DisplayEndpoint())
 	}
 	return exitOK
 }
