@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -91,7 +90,7 @@ func TestCollectorRunsTheExampleConfig(t *testing.T) {
 		got := s.Attrs()
 		for k, v := range wantAttrs {
 			if !proto.Equal(got[k], v) {
-				t.Errorf("span %s (%s): attribute %s = %s, want %s", s.ID(), name, k, protojson.Format(got[k]), protojson.Format(v))
+				t.Errorf("span %s (%s): attribute %s = %s, want %s", s.ID(), name, k, otlptest.FormatValue(got[k]), otlptest.FormatValue(v))
 			}
 		}
 		if i == 3 && (s.GetStatus().GetCode() != 2 || s.GetStatus().GetMessage() != "exit status 1") {

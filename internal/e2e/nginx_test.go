@@ -3,18 +3,12 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,21 +16,27 @@ import (
 	"github.com/ccotel/ccotel/internal/delivery"
 	"github.com/ccotel/ccotel/internal/otlptest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
 // TestEndToEndNginx runs the shipped examples/nginx/ccotel.conf (client
-// certificates required, ssl_verify_depth 1) in front of an OTLP/HTTP
-// receiver, wires a fresh HOME with `ccotel install`, feeds a recorded
-// session through real `ccotel hook` processes, and checks that the
-// background flusher delivers every span exactly once through nginx. It
-// also checks that nginx refuses a client certificate from another CA, or
-// none, and that `ccotel doctor` says so.
+// certificates required, ssl_verify_depth 1) in front of the real
+// OpenTelemetry Collector running examples/otelcol/config.yaml (with its
+// file exporter), wires a fresh HOME with `ccotel install`, feeds a
+// recorded session through real `ccotel hook` processes, and checks on
+// what the collector wrote that the background flusher delivered every
+// span exactly once, with the names, parents, status and attributes that
+// `ccotel replay --stdout` gives for the same events. It also checks that
+// nginx refuses a client certificate from another CA, or none, and that
+// `ccotel doctor` says so.
 //
-// It needs nginx (Debian's package); it is skipped without it, except in
-// CI (CI=true), where a missing nginx is a failure.
+// It needs nginx (Debian's package) and the collector
+// (.ci/build-collector.sh); it is skipped without them, except in CI
+// (CI=true), where a missing one is a failure.
 func TestEndToEndNginx(t *testing.T) {
 	nginx := otlptest.NginxBinary(t)
+	otelcol := otlptest.CollectorBinary(t)
 	if testing.Short() {
 		t.Skip("-short")
 	}
@@ -54,29 +54,15 @@ func TestEndToEndNginx(t *testing.T) {
 	}
 
 	t.Logf("built at %v", time.Since(began))
-	rcv := newPlainReceiver(t)
+	col := otlptest.StartCollector(t, otlptest.Collector{Bin: otelcol, Dir: mkdir(t, dir, "otelcol"), Root: root})
 	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: mkdir(t, dir, "nginx"), Conf: filepath.Join(root, "examples", "nginx", "ccotel.conf"),
-		ServerCert: certs.ServerCert, ServerKey: certs.ServerKey, ClientCA: certs.ClientCA.Path, Upstream: rcv.addr})
+		ServerCert: certs.ServerCert, ServerKey: certs.ServerKey, ClientCA: certs.ClientCA.Path, Upstream: col.Addr})
 	endpoint := "https://127.0.0.1:" + port
+	t.Logf("collector and nginx up at %v", time.Since(began))
 
 	home := mkdir(t, dir, "home")
 	env := cleanEnv(home)
-	run := func(stdin []byte, extraEnv []string, args ...string) (string, string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(append([]string{}, env...), extraEnv...)
-		cmd.Dir = home
-		cmd.Stdin = bytes.NewReader(stdin)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return out.String(), errb.String(), code
-	}
+	run := runner(t, bin, env, home)
 
 	// Wire the fresh HOME: settings.json and the config file.
 	if out, errs, code := run(nil, nil, "install", "--endpoint", endpoint,
@@ -87,7 +73,8 @@ func TestEndToEndNginx(t *testing.T) {
 	t.Cleanup(func() { stopFlusher(t, stateDir) })
 
 	// nginx refuses a certificate from another CA, and no certificate;
-	// doctor names both.
+	// doctor names both. (Had their test spans got through, they would be
+	// in the collector's file below, which must hold the session alone.)
 	for _, tc := range []struct {
 		env  []string
 		want []string
@@ -108,53 +95,155 @@ func TestEndToEndNginx(t *testing.T) {
 			}
 		}
 	}
-	if n := rcv.total(); n != 0 {
-		t.Fatalf("%d spans got through nginx with a bad client certificate", n)
-	}
 
 	t.Logf("bad-cert doctors done at %v", time.Since(began))
 	// A recorded session through real hook processes.
-	events := readLines(t, filepath.Join(root, "testdata", "sessions", "subagent", "events.jsonl"))
-	for i, ev := range events {
+	eventsPath := filepath.Join(root, "testdata", "sessions", "subagent", "events.jsonl")
+	for i, ev := range readLines(t, eventsPath) {
 		out, errs, code := run(ev, nil, "hook")
 		if code != 0 || out != "" || errs != "" {
 			t.Fatalf("hook event %d: exit %d stdout %q stderr %q", i, code, out, errs)
 		}
 	}
-	want := expectedSpanIDs(t, bin, env, filepath.Join(root, "testdata", "sessions", "subagent", "events.jsonl"))
+	want := replaySpans(t, bin, env, eventsPath)
 	if len(want) < 5 {
 		t.Fatalf("replay gives only %d spans", len(want))
 	}
 	t.Logf("hooks done at %v", time.Since(began))
-	deadline := time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) && !rcv.hasAll(want) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	got := rcv.spans()
-	for id := range want {
-		if got[id] != 1 {
-			t.Errorf("span %s (%s) arrived %d times", id, want[id], got[id])
+
+	// What the collector wrote: every span of the session once, as replay
+	// makes it. A loaded machine gets a generous wait.
+	spans := col.WaitSpans(t, 90*time.Second, func(s []otlptest.FileSpan) bool {
+		seen := map[string]bool{}
+		for _, sp := range s {
+			seen[sp.ID()] = true
 		}
-	}
-	for id, n := range got {
-		if _, ok := want[id]; !ok {
-			t.Errorf("unexpected span %s arrived %d times", id, n)
+		for id := range want {
+			if !seen[id] {
+				return false
+			}
 		}
-	}
-	t.Logf("delivered at %v", time.Since(began))
-	if !rcv.sawClientSubject() {
-		t.Error("the receiver never saw the client certificate's subject (X-Client-Subject)")
+		return true
+	})
+	t.Logf("written by the collector at %v: %d spans", time.Since(began), len(spans))
+	checkSpans(t, want, spans)
+	// And forwarded them, once each, to the example's Tempo exporter.
+	col.Tempo.WaitFor(60*time.Second, func(s otlptest.Stats) bool { return s.Distinct >= len(want) })
+	for id, w := range want {
+		if n := col.Tempo.Count(id); n != 1 {
+			t.Errorf("span %s (%s) reached Tempo %d times, want once", id, w.GetName(), n)
+		}
 	}
 
-	// Everything delivered: doctor is all green (its test span is in a
-	// trace of its own) and status shows an empty outbox.
+	// Everything delivered: doctor is all green, its test span (in a trace
+	// of its own) reaches the collector, and status shows an empty outbox.
 	stopFlusher(t, stateDir)
 	t.Logf("flusher gone at %v", time.Since(began))
 	if out, _, code := run(nil, nil, "doctor"); code != 0 {
 		t.Errorf("doctor: exit %d\n%s", code, out)
 	}
+	waitDoctorSpan(t, col, len(spans))
 	if out, _, _ := run(nil, nil, "status"); !strings.Contains(out, "0 spans") || !strings.Contains(out, "ok") {
 		t.Errorf("status:\n%s", out)
+	}
+}
+
+// checkSpans compares what the collector wrote with what replay makes
+// of the same events: each span exactly once, with its trace, parent,
+// name, kind, status and every attribute (names, gen_ai.* keys,
+// ints, bools, doubles, arrays: the whole AnyValue) and the resource's
+// service.name.
+func checkSpans(t *testing.T, want map[string]*tracepb.Span, got []otlptest.FileSpan) {
+	t.Helper()
+	count := map[string]int{}
+	for _, g := range got {
+		id := g.ID()
+		count[id]++
+		w, ok := want[id]
+		if !ok {
+			t.Errorf("unexpected span %s %q in the collector's file", id, g.GetName())
+			continue
+		}
+		if count[id] > 1 {
+			continue
+		}
+		what := fmt.Sprintf("span %s (%s)", id, w.GetName())
+		if g.GetName() != w.GetName() {
+			t.Errorf("%s: name %q", what, g.GetName())
+		}
+		if !bytes.Equal(g.GetTraceId(), w.GetTraceId()) || !bytes.Equal(g.GetParentSpanId(), w.GetParentSpanId()) {
+			t.Errorf("%s: trace %x parent %x, want trace %x parent %x", what, g.GetTraceId(), g.GetParentSpanId(), w.GetTraceId(), w.GetParentSpanId())
+		}
+		if g.GetKind() != w.GetKind() || !proto.Equal(g.GetStatus(), w.GetStatus()) {
+			t.Errorf("%s: kind %v status %v, want kind %v status %v", what, g.GetKind(), g.GetStatus(), w.GetKind(), w.GetStatus())
+		}
+		// Times differ by design: replay takes the recorded events' times,
+		// live hooks the moment each one ran.
+		if g.GetStartTimeUnixNano() == 0 || g.GetEndTimeUnixNano() < g.GetStartTimeUnixNano() {
+			t.Errorf("%s: times %d..%d", what, g.GetStartTimeUnixNano(), g.GetEndTimeUnixNano())
+		}
+		ga, wa := g.Attrs(), otlptest.AttrMap(w.GetAttributes())
+		for k, v := range wa {
+			if !proto.Equal(ga[k], v) {
+				t.Errorf("%s: attribute %s = %s, want %s", what, k, otlptest.FormatValue(ga[k]), otlptest.FormatValue(v))
+			}
+		}
+		for k, v := range ga {
+			if _, ok := wa[k]; !ok {
+				t.Errorf("%s: extra attribute %s = %s", what, k, otlptest.FormatValue(v))
+			}
+		}
+		if sn := otlptest.AttrMap(g.Resource.GetAttributes())["service.name"].GetStringValue(); sn != "claude-code" {
+			t.Errorf("%s: resource service.name %q", what, sn)
+		}
+	}
+	for id, w := range want {
+		if count[id] != 1 {
+			t.Errorf("span %s (%s) is in the collector's file %d times, want once", id, w.GetName(), count[id])
+		}
+	}
+}
+
+// waitDoctorSpan waits for doctor's "ccotel doctor" test span to appear
+// in the collector's file after the first `after` spans.
+func waitDoctorSpan(t *testing.T, col *otlptest.Collector, after int) {
+	t.Helper()
+	spans := col.WaitSpans(t, 60*time.Second, func(s []otlptest.FileSpan) bool {
+		return len(s) > after && hasDoctorSpan(s[after:])
+	})
+	if len(spans) < after || !hasDoctorSpan(spans[after:]) {
+		t.Errorf("the collector did not write doctor's test span (%d spans in its file, %d before doctor)", len(spans), after)
+	}
+}
+
+func hasDoctorSpan(spans []otlptest.FileSpan) bool {
+	for _, s := range spans {
+		if s.GetName() == "ccotel doctor" {
+			return true
+		}
+	}
+	return false
+}
+
+// runner runs the ccotel binary in home with env (plus extra variables)
+// and returns its stdout, stderr and exit code.
+func runner(t *testing.T, bin string, env []string, home string) func(stdin []byte, extraEnv []string, args ...string) (string, string, int) {
+	return func(stdin []byte, extraEnv []string, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(append([]string{}, env...), extraEnv...)
+		cmd.Dir = home
+		cmd.Stdin = bytes.NewReader(stdin)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out.String(), errb.String(), code
 	}
 }
 
@@ -207,38 +296,30 @@ func cleanEnv(home string) []string {
 	return append(env, "HOME="+home)
 }
 
-// expectedSpanIDs replays the session (throw-away state) and returns the
-// span IDs it produces, with their names: IDs are derived from the
-// session, so the hooks must export exactly these.
-func expectedSpanIDs(t *testing.T, bin string, env []string, events string) map[string]string {
+// replaySpans replays the session (throw-away state) and returns the
+// spans it produces by hex span ID: IDs are derived from the session, so
+// the hooks must export exactly these.
+func replaySpans(t *testing.T, bin string, env []string, events string) map[string]*tracepb.Span {
+	t.Helper()
 	cmd := exec.Command(bin, "replay", "--stdout", events)
 	cmd.Env = env
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	var doc struct {
-		ResourceSpans []struct {
-			ScopeSpans []struct {
-				Spans []struct {
-					SpanID string `json:"spanId"`
-					Name   string `json:"name"`
-				} `json:"spans"`
-			} `json:"scopeSpans"`
-		} `json:"resourceSpans"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
+	var req coltracepb.ExportTraceServiceRequest
+	if err := otlptest.UnmarshalOTLPJSON(out, &req); err != nil {
 		t.Fatalf("replay output: %v", err)
 	}
-	ids := map[string]string{}
-	for _, rs := range doc.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			for _, s := range ss.Spans {
-				ids[s.SpanID] = s.Name
+	spans := map[string]*tracepb.Span{}
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			for _, s := range ss.GetSpans() {
+				spans[hex.EncodeToString(s.GetSpanId())] = s
 			}
 		}
 	}
-	return ids
+	return spans
 }
 
 // stopFlusher waits for the background flusher to finish (it lingers a few
@@ -255,87 +336,4 @@ func stopFlusher(t *testing.T, stateDir string) {
 		t.Errorf("flusher %d still running", pid)
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-}
-
-// plainReceiver is the OTLP/HTTP receiver behind nginx (plain HTTP on
-// loopback, like a collector in the same pod).
-type plainReceiver struct {
-	addr string
-
-	mu      sync.Mutex
-	counts  map[string]int
-	subject bool
-}
-
-func newPlainReceiver(t *testing.T) *plainReceiver {
-	r := &plainReceiver{counts: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var body io.Reader = req.Body
-		if req.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(req.Body)
-			if err != nil {
-				http.Error(w, err.Error(), 400)
-				return
-			}
-			body = zr
-		}
-		b, _ := io.ReadAll(body)
-		var msg coltracepb.ExportTraceServiceRequest
-		if err := proto.Unmarshal(b, &msg); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		r.mu.Lock()
-		if strings.Contains(req.Header.Get("X-Client-Subject"), "CN=") {
-			r.subject = true
-		}
-		for _, rs := range msg.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				for _, s := range ss.GetSpans() {
-					r.counts[hex.EncodeToString(s.GetSpanId())]++
-				}
-			}
-		}
-		r.mu.Unlock()
-		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		w.Write(out)
-	}))
-	t.Cleanup(srv.Close)
-	r.addr = strings.TrimPrefix(srv.URL, "http://")
-	return r
-}
-
-func (r *plainReceiver) spans() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := make(map[string]int, len(r.counts))
-	for k, v := range r.counts {
-		m[k] = v
-	}
-	return m
-}
-
-func (r *plainReceiver) total() int {
-	n := 0
-	for _, v := range r.spans() {
-		n += v
-	}
-	return n
-}
-
-func (r *plainReceiver) hasAll(want map[string]string) bool {
-	got := r.spans()
-	for id := range want {
-		if got[id] == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *plainReceiver) sawClientSubject() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.subject
 }

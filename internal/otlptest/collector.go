@@ -278,3 +278,13 @@ func ReadFileExporter(path string) ([]FileSpan, error) {
 	}
 	return out, sc.Err()
 }
+
+// FormatValue is an attribute value as OTLP/JSON on one line, for test
+// messages ("(absent)" for nil).
+func FormatValue(v *commonpb.AnyValue) string {
+	if v == nil {
+		return "(absent)"
+	}
+	b, _ := protojson.Marshal(v)
+	return string(b)
+}
