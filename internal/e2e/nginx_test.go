@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -139,12 +140,103 @@ func TestEndToEndNginx(t *testing.T) {
 	// of its own) reaches the collector, and status shows an empty outbox.
 	stopFlusher(t, stateDir)
 	t.Logf("flusher gone at %v", time.Since(began))
-	if out, _, code := run(nil, nil, "doctor"); code != 0 {
+	out, _, code := run(nil, nil, "doctor")
+	if code != 0 {
 		t.Errorf("doctor: exit %d\n%s", code, out)
 	}
-	waitDoctorSpan(t, col, len(spans))
+	waitDoctorSpan(t, col, out)
 	if out, _, _ := run(nil, nil, "status"); !strings.Contains(out, "0 spans") || !strings.Contains(out, "ok") {
 		t.Errorf("status:\n%s", out)
+	}
+}
+
+// TestCertsInitAcceptedByNginx is the certificate path as a person runs
+// it, with the real binary: `ccotel certs init` in a fresh HOME, its
+// client-ca.pem as nginx's ssl_client_certificate (the shipped
+// examples/nginx/ccotel.conf: ssl_verify_client on, ssl_verify_depth 1),
+// the real collector behind nginx, `ccotel install --endpoint … --ca …`
+// (which keeps the client_cert and client_key certs init wrote), then
+// `ccotel doctor`: all good, its test span written by the collector. A
+// client certificate from an unrelated CA gets doctor's failure naming
+// nginx's refusal, and nothing through.
+//
+// It needs nginx and the collector, as TestEndToEndNginx does.
+func TestCertsInitAcceptedByNginx(t *testing.T) {
+	nginx := otlptest.NginxBinary(t)
+	otelcol := otlptest.CollectorBinary(t)
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	bin := ccotelBinary(t)
+	home := mkdir(t, dir, "home")
+	env := cleanEnv(home)
+	run := runner(t, bin, env, home)
+
+	out, errs, code := run(nil, nil, "certs", "init", "--cn", "alice@mac")
+	if code != 0 {
+		t.Fatalf("certs init: exit %d\n%s%s", code, out, errs)
+	}
+	confDir := filepath.Join(home, ".config", "ccotel")
+	clientCA := filepath.Join(confDir, "client-ca.pem")
+	for _, w := range []string{"kubectl create secret generic otel-client-ca -n observability --from-file=ca.crt=" + clientCA,
+		`nginx.ingress.kubernetes.io/auth-tls-verify-client: "on"`, "client_cert and client_key now point at these files"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("certs init output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, key := range []string{"client-ca-key.pem", "client-key.pem"} {
+		if fi, err := os.Stat(filepath.Join(confDir, key)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v, want 0600", key, err, fi.Mode().Perm())
+		}
+	}
+
+	// The server side: nginx's own certificate (a test server CA, which
+	// ccotel is told to trust with --ca) and certs init's client CA.
+	server, err := otlptest.NewPKI(mkdir(t, dir, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := otlptest.StartCollector(t, otlptest.Collector{Bin: otelcol, Dir: mkdir(t, dir, "otelcol"), Root: root})
+	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: mkdir(t, dir, "nginx"), Conf: filepath.Join(root, "examples", "nginx", "ccotel.conf"),
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: clientCA, Upstream: col.Addr})
+	if out, errs, code := run(nil, nil, "install", "--endpoint", "https://127.0.0.1:"+port, "--ca", server.ServerCA.Path); code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errs)
+	}
+	t.Cleanup(func() { stopFlusher(t, filepath.Join(home, ".local", "state", "ccotel")) })
+
+	// An unrelated CA's certificate, first: refused, and doctor says so.
+	strangerCert, strangerKey := otlptest.MustCA(t, "unrelated CA").MustIssue(t, "mallory@mac", otlptest.Leaf{})
+	out, _, code = run(nil, []string{"CCOTEL_CLIENT_CERT=" + strangerCert, "CCOTEL_CLIENT_KEY=" + strangerKey}, "doctor")
+	if code != 1 {
+		t.Errorf("doctor with an unrelated CA's certificate: exit %d, want 1\n%s", code, out)
+	}
+	for _, w := range []string{"refused the client certificate", "The SSL certificate error"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("doctor with an unrelated CA's certificate: output lacks %q:\n%s", w, out)
+		}
+	}
+
+	// certs init's certificate: doctor is all good, and its test span is
+	// what the collector writes.
+	out, _, code = run(nil, nil, "doctor")
+	if code != 0 {
+		t.Errorf("doctor with certs init's certificate: exit %d, want 0\n%s", code, out)
+	}
+	if !strings.Contains(out, "alice@mac") {
+		t.Errorf("doctor does not name the client certificate's subject (CN=alice@mac):\n%s", out)
+	}
+	waitDoctorSpan(t, col, out)
+	// Only that one: the refused doctor's span never got past nginx (it
+	// was sent first, so it would be in the file by now).
+	n := 0
+	for _, s := range col.Spans(t) {
+		if s.GetName() == "ccotel doctor" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the collector wrote %d doctor test spans, want 1 (the accepted certificate's)", n)
 	}
 }
 
@@ -204,25 +296,33 @@ func checkSpans(t *testing.T, want map[string]*tracepb.Span, got []otlptest.File
 	}
 }
 
-// waitDoctorSpan waits for doctor's "ccotel doctor" test span to appear
-// in the collector's file after the first `after` spans.
-func waitDoctorSpan(t *testing.T, col *otlptest.Collector, after int) {
-	t.Helper()
-	spans := col.WaitSpans(t, 60*time.Second, func(s []otlptest.FileSpan) bool {
-		return len(s) > after && hasDoctorSpan(s[after:])
-	})
-	if len(spans) < after || !hasDoctorSpan(spans[after:]) {
-		t.Errorf("the collector did not write doctor's test span (%d spans in its file, %d before doctor)", len(spans), after)
-	}
-}
+// doctorSpanRE finds the test span doctor reports accepted.
+var doctorSpanRE = regexp.MustCompile(`test span "ccotel doctor" accepted by \S+ \(trace ([0-9a-f]{32}), span ([0-9a-f]{16})\)`)
 
-func hasDoctorSpan(spans []otlptest.FileSpan) bool {
-	for _, s := range spans {
-		if s.GetName() == "ccotel doctor" {
-			return true
-		}
+// waitDoctorSpan waits for the test span a green `ccotel doctor` reported
+// (its output is out) to be in the collector's file, once, under the
+// trace and span IDs doctor named.
+func waitDoctorSpan(t *testing.T, col *otlptest.Collector, out string) {
+	t.Helper()
+	m := doctorSpanRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("doctor does not report its test span accepted:\n%s", out)
+		return
 	}
-	return false
+	t.Logf("%s", m[0])
+	trace, span := m[1], m[2]
+	find := func(s []otlptest.FileSpan) (n int) {
+		for _, sp := range s {
+			if sp.ID() == span && hex.EncodeToString(sp.GetTraceId()) == trace && sp.GetName() == "ccotel doctor" {
+				n++
+			}
+		}
+		return n
+	}
+	spans := col.WaitSpans(t, 60*time.Second, func(s []otlptest.FileSpan) bool { return find(s) > 0 })
+	if n := find(spans); n != 1 {
+		t.Errorf("the collector wrote doctor's test span (trace %s, span %s) %d times, want once", trace, span, n)
+	}
 }
 
 // runner runs the ccotel binary in home with env (plus extra variables)
