@@ -6,11 +6,9 @@ import (
 	"crypto/x509"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,9 +39,11 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	up := newUpstream(t)
+	// The collector behind nginx: a plain-HTTP receiver that also keeps
+	// the headers nginx adds.
+	up := otlptest.MustStartPlain(t)
 	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
-		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: mine.CACert, Upstream: up.addr})
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: mine.CACert, Upstream: up.Addr()})
 	url := "https://127.0.0.1:" + port + "/v1/traces"
 
 	post := func(certFile, keyFile string) (int, string) {
@@ -78,7 +78,7 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	if code, body := post(mine.ClientCert, mine.ClientKey); code != 200 {
 		t.Errorf("Init's certificate: HTTP %d\n%s", code, body)
 	}
-	if got := up.lastSubject(); !strings.Contains(got, "CN=alice@mac") {
+	if got := up.Header().Get("X-Client-Subject"); !strings.Contains(got, "CN=alice@mac") {
 		t.Errorf("upstream saw X-Client-Subject %q, want the certificate's subject", got)
 	}
 
@@ -88,7 +88,7 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	if code, body := post("", ""); code != 400 || !strings.Contains(body, "No required SSL certificate was sent") {
 		t.Errorf("no certificate: HTTP %d, want 400 \"No required SSL certificate was sent\"\n%s", code, body)
 	}
-	if n := up.count(); n != 1 {
+	if n := up.Stats().Requests; n != 1 {
 		t.Errorf("upstream got %d requests, want 1 (only the good certificate's)", n)
 	}
 
@@ -106,41 +106,4 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	if code, _ := post(r2.ClientCert, r2.ClientKey); code != 400 {
 		t.Errorf("a new CA's certificate: HTTP %d, want 400", code)
 	}
-}
-
-// upstream stands in for the collector behind nginx: it answers every
-// request with an empty OTLP response and records the client subject
-// nginx passes on.
-type upstream struct {
-	addr    string
-	mu      sync.Mutex
-	n       int
-	subject string
-}
-
-func newUpstream(t *testing.T) *upstream {
-	u := &upstream{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		u.mu.Lock()
-		u.n++
-		u.subject = r.Header.Get("X-Client-Subject")
-		u.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-protobuf")
-	}))
-	t.Cleanup(srv.Close)
-	u.addr = strings.TrimPrefix(srv.URL, "http://")
-	return u
-}
-
-func (u *upstream) lastSubject() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.subject
-}
-
-func (u *upstream) count() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.n
 }

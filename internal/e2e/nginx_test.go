@@ -3,18 +3,13 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,21 +17,27 @@ import (
 	"github.com/ccotel/ccotel/internal/delivery"
 	"github.com/ccotel/ccotel/internal/otlptest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
 // TestEndToEndNginx runs the shipped examples/nginx/ccotel.conf (client
-// certificates required, ssl_verify_depth 1) in front of an OTLP/HTTP
-// receiver, wires a fresh HOME with `ccotel install`, feeds a recorded
-// session through real `ccotel hook` processes, and checks that the
-// background flusher delivers every span exactly once through nginx. It
-// also checks that nginx refuses a client certificate from another CA, or
-// none, and that `ccotel doctor` says so.
+// certificates required, ssl_verify_depth 1) in front of the real
+// OpenTelemetry Collector running examples/otelcol/config.yaml (with its
+// file exporter), wires a fresh HOME with `ccotel install`, feeds a
+// recorded session through real `ccotel hook` processes, and checks on
+// what the collector wrote that the background flusher delivered every
+// span exactly once, with the names, parents, status and attributes that
+// `ccotel replay --stdout` gives for the same events. It also checks that
+// nginx refuses a client certificate from another CA, or none, and that
+// `ccotel doctor` says so.
 //
-// It needs nginx (Debian's package); it is skipped without it, except in
-// CI (CI=true), where a missing nginx is a failure.
+// It needs nginx (Debian's package) and the collector
+// (.ci/build-collector.sh); it is skipped without them, except in CI
+// (CI=true), where a missing one is a failure.
 func TestEndToEndNginx(t *testing.T) {
 	nginx := otlptest.NginxBinary(t)
+	otelcol := otlptest.CollectorBinary(t)
 	if testing.Short() {
 		t.Skip("-short")
 	}
@@ -54,29 +55,15 @@ func TestEndToEndNginx(t *testing.T) {
 	}
 
 	t.Logf("built at %v", time.Since(began))
-	rcv := newPlainReceiver(t)
+	col := otlptest.StartCollector(t, otlptest.Collector{Bin: otelcol, Dir: mkdir(t, dir, "otelcol"), Root: root})
 	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: mkdir(t, dir, "nginx"), Conf: filepath.Join(root, "examples", "nginx", "ccotel.conf"),
-		ServerCert: certs.ServerCert, ServerKey: certs.ServerKey, ClientCA: certs.ClientCA.Path, Upstream: rcv.addr})
+		ServerCert: certs.ServerCert, ServerKey: certs.ServerKey, ClientCA: certs.ClientCA.Path, Upstream: col.Addr})
 	endpoint := "https://127.0.0.1:" + port
+	t.Logf("collector and nginx up at %v", time.Since(began))
 
 	home := mkdir(t, dir, "home")
 	env := cleanEnv(home)
-	run := func(stdin []byte, extraEnv []string, args ...string) (string, string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(append([]string{}, env...), extraEnv...)
-		cmd.Dir = home
-		cmd.Stdin = bytes.NewReader(stdin)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return out.String(), errb.String(), code
-	}
+	run := runner(t, bin, env, home)
 
 	// Wire the fresh HOME: settings.json and the config file.
 	if out, errs, code := run(nil, nil, "install", "--endpoint", endpoint,
@@ -87,7 +74,8 @@ func TestEndToEndNginx(t *testing.T) {
 	t.Cleanup(func() { stopFlusher(t, stateDir) })
 
 	// nginx refuses a certificate from another CA, and no certificate;
-	// doctor names both.
+	// doctor names both. (Had their test spans got through, they would be
+	// in the collector's file below, which must hold the session alone.)
 	for _, tc := range []struct {
 		env  []string
 		want []string
@@ -108,53 +96,254 @@ func TestEndToEndNginx(t *testing.T) {
 			}
 		}
 	}
-	if n := rcv.total(); n != 0 {
-		t.Fatalf("%d spans got through nginx with a bad client certificate", n)
-	}
 
 	t.Logf("bad-cert doctors done at %v", time.Since(began))
 	// A recorded session through real hook processes.
-	events := readLines(t, filepath.Join(root, "testdata", "sessions", "subagent", "events.jsonl"))
-	for i, ev := range events {
+	eventsPath := filepath.Join(root, "testdata", "sessions", "subagent", "events.jsonl")
+	for i, ev := range readLines(t, eventsPath) {
 		out, errs, code := run(ev, nil, "hook")
 		if code != 0 || out != "" || errs != "" {
 			t.Fatalf("hook event %d: exit %d stdout %q stderr %q", i, code, out, errs)
 		}
 	}
-	want := expectedSpanIDs(t, bin, env, filepath.Join(root, "testdata", "sessions", "subagent", "events.jsonl"))
+	want := replaySpans(t, bin, env, eventsPath)
 	if len(want) < 5 {
 		t.Fatalf("replay gives only %d spans", len(want))
 	}
 	t.Logf("hooks done at %v", time.Since(began))
-	deadline := time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) && !rcv.hasAll(want) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	got := rcv.spans()
-	for id := range want {
-		if got[id] != 1 {
-			t.Errorf("span %s (%s) arrived %d times", id, want[id], got[id])
+
+	// What the collector wrote: every span of the session once, as replay
+	// makes it. A loaded machine gets a generous wait.
+	spans := col.WaitSpans(t, 90*time.Second, func(s []otlptest.FileSpan) bool {
+		seen := map[string]bool{}
+		for _, sp := range s {
+			seen[sp.ID()] = true
 		}
-	}
-	for id, n := range got {
-		if _, ok := want[id]; !ok {
-			t.Errorf("unexpected span %s arrived %d times", id, n)
+		for id := range want {
+			if !seen[id] {
+				return false
+			}
 		}
-	}
-	t.Logf("delivered at %v", time.Since(began))
-	if !rcv.sawClientSubject() {
-		t.Error("the receiver never saw the client certificate's subject (X-Client-Subject)")
+		return true
+	})
+	t.Logf("written by the collector at %v: %d spans", time.Since(began), len(spans))
+	checkSpans(t, want, spans)
+	// And forwarded them, once each, to the example's Tempo exporter.
+	col.Tempo.WaitFor(60*time.Second, func(s otlptest.Stats) bool { return s.Distinct >= len(want) })
+	for id, w := range want {
+		if n := col.Tempo.Count(id); n != 1 {
+			t.Errorf("span %s (%s) reached Tempo %d times, want once", id, w.GetName(), n)
+		}
 	}
 
-	// Everything delivered: doctor is all green (its test span is in a
-	// trace of its own) and status shows an empty outbox.
+	// Everything delivered: doctor is all green, its test span (in a trace
+	// of its own) reaches the collector, and status shows an empty outbox.
 	stopFlusher(t, stateDir)
 	t.Logf("flusher gone at %v", time.Since(began))
-	if out, _, code := run(nil, nil, "doctor"); code != 0 {
+	out, _, code := run(nil, nil, "doctor")
+	if code != 0 {
 		t.Errorf("doctor: exit %d\n%s", code, out)
 	}
+	waitDoctorSpan(t, col, out)
 	if out, _, _ := run(nil, nil, "status"); !strings.Contains(out, "0 spans") || !strings.Contains(out, "ok") {
 		t.Errorf("status:\n%s", out)
+	}
+}
+
+// TestCertsInitAcceptedByNginx is the certificate path as a person runs
+// it, with the real binary: `ccotel certs init` in a fresh HOME, its
+// client-ca.pem as nginx's ssl_client_certificate (the shipped
+// examples/nginx/ccotel.conf: ssl_verify_client on, ssl_verify_depth 1),
+// the real collector behind nginx, `ccotel install --endpoint … --ca …`
+// (which keeps the client_cert and client_key certs init wrote), then
+// `ccotel doctor`: all good, its test span written by the collector. A
+// client certificate from an unrelated CA gets doctor's failure naming
+// nginx's refusal, and nothing through.
+//
+// It needs nginx and the collector, as TestEndToEndNginx does.
+func TestCertsInitAcceptedByNginx(t *testing.T) {
+	nginx := otlptest.NginxBinary(t)
+	otelcol := otlptest.CollectorBinary(t)
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	bin := ccotelBinary(t)
+	home := mkdir(t, dir, "home")
+	env := cleanEnv(home)
+	run := runner(t, bin, env, home)
+
+	out, errs, code := run(nil, nil, "certs", "init", "--cn", "alice@mac")
+	if code != 0 {
+		t.Fatalf("certs init: exit %d\n%s%s", code, out, errs)
+	}
+	confDir := filepath.Join(home, ".config", "ccotel")
+	clientCA := filepath.Join(confDir, "client-ca.pem")
+	for _, w := range []string{"kubectl create secret generic otel-client-ca -n observability --from-file=ca.crt=" + clientCA,
+		`nginx.ingress.kubernetes.io/auth-tls-verify-client: "on"`, "client_cert and client_key now point at these files"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("certs init output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, key := range []string{"client-ca-key.pem", "client-key.pem"} {
+		if fi, err := os.Stat(filepath.Join(confDir, key)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v, want 0600", key, err, fi.Mode().Perm())
+		}
+	}
+
+	// The server side: nginx's own certificate (a test server CA, which
+	// ccotel is told to trust with --ca) and certs init's client CA.
+	server, err := otlptest.NewPKI(mkdir(t, dir, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := otlptest.StartCollector(t, otlptest.Collector{Bin: otelcol, Dir: mkdir(t, dir, "otelcol"), Root: root})
+	port := otlptest.StartNginx(t, otlptest.Nginx{Bin: nginx, Dir: mkdir(t, dir, "nginx"), Conf: filepath.Join(root, "examples", "nginx", "ccotel.conf"),
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: clientCA, Upstream: col.Addr})
+	if out, errs, code := run(nil, nil, "install", "--endpoint", "https://127.0.0.1:"+port, "--ca", server.ServerCA.Path); code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errs)
+	}
+	t.Cleanup(func() { stopFlusher(t, filepath.Join(home, ".local", "state", "ccotel")) })
+
+	// An unrelated CA's certificate, first: refused, and doctor says so.
+	strangerCert, strangerKey := otlptest.MustCA(t, "unrelated CA").MustIssue(t, "mallory@mac", otlptest.Leaf{})
+	out, _, code = run(nil, []string{"CCOTEL_CLIENT_CERT=" + strangerCert, "CCOTEL_CLIENT_KEY=" + strangerKey}, "doctor")
+	if code != 1 {
+		t.Errorf("doctor with an unrelated CA's certificate: exit %d, want 1\n%s", code, out)
+	}
+	for _, w := range []string{"refused the client certificate", "The SSL certificate error"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("doctor with an unrelated CA's certificate: output lacks %q:\n%s", w, out)
+		}
+	}
+
+	// certs init's certificate: doctor is all good, and its test span is
+	// what the collector writes.
+	out, _, code = run(nil, nil, "doctor")
+	if code != 0 {
+		t.Errorf("doctor with certs init's certificate: exit %d, want 0\n%s", code, out)
+	}
+	if !strings.Contains(out, "alice@mac") {
+		t.Errorf("doctor does not name the client certificate's subject (CN=alice@mac):\n%s", out)
+	}
+	waitDoctorSpan(t, col, out)
+	// Only that one: the refused doctor's span never got past nginx (it
+	// was sent first, so it would be in the file by now).
+	n := 0
+	for _, s := range col.Spans(t) {
+		if s.GetName() == "ccotel doctor" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the collector wrote %d doctor test spans, want 1 (the accepted certificate's)", n)
+	}
+}
+
+// checkSpans compares what the collector wrote with what replay makes
+// of the same events: each span exactly once, with its trace, parent,
+// name, kind, status and every attribute (names, gen_ai.* keys,
+// ints, bools, doubles, arrays: the whole AnyValue) and the resource's
+// service.name.
+func checkSpans(t *testing.T, want map[string]*tracepb.Span, got []otlptest.FileSpan) {
+	t.Helper()
+	count := map[string]int{}
+	for _, g := range got {
+		id := g.ID()
+		count[id]++
+		w, ok := want[id]
+		if !ok {
+			t.Errorf("unexpected span %s %q in the collector's file", id, g.GetName())
+			continue
+		}
+		if count[id] > 1 {
+			continue
+		}
+		what := fmt.Sprintf("span %s (%s)", id, w.GetName())
+		if g.GetName() != w.GetName() {
+			t.Errorf("%s: name %q", what, g.GetName())
+		}
+		if !bytes.Equal(g.GetTraceId(), w.GetTraceId()) || !bytes.Equal(g.GetParentSpanId(), w.GetParentSpanId()) {
+			t.Errorf("%s: trace %x parent %x, want trace %x parent %x", what, g.GetTraceId(), g.GetParentSpanId(), w.GetTraceId(), w.GetParentSpanId())
+		}
+		if g.GetKind() != w.GetKind() || !proto.Equal(g.GetStatus(), w.GetStatus()) {
+			t.Errorf("%s: kind %v status %v, want kind %v status %v", what, g.GetKind(), g.GetStatus(), w.GetKind(), w.GetStatus())
+		}
+		// Times differ by design: replay takes the recorded events' times,
+		// live hooks the moment each one ran.
+		if g.GetStartTimeUnixNano() == 0 || g.GetEndTimeUnixNano() < g.GetStartTimeUnixNano() {
+			t.Errorf("%s: times %d..%d", what, g.GetStartTimeUnixNano(), g.GetEndTimeUnixNano())
+		}
+		ga, wa := g.Attrs(), otlptest.AttrMap(w.GetAttributes())
+		for k, v := range wa {
+			if !proto.Equal(ga[k], v) {
+				t.Errorf("%s: attribute %s = %s, want %s", what, k, otlptest.FormatValue(ga[k]), otlptest.FormatValue(v))
+			}
+		}
+		for k, v := range ga {
+			if _, ok := wa[k]; !ok {
+				t.Errorf("%s: extra attribute %s = %s", what, k, otlptest.FormatValue(v))
+			}
+		}
+		if sn := otlptest.AttrMap(g.Resource.GetAttributes())["service.name"].GetStringValue(); sn != "claude-code" {
+			t.Errorf("%s: resource service.name %q", what, sn)
+		}
+	}
+	for id, w := range want {
+		if count[id] != 1 {
+			t.Errorf("span %s (%s) is in the collector's file %d times, want once", id, w.GetName(), count[id])
+		}
+	}
+}
+
+// doctorSpanRE finds the test span doctor reports accepted.
+var doctorSpanRE = regexp.MustCompile(`test span "ccotel doctor" accepted by \S+ \(trace ([0-9a-f]{32}), span ([0-9a-f]{16})\)`)
+
+// waitDoctorSpan waits for the test span a green `ccotel doctor` reported
+// (its output is out) to be in the collector's file, once, under the
+// trace and span IDs doctor named.
+func waitDoctorSpan(t *testing.T, col *otlptest.Collector, out string) {
+	t.Helper()
+	m := doctorSpanRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("doctor does not report its test span accepted:\n%s", out)
+		return
+	}
+	t.Logf("%s", m[0])
+	trace, span := m[1], m[2]
+	find := func(s []otlptest.FileSpan) (n int) {
+		for _, sp := range s {
+			if sp.ID() == span && hex.EncodeToString(sp.GetTraceId()) == trace && sp.GetName() == "ccotel doctor" {
+				n++
+			}
+		}
+		return n
+	}
+	spans := col.WaitSpans(t, 60*time.Second, func(s []otlptest.FileSpan) bool { return find(s) > 0 })
+	if n := find(spans); n != 1 {
+		t.Errorf("the collector wrote doctor's test span (trace %s, span %s) %d times, want once", trace, span, n)
+	}
+}
+
+// runner runs the ccotel binary in home with env (plus extra variables)
+// and returns its stdout, stderr and exit code.
+func runner(t *testing.T, bin string, env []string, home string) func(stdin []byte, extraEnv []string, args ...string) (string, string, int) {
+	return func(stdin []byte, extraEnv []string, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(append([]string{}, env...), extraEnv...)
+		cmd.Dir = home
+		cmd.Stdin = bytes.NewReader(stdin)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out.String(), errb.String(), code
 	}
 }
 
@@ -207,38 +396,30 @@ func cleanEnv(home string) []string {
 	return append(env, "HOME="+home)
 }
 
-// expectedSpanIDs replays the session (throw-away state) and returns the
-// span IDs it produces, with their names: IDs are derived from the
-// session, so the hooks must export exactly these.
-func expectedSpanIDs(t *testing.T, bin string, env []string, events string) map[string]string {
+// replaySpans replays the session (throw-away state) and returns the
+// spans it produces by hex span ID: IDs are derived from the session, so
+// the hooks must export exactly these.
+func replaySpans(t *testing.T, bin string, env []string, events string) map[string]*tracepb.Span {
+	t.Helper()
 	cmd := exec.Command(bin, "replay", "--stdout", events)
 	cmd.Env = env
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	var doc struct {
-		ResourceSpans []struct {
-			ScopeSpans []struct {
-				Spans []struct {
-					SpanID string `json:"spanId"`
-					Name   string `json:"name"`
-				} `json:"spans"`
-			} `json:"scopeSpans"`
-		} `json:"resourceSpans"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
+	var req coltracepb.ExportTraceServiceRequest
+	if err := otlptest.UnmarshalOTLPJSON(out, &req); err != nil {
 		t.Fatalf("replay output: %v", err)
 	}
-	ids := map[string]string{}
-	for _, rs := range doc.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			for _, s := range ss.Spans {
-				ids[s.SpanID] = s.Name
+	spans := map[string]*tracepb.Span{}
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			for _, s := range ss.GetSpans() {
+				spans[hex.EncodeToString(s.GetSpanId())] = s
 			}
 		}
 	}
-	return ids
+	return spans
 }
 
 // stopFlusher waits for the background flusher to finish (it lingers a few
@@ -255,87 +436,4 @@ func stopFlusher(t *testing.T, stateDir string) {
 		t.Errorf("flusher %d still running", pid)
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-}
-
-// plainReceiver is the OTLP/HTTP receiver behind nginx (plain HTTP on
-// loopback, like a collector in the same pod).
-type plainReceiver struct {
-	addr string
-
-	mu      sync.Mutex
-	counts  map[string]int
-	subject bool
-}
-
-func newPlainReceiver(t *testing.T) *plainReceiver {
-	r := &plainReceiver{counts: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var body io.Reader = req.Body
-		if req.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(req.Body)
-			if err != nil {
-				http.Error(w, err.Error(), 400)
-				return
-			}
-			body = zr
-		}
-		b, _ := io.ReadAll(body)
-		var msg coltracepb.ExportTraceServiceRequest
-		if err := proto.Unmarshal(b, &msg); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		r.mu.Lock()
-		if strings.Contains(req.Header.Get("X-Client-Subject"), "CN=") {
-			r.subject = true
-		}
-		for _, rs := range msg.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				for _, s := range ss.GetSpans() {
-					r.counts[hex.EncodeToString(s.GetSpanId())]++
-				}
-			}
-		}
-		r.mu.Unlock()
-		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		w.Write(out)
-	}))
-	t.Cleanup(srv.Close)
-	r.addr = strings.TrimPrefix(srv.URL, "http://")
-	return r
-}
-
-func (r *plainReceiver) spans() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := make(map[string]int, len(r.counts))
-	for k, v := range r.counts {
-		m[k] = v
-	}
-	return m
-}
-
-func (r *plainReceiver) total() int {
-	n := 0
-	for _, v := range r.spans() {
-		n += v
-	}
-	return n
-}
-
-func (r *plainReceiver) hasAll(want map[string]string) bool {
-	got := r.spans()
-	for id := range want {
-		if got[id] == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *plainReceiver) sawClientSubject() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.subject
 }

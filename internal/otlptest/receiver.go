@@ -22,7 +22,8 @@ import (
 )
 
 // Receiver is an OTLP/HTTP trace receiver on 127.0.0.1 that requires a
-// client certificate signed by its PKI's client CA. It accepts POSTs on
+// client certificate signed by its PKI's client CA (or, StartPlain, one
+// that speaks plain HTTP). It accepts POSTs on
 // /v1/traces (404 elsewhere) and keeps every span it decodes, by span ID,
 // with the resource and scope they came with.
 type Receiver struct {
@@ -35,6 +36,7 @@ type Receiver struct {
 	spans    map[string][]*tracepb.Span // hex span ID → every copy received
 	resource map[string]string          // string attributes of the last resource seen
 	scope    string                     // "name@version" of the last scope seen
+	header   http.Header                // of the last request whose spans were counted
 	total    int
 	requests int
 	json     int // of requests, OTLP/JSON
@@ -50,6 +52,18 @@ type Receiver struct {
 
 // Start listens on a free loopback port and serves until Close.
 func Start(p *PKI) (*Receiver, error) {
+	if p == nil {
+		return nil, errors.New("otlptest: Start needs a PKI (StartPlain serves plain HTTP)")
+	}
+	return start(p)
+}
+
+// StartPlain is a Receiver that speaks plain HTTP (URL http://…), no
+// certificates: the peer behind a TLS-terminating proxy, as a collector
+// behind nginx, or Tempo behind a collector.
+func StartPlain() (*Receiver, error) { return start(nil) }
+
+func start(p *PKI) (*Receiver, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -63,12 +77,17 @@ func Start(p *PKI) (*Receiver, error) {
 	}
 	r.srv = &http.Server{
 		Handler:           r,
-		TLSConfig:         p.ServerTLS(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Handshake failures (a client without a good certificate) are
 		// expected in tests; keep them off the harness's output.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
+	if p == nil {
+		r.URL = "http://" + ln.Addr().String()
+		go r.srv.Serve(ln)
+		return r, nil
+	}
+	r.srv.TLSConfig = p.ServerTLS()
 	go r.srv.ServeTLS(ln, "", "")
 	return r, nil
 }
@@ -83,6 +102,20 @@ func MustStart(t testing.TB, p *PKI) *Receiver {
 	t.Cleanup(func() { r.Close() })
 	return r
 }
+
+// MustStartPlain is StartPlain for t, closed when t ends.
+func MustStartPlain(t testing.TB) *Receiver {
+	t.Helper()
+	r, err := StartPlain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// Addr is the receiver's host:port.
+func (r *Receiver) Addr() string { return r.ln.Addr().String() }
 
 // TracesURL is the URL with the OTLP traces path.
 func (r *Receiver) TracesURL() string { return r.URL + "/v1/traces" }
@@ -167,6 +200,14 @@ func (r *Receiver) Scope() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.scope
+}
+
+// Header returns the headers of the last request whose spans were
+// counted (nil before the first), e.g. the X-Client-Subject nginx adds.
+func (r *Receiver) Header() http.Header {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.header.Clone()
 }
 
 // Stats is a snapshot of what the receiver has seen.
@@ -301,6 +342,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 
 	r.mu.Lock()
 	r.requests++
+	r.header = req.Header.Clone()
 	if isJSON {
 		r.json++
 	}
@@ -371,6 +413,10 @@ func decode(req *http.Request) (msg *coltracepb.ExportTraceServiceRequest, isJSO
 // UnmarshalOTLPJSON decodes OTLP/JSON, whose trace and span IDs are hex
 // (protojson alone expects base64 for bytes fields).
 func UnmarshalOTLPJSON(b []byte, m proto.Message) error {
+	return unmarshalOTLPJSON(b, m, protojson.UnmarshalOptions{})
+}
+
+func unmarshalOTLPJSON(b []byte, m proto.Message, o protojson.UnmarshalOptions) error {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -396,5 +442,5 @@ func UnmarshalOTLPJSON(b []byte, m proto.Message) error {
 	}
 	walk(v)
 	b, _ = json.Marshal(v)
-	return protojson.Unmarshal(b, m)
+	return o.Unmarshal(b, m)
 }
