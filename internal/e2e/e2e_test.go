@@ -1,9 +1,9 @@
 // Package e2e holds the end-to-end tests: the real ccotel binary, run as
 // Claude Code runs it, against real peers (nginx verifying client
-// certificates as ingress-nginx does, the test collector, and the tools
-// CI installs). Each test that needs a peer which is not installed is
-// skipped with a one-line reason, except in CI (CI=true), where that is a
-// failure.
+// certificates as ingress-nginx does, a real OpenTelemetry Collector, the
+// real Claude Code CLI). A test whose peer is not installed is skipped
+// with a one-line reason (otlptest.NginxBinary, otlptest.CollectorBinary,
+// claudetest.RequireCLI), except in CI (CI=true), where that is a failure.
 package e2e
 
 import (
@@ -43,25 +43,6 @@ func ccotelBinary(t testing.TB) string {
 		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
 	}
 	return binPath
-}
-
-// need looks a peer program up on PATH (and in extra places). Missing, it
-// skips the test with the reason, or fails it under CI=true.
-func need(t testing.TB, name, install string, extra ...string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, p := range extra {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed; CI must install it (%s)", name, install)
-	}
-	t.Skipf("%s not installed (%s)", name, install)
-	return ""
 }
 
 func TestMain(m *testing.M) {
