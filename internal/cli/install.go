@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/internal/settings"
+	"github.com/rogpeppe/go-internal/diff"
 )
 
 const installUsage = `Usage: ccotel install [flags]
@@ -71,12 +72,12 @@ func (s *settingsFlags) register(fs *flag.FlagSet) {
 // path returns the settings file to edit.
 func (s *settingsFlags) path(home string) (string, error) {
 	if s.settings != "" {
-		return filepath.Abs(expandTilde(s.settings, home))
+		return filepath.Abs(config.ExpandHome(s.settings, home))
 	}
 	switch s.scope {
 	case "user":
 		if dir := os.Getenv("CLAUDE_CONFIG_DIR"); dir != "" {
-			return filepath.Abs(filepath.Join(expandTilde(dir, home), "settings.json"))
+			return filepath.Abs(filepath.Join(config.ExpandHome(dir, home), "settings.json"))
 		}
 		return filepath.Join(home, ".claude", "settings.json"), nil
 	case "project", "local":
@@ -91,16 +92,6 @@ func (s *settingsFlags) path(home string) (string, error) {
 		return filepath.Join(wd, ".claude", name), nil
 	}
 	return "", fmt.Errorf("--scope %q: want user, project or local", s.scope)
-}
-
-func expandTilde(p, home string) string {
-	if p == "~" {
-		return home
-	}
-	if strings.HasPrefix(p, "~/") {
-		return filepath.Join(home, p[2:])
-	}
-	return p
 }
 
 func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -130,7 +121,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel install: %v\n", err)
 		return exitUsage
 	}
-	hookCmd, warnings, err := hookCommand(expandTilde(*command, home))
+	hookCmd, warnings, err := hookCommand(config.ExpandHome(*command, home))
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel install: %v\n", err)
 		return exitFailure
@@ -330,7 +321,7 @@ func printDryRun(stdout io.Writer, res settings.Result) {
 	if !res.Existed {
 		old = "/dev/null"
 	}
-	fmt.Fprint(stdout, settings.Diff(old, res.Path, res.Old, res.New))
+	stdout.Write(diff.Diff(old, res.Old, res.Path, res.New))
 	fmt.Fprintf(stdout, "(dry run: %s was not written)\n", res.Path)
 }
 

@@ -12,17 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+	"github.com/ccotel/ccotel/internal/config"
 )
-
-func expandHome(p, home string) string {
-	if p == "~" {
-		return home
-	}
-	if strings.HasPrefix(p, "~/") {
-		return filepath.Join(home, p[2:])
-	}
-	return p
-}
 
 // Collector holds what `ccotel install --endpoint … --client-cert … ` writes
 // to the config file; empty fields are left as they are in the file.
@@ -63,7 +54,7 @@ func (c Collector) Settings(home string) (settings []Setting, warnings []string,
 		if f.path == "" {
 			continue
 		}
-		p, err := filepath.Abs(expandHome(f.path, home))
+		p, err := filepath.Abs(config.ExpandHome(f.path, home))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/diff"
 )
 
 func TestSetConfig(t *testing.T) {
@@ -38,7 +40,7 @@ endpoint = "not the top-level one"
 			continue
 		}
 		if string(got) != tc.want {
-			t.Errorf("%s:\n%s", tc.name, Diff("want", "got", []byte(tc.want), got))
+			t.Errorf("%s:\n%s", tc.name, string(diff.Diff("want", []byte(tc.want), "got", got)))
 		}
 		if again, _ := SetConfig(got, set); string(again) != string(got) {
 			t.Errorf("%s: second run changed it", tc.name)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/diff"
 )
 
 func installEdit(src []byte) ([]byte, error) {
@@ -85,7 +87,7 @@ func TestEditFileBackupModeAndNoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, orig) {
-		t.Errorf("uninstall did not restore the original:\n%s", Diff("orig", "now", orig, now))
+		t.Errorf("uninstall did not restore the original:\n%s", string(diff.Diff("orig", orig, "now", now)))
 	}
 	if bak, _ := os.ReadFile(path + ".bak"); !bytes.Equal(bak, installed) {
 		t.Errorf("uninstall's backup is not the installed file")
@@ -107,7 +109,7 @@ func TestEditFileDryRun(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("dry run left files: %v", entries)
 	}
-	d := Diff(path, path, r.Old, r.New)
+	d := string(diff.Diff(path, r.Old, path, r.New))
 	for _, want := range []string{"--- " + path, "+++ " + path, "@@ -1,3 +1,", `+  "model": "opus",`, `-  "model": "opus"`, " }", `+  "hooks": {`, "+          {"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("diff lacks %q:\n%s", want, d)
@@ -168,38 +170,5 @@ func TestEditFileFollowsSymlink(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "nowhere.json"), dangling)
 	if _, err := EditFile(dangling, installEdit, false); err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Errorf("dangling symlink: %v", err)
-	}
-}
-
-func TestDiff(t *testing.T) {
-	if d := Diff("a", "b", []byte("x\n"), []byte("x\n")); d != "" {
-		t.Errorf("equal: %q", d)
-	}
-	a := []byte("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n")
-	b := []byte("1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n15\nsixteen")
-	want := `--- a
-+++ b
-@@ -1,6 +1,6 @@
- 1
- 2
--3
-+three
- 4
- 5
- 6
-@@ -11,5 +11,5 @@
- 11
- 12
- 13
--14
- 15
-+sixteen
-\ No newline at end of file
-`
-	if got := Diff("a", "b", a, b); got != want {
-		t.Errorf("got:\n%s\nwant:\n%s", got, want)
-	}
-	if got := Diff("a", "b", nil, []byte("x\n")); got != "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n" {
-		t.Errorf("from empty: %q", got)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/diff"
 )
 
 var update = flag.Bool("update", false, "rewrite the .installed golden files")
@@ -172,7 +174,7 @@ func TestInstallFixtures(t *testing.T) {
 
 			again, r, err := Install(out, testCommand)
 			if err != nil || !bytes.Equal(again, out) || r.Changed() {
-				t.Errorf("second install changed the file (err %v, report %+v):\n%s", err, r, Diff("first", "second", out, again))
+				t.Errorf("second install changed the file (err %v, report %+v):\n%s", err, r, string(diff.Diff("first", out, "second", again)))
 			}
 
 			un, r, err := Uninstall(out)
@@ -187,7 +189,7 @@ func TestInstallFixtures(t *testing.T) {
 				want = tc.uninstalled
 			}
 			if string(un) != want {
-				t.Errorf("uninstall did not restore the original:\n%s", Diff("want", "got", []byte(want), un))
+				t.Errorf("uninstall did not restore the original:\n%s", string(diff.Diff("want", []byte(want), "got", un)))
 			}
 			if un2, r, _ := Uninstall(un); !bytes.Equal(un2, un) || r.Changed() {
 				t.Errorf("second uninstall changed the file")
@@ -268,7 +270,7 @@ func TestParseRoundTrip(t *testing.T) {
 			continue
 		}
 		if got := d.bytes(); !bytes.Equal(got, src) {
-			t.Errorf("%s: writing it back changed it:\n%s", f, Diff("src", "out", src, got))
+			t.Errorf("%s: writing it back changed it:\n%s", f, string(diff.Diff("src", src, "out", got)))
 		}
 	}
 }
