@@ -265,10 +265,7 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 		}
 		lingerUntil = time.Time{}
 
-		spans := make([]*tracing.Span, len(r.ready))
-		for i, it := range r.ready {
-			spans[i] = it.span
-		}
+		spans := spansOf(r.ready)
 		err = f.exp.Export(ctx, spans)
 		var ee *tracing.ExportError
 		errors.As(err, &ee)
