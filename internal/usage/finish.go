@@ -204,18 +204,19 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 		res.main = sc
 		res.settled = sc.terminal()
 	case "session":
-		// The root span is the session's first run; a resumed run is
-		// claude_code.session.run = N. Each counts its own lines only:
-		// from its start offset (or, when that is not known, from the
-		// end of run N-1) to the cost-state line Claude Code writes
-		// when the run ends, however much was written after it.
+		// The root span is the session's first run; the N-th resume is
+		// a run span with claude_code.session.run = N. Each counts its
+		// own lines only: from its start offset (or, when that is not
+		// known, from the end of the N-th earlier run) to the
+		// cost-state line Claude Code writes when the run ends, however
+		// much was written after it.
 		o := scanOpts{offset: ref.Offset, stopAtRunEnd: true}
-		run := int64(1)
-		if a, ok := s.Attr(semconv.SessionRun); ok && a.Int > 1 {
+		run := int64(0)
+		if a, ok := s.Attr(semconv.SessionRun); ok && a.Int > 0 {
 			run = a.Int
 		}
-		if run > 1 && ref.Offset == 0 {
-			o.skipRuns = int(run - 1)
+		if run > 0 && ref.Offset == 0 {
+			o.skipRuns = int(run)
 		}
 		sc, err := scanWith(ref.Path, o)
 		if err != nil {
@@ -238,7 +239,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 				if _, mine := sc.tools[id]; !mine {
 					continue
 				}
-			} else if run > 1 {
+			} else if run > 0 {
 				continue
 			}
 			asc, err := scanFile(p, 0, nil)
