@@ -122,6 +122,10 @@ type Span struct {
 	// earliest time the Finisher should be asked.
 	Pending json.RawMessage `json:"pending,omitempty"`
 	ReadyAt time.Time       `json:"ready_at,omitzero"`
+	// Extra are spans the Finisher derived from this one (the model
+	// requests of a turn): they are stored with it until it is exported
+	// and exported beside it, never on their own.
+	Extra []*Span `json:"extra,omitempty"`
 }
 
 // Attr returns the attribute with key k, if present.
@@ -160,5 +164,6 @@ func UnmarshalSpan(b []byte) (*Span, error) {
 // Finisher completes a span's Pending work just before export. It returns
 // done=false (and leaves s unchanged or partly updated) when the span is
 // not ready yet; the flusher then asks again at or after retryAt.
-// When done, the Finisher clears s.Pending.
+// When done, the Finisher clears s.Pending; it may set s.Extra to spans
+// to be exported with s.
 type Finisher func(s *Span, now time.Time) (done bool, retryAt time.Time)

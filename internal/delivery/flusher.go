@@ -284,10 +284,7 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 		}
 		lingerUntil = time.Time{}
 
-		spans := make([]*tracing.Span, len(r.ready))
-		for i, it := range r.ready {
-			spans[i] = it.span
-		}
+		spans := spansOf(r.ready)
 		err = f.exp.Export(ctx, spans)
 		ee := exportError(err)
 		switch decide(err) {

@@ -181,6 +181,17 @@ func (f *flusher) finish(s *tracing.Span, now time.Time) (done bool, retryAt tim
 	return f.o.Finisher(s, now)
 }
 
+// spansOf returns the spans of items to export: each one followed by the
+// spans its Finisher derived from it (tracing.Span.Extra).
+func spansOf(items []item) []*tracing.Span {
+	spans := make([]*tracing.Span, 0, len(items))
+	for _, it := range items {
+		spans = append(spans, it.span)
+		spans = append(spans, it.span.Extra...)
+	}
+	return spans
+}
+
 func (r *round) wait(at time.Time) {
 	r.waiting++
 	if r.retryAt.IsZero() || at.Before(r.retryAt) {

@@ -31,6 +31,8 @@ var TreeAttrs = []string{
 	semconv.GenAIUsageInputTokens,
 	semconv.GenAIUsageOutputTokens,
 	semconv.UsageCostUSD,
+	semconv.CostUnpricedModels,
+	semconv.Timing,
 	semconv.SessionStartMissed,
 	semconv.TurnStartMissed,
 	semconv.ToolPreMissed,
@@ -53,6 +55,8 @@ var TreeLabels = map[string]string{
 	semconv.GenAIUsageInputTokens:  "in",
 	semconv.GenAIUsageOutputTokens: "out",
 	semconv.UsageCostUSD:           "$",
+	semconv.CostUnpricedModels:     "unpriced",
+	semconv.Timing:                 "timing",
 	semconv.SessionStartMissed:     "start-missed",
 	semconv.TurnStartMissed:        "start-missed",
 	semconv.ToolPreMissed:          "pre-missed",
@@ -147,6 +151,9 @@ func (tw *treeWriter) write(s *tracing.Span, prefix, branch string, top bool) {
 	if len(attrs) > 0 {
 		b.WriteString("  " + strings.Join(attrs, " "))
 	}
+	if bd := tw.breakdown(s); bd != "" {
+		b.WriteString("  " + bd)
+	}
 	switch n := len(s.Events) + s.DroppedEvents; n {
 	case 0:
 	case 1:
@@ -174,6 +181,37 @@ func (tw *treeWriter) write(s *tracing.Span, prefix, branch string, top bool) {
 		}
 		tw.write(c, childPrefix, br, false)
 	}
+}
+
+// breakdown renders where a turn's (subagent's, session's) time went, in
+// percent: model (its chat spans), tools (tool_use to tool_result), of
+// which permission prompts (its tool spans' permission wait), and the
+// rest. "" when the span has no breakdown.
+func (tw *treeWriter) breakdown(s *tracing.Span) string {
+	m, ok := s.Attr(semconv.TurnModelMs)
+	if !ok {
+		return ""
+	}
+	t, _ := s.Attr(semconv.TurnToolMs)
+	o, _ := s.Attr(semconv.TurnOtherMs)
+	var wait int64
+	for _, c := range tw.children[s.SpanID] {
+		if a, ok := c.Attr(semconv.ToolPermissionWaitMs); ok {
+			wait += a.Int
+		}
+	}
+	wait = min(wait, t.Int)
+	total := m.Int + t.Int + o.Int
+	if total <= 0 {
+		return ""
+	}
+	pct := func(v int64) string { return strconv.FormatInt((v*100+total/2)/total, 10) + "%" }
+	parts := []string{"model " + pct(m.Int), "tools " + pct(t.Int-wait)}
+	if wait > 0 {
+		parts = append(parts, "permission "+pct(wait))
+	}
+	parts = append(parts, "other "+pct(o.Int))
+	return "[" + strings.Join(parts, " · ") + "]"
 }
 
 func sortSpans(s []*tracing.Span) {

@@ -3,9 +3,11 @@ package render
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -72,4 +74,21 @@ func sampleSpans() []*tracing.Span {
 		Attrs:         []tracing.Attr{tracing.String("error.type", "tool_error")},
 	}
 	return []*tracing.Span{root, tool}
+}
+
+// The time breakdown of a turn: model, tools less their permission wait,
+// permission, the rest; in percent of the three parts.
+func TestTreeBreakdown(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	turn := &tracing.Span{SpanID: tracing.SpanID{1}, Name: "turn", Start: t0, End: t0.Add(10 * time.Second), Attrs: []tracing.Attr{
+		tracing.Int(semconv.TurnModelMs, 6000), tracing.Int(semconv.TurnToolMs, 3000), tracing.Int(semconv.TurnOtherMs, 1000)}}
+	tool := &tracing.Span{SpanID: tracing.SpanID{2}, ParentSpanID: turn.SpanID, Name: "execute_tool Bash", Start: t0.Add(time.Second), End: t0.Add(4 * time.Second),
+		Attrs: []tracing.Attr{tracing.Int(semconv.ToolPermissionWaitMs, 1000)}}
+	var b strings.Builder
+	if err := Tree(&b, []*tracing.Span{turn, tool}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[model 60% · tools 20% · permission 10% · other 10%]"; !strings.Contains(b.String(), want) {
+		t.Errorf("tree:\n%s\nwant %s", b.String(), want)
+	}
 }

@@ -48,9 +48,12 @@ func TestConventions(t *testing.T) {
 		"GenAIUsageCacheCreationInputTokens": {GenAIUsageCacheCreationInputTokens, string(otel.GenAIUsageCacheCreationInputTokensKey)},
 		"ErrorType":                          {ErrorType, string(otel.ErrorTypeKey)},
 
-		"OperationInvokeAgent": {OperationInvokeAgent, otel.GenAIOperationNameInvokeAgent.Value.AsString()},
-		"OperationExecuteTool": {OperationExecuteTool, otel.GenAIOperationNameExecuteTool.Value.AsString()},
-		"ProviderAnthropic":    {ProviderAnthropic, otel.GenAIProviderNameAnthropic.Value.AsString()},
+		"OperationInvokeAgent":       {OperationInvokeAgent, otel.GenAIOperationNameInvokeAgent.Value.AsString()},
+		"OperationExecuteTool":       {OperationExecuteTool, otel.GenAIOperationNameExecuteTool.Value.AsString()},
+		"OperationChat":              {OperationChat, otel.GenAIOperationNameChat.Value.AsString()},
+		"GenAIResponseID":            {GenAIResponseID, string(otel.GenAIResponseIDKey)},
+		"GenAIResponseFinishReasons": {GenAIResponseFinishReasons, string(otel.GenAIResponseFinishReasonsKey)},
+		"ProviderAnthropic":          {ProviderAnthropic, otel.GenAIProviderNameAnthropic.Value.AsString()},
 
 		"ServiceName":          {ServiceName, string(otel.ServiceNameKey)},
 		"ServiceVersion":       {ServiceVersion, string(otel.ServiceVersionKey)},

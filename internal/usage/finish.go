@@ -1,10 +1,13 @@
 package usage
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,7 +88,7 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 	if !f.opts.NoWait && now.Before(s.ReadyAt) {
 		return false, s.ReadyAt
 	}
-	res, err := f.read(&ref)
+	res, err := f.read(&ref, s)
 	if err != nil {
 		f.opts.Logf("span %s (%s %s): no usage: %v", s.SpanID, ref.Scope, ref.Path, err)
 		s.Pending = nil
@@ -128,7 +131,7 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 	if res.malformed > 0 {
 		f.opts.Logf("span %s (%s %s): skipped %d malformed transcript line(s)", s.SpanID, ref.Scope, ref.Path, res.malformed)
 	}
-	f.apply(s, res)
+	f.apply(s, &ref, res)
 	if !complete {
 		s.SetAttr(tracing.Bool(semconv.UsageComplete, false))
 	}
@@ -144,10 +147,14 @@ type result struct {
 	malformed  int
 	tooLong    int
 	unreadable []string // subagent files that could not be read
+
+	main *scan // the scan of ref.Path
 }
 
-// read scans the files of ref and tallies its requests.
-func (f *finisher) read(ref *Ref) (*result, error) {
+// read scans the files of ref and tallies its requests. s is the span
+// being finished: a run's number (claude_code.session.run) says which run
+// of the transcript is its own.
+func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 	if ref.Path == "" {
 		return nil, fmt.Errorf("no transcript path")
 	}
@@ -186,6 +193,7 @@ func (f *finisher) read(ref *Ref) (*result, error) {
 			return nil, err
 		}
 		addScan(0, sc)
+		res.main = sc
 		res.settled = sc.ended || (!sc.partialTail && (sc.stopMarker || sc.terminal()))
 	case "agent":
 		sc, err := scanFile(ref.Path, ref.Offset, nil)
@@ -193,28 +201,56 @@ func (f *finisher) read(ref *Ref) (*result, error) {
 			return nil, err
 		}
 		addScan(0, sc)
+		res.main = sc
 		res.settled = sc.terminal()
 	case "session":
-		sc, err := scanFile(ref.Path, ref.Offset, nil)
+		// The root span is the session's first run; the N-th resume is
+		// a run span with claude_code.session.run = N. Each counts its
+		// own lines only: from its start offset (or, when that is not
+		// known, from the end of the N-th earlier run) to the
+		// cost-state line Claude Code writes when the run ends, however
+		// much was written after it.
+		o := scanOpts{offset: ref.Offset, stopAtRunEnd: true}
+		run := int64(0)
+		if a, ok := s.Attr(semconv.SessionRun); ok && a.Int > 0 {
+			run = a.Int
+		}
+		if run > 0 && ref.Offset == 0 {
+			o.skipRuns = int(run)
+		}
+		sc, err := scanWith(ref.Path, o)
 		if err != nil {
 			return nil, err
 		}
 		addScan(0, sc)
-		res.settled = sc.terminal()
-		if ref.SubagentDir != "" {
-			files, _ := filepath.Glob(filepath.Join(ref.SubagentDir, "*.jsonl"))
-			sort.Strings(files)
-			for i, p := range files {
-				sc, err := scanFile(p, 0, nil)
-				if err != nil {
-					// A subagent file that vanished or cannot be read:
-					// the totals are short.
-					res.unreadable = append(res.unreadable, fmt.Sprintf("%s: %v", filepath.Base(p), err))
+		res.main = sc
+		res.settled = sc.runEnded || sc.terminal()
+		dir := ref.SubagentDir
+		if dir == "" {
+			dir = filepath.Join(strings.TrimSuffix(ref.Path, ".jsonl"), "subagents")
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		sort.Strings(files)
+		for i, p := range files {
+			// A subagent belongs to the run whose Agent call launched
+			// it (meta.json's toolUseId); without a meta file, to the
+			// session's first run (the root), as before runs existed.
+			if id, ok := launchingCall(p); ok {
+				if _, mine := sc.tools[id]; !mine {
 					continue
 				}
-				addScan(i+1, sc)
-				res.settled = res.settled && sc.terminal()
+			} else if run > 0 {
+				continue
 			}
+			asc, err := scanFile(p, 0, nil)
+			if err != nil {
+				// A subagent file that vanished or cannot be read:
+				// the totals are short.
+				res.unreadable = append(res.unreadable, fmt.Sprintf("%s: %v", filepath.Base(p), err))
+				continue
+			}
+			addScan(i+1, asc)
+			res.settled = res.settled && asc.terminal()
 		}
 	default:
 		return nil, fmt.Errorf("unknown scope %q", ref.Scope)
@@ -225,53 +261,249 @@ func (f *finisher) read(ref *Ref) (*result, error) {
 	return res, nil
 }
 
-// apply sets the usage attributes of res on s.
-func (f *finisher) apply(s *tracing.Span, res *result) {
-	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(len(res.reqs))))
-	if len(res.reqs) == 0 {
+// launchingCall reads the toolUseId of a subagent transcript's meta file
+// (agent-<id>.meta.json beside agent-<id>.jsonl, Claude Code 2.1.328+).
+func launchingCall(path string) (string, bool) {
+	f, _, err := openRegular(strings.TrimSuffix(path, ".jsonl") + ".meta.json")
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	var m struct {
+		ToolUseID string `json:"toolUseId"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&m); err != nil || m.ToolUseID == "" {
+		return "", false
+	}
+	return m.ToolUseID, true
+}
+
+// apply sets the usage attributes of res on s: tokens, models, cost, the
+// time breakdown, and for a turn or a subagent its chat spans (s.Extra).
+func (f *finisher) apply(s *tracing.Span, ref *Ref, res *result) {
+	var counted []*request
+	for _, r := range res.reqs {
+		if !r.noUsage {
+			counted = append(counted, r)
+		}
+	}
+	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(len(counted))))
+	if res.main != nil {
+		f.breakdown(s, res.main)
+	}
+	if ref.Scope == "turn" || ref.Scope == "agent" {
+		s.Extra = f.chatSpans(s, res)
+	}
+	if len(counted) == 0 {
 		return
 	}
-	var in, out, cr, cw, cw1h int64
-	var cost float64
-	costKnown := true
-	var models []string
-	seen := map[string]bool{}
-	for _, r := range res.reqs {
-		in += r.input
-		out += r.output
-		cr += r.cacheRead
-		cw += r.cacheWrite
-		cw1h += r.cache1h
-		if r.model != "" && !seen[r.model] {
-			seen[r.model] = true
-			models = append(models, r.model)
-		}
-		if c, ok := f.prices.cost(r); ok && costKnown {
-			cost += c
-		} else {
-			costKnown = false
-		}
+	var t tally
+	for _, r := range counted {
+		t.add(f.prices, r)
 	}
-	s.SetAttr(tracing.Int(semconv.GenAIUsageInputTokens, in+cr+cw))
-	s.SetAttr(tracing.Int(semconv.GenAIUsageOutputTokens, out))
-	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheReadInputTokens, cr))
-	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheCreationInputTokens, cw))
-	s.SetAttr(tracing.Int(semconv.UsageUncachedInputTokens, in))
-	if cw1h > 0 {
-		s.SetAttr(tracing.Int(semconv.UsageCacheCreation1hInputTokens, cw1h))
-	}
-	if len(models) > 0 {
+	t.set(s)
+	if len(t.models) > 0 {
 		if _, ok := s.Attr(semconv.GenAIRequestModel); !ok {
-			s.SetAttr(tracing.String(semconv.GenAIRequestModel, models[0]))
+			s.SetAttr(tracing.String(semconv.GenAIRequestModel, t.models[0]))
 		}
-		s.SetAttr(tracing.String(semconv.GenAIResponseModel, models[0]))
-		if len(models) > 1 {
-			s.SetAttr(tracing.Strings(semconv.UsageModels, models...))
+		s.SetAttr(tracing.String(semconv.GenAIResponseModel, t.models[0]))
+		if len(t.models) > 1 {
+			s.SetAttr(tracing.Strings(semconv.UsageModels, t.models...))
 		}
 	}
-	if costKnown {
-		s.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(cost)))
+	// A session's or run's cost is Claude Code's own figure when the
+	// transcript has it: the running total at the run's end less the
+	// total before the run.
+	if ref.Scope == "session" && res.main != nil && len(res.main.costs) > 0 {
+		end := res.main.costs[len(res.main.costs)-1]
+		c := end.total
+		if p := res.main.costPrev; p != nil {
+			c -= p.total
+		}
+		s.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(max(c, 0))))
+		s.SetAttr(tracing.String(semconv.CostSource, semconv.CostSourceClaudeCode))
+	} else if t.costKnown {
+		s.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(t.cost)))
+		s.SetAttr(tracing.String(semconv.CostSource, semconv.CostSourcePriceTable))
 	}
+	if len(t.unpriced) > 0 {
+		s.SetAttr(tracing.Strings(semconv.CostUnpricedModels, t.unpriced...))
+	}
+}
+
+// tally sums requests.
+type tally struct {
+	in, out, cr, cw, cw1h int64
+	cost                  float64
+	costKnown             bool
+	models, unpriced      []string
+	n                     int
+}
+
+func (t *tally) add(p *Prices, r *request) {
+	if t.n == 0 {
+		t.costKnown = true
+	}
+	t.n++
+	t.in += r.input
+	t.out += r.output
+	t.cr += r.cacheRead
+	t.cw += r.cacheWrite
+	t.cw1h += r.cache1h
+	if r.model != "" && !slices.Contains(t.models, r.model) {
+		t.models = append(t.models, r.model)
+	}
+	if c, ok := p.cost(r); ok {
+		t.cost += c
+	} else {
+		t.costKnown = false
+		m := r.model
+		if m == "" {
+			m = semconv.Unknown
+		}
+		if !slices.Contains(t.unpriced, m) {
+			t.unpriced = append(t.unpriced, m)
+		}
+	}
+}
+
+// set writes the token attributes.
+func (t *tally) set(s *tracing.Span) {
+	s.SetAttr(tracing.Int(semconv.GenAIUsageInputTokens, t.in+t.cr+t.cw))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageOutputTokens, t.out))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheReadInputTokens, t.cr))
+	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheCreationInputTokens, t.cw))
+	s.SetAttr(tracing.Int(semconv.UsageUncachedInputTokens, t.in))
+	if t.cw1h > 0 {
+		s.SetAttr(tracing.Int(semconv.UsageCacheCreation1hInputTokens, t.cw1h))
+	}
+}
+
+// chatSpans returns a span per API response of res (a turn's or a
+// subagent's), children of s. Their IDs derive from the session and the
+// response, so a span finished twice yields the same spans.
+func (f *finisher) chatSpans(s *tracing.Span, res *result) []*tracing.Span {
+	conv := ""
+	if a, ok := s.Attr(semconv.GenAIConversationID); ok {
+		conv = a.Str
+	} else if res.main != nil {
+		conv = res.main.sessionID
+	}
+	var out []*tracing.Span
+	for _, r := range res.reqs {
+		if r.start.IsZero() || r.end.IsZero() {
+			continue // no timestamps: no place in time for a span
+		}
+		model := r.model
+		c := &tracing.Span{
+			TraceID:      s.TraceID,
+			SpanID:       chatSpanID(conv, r.key),
+			ParentSpanID: s.SpanID,
+			Name:         strings.TrimSpace(semconv.SpanChat + " " + model),
+			Kind:         tracing.KindClient,
+			Start:        r.start,
+			End:          r.end,
+		}
+		c.Attrs = append(c.Attrs,
+			tracing.String(semconv.GenAIOperationName, semconv.OperationChat),
+			tracing.String(semconv.GenAIProviderName, semconv.ProviderAnthropic))
+		if conv != "" {
+			c.SetAttr(tracing.String(semconv.GenAIConversationID, conv))
+		}
+		if model != "" {
+			c.SetAttr(tracing.String(semconv.GenAIRequestModel, model))
+			c.SetAttr(tracing.String(semconv.GenAIResponseModel, model))
+		}
+		if r.msgID != "" {
+			c.SetAttr(tracing.String(semconv.GenAIResponseID, r.msgID))
+		}
+		if r.reqID != "" {
+			c.SetAttr(tracing.String(semconv.ChatRequestID, r.reqID))
+		}
+		if r.stop != "" {
+			c.SetAttr(tracing.Strings(semconv.GenAIResponseFinishReasons, r.stop))
+		}
+		if r.estimated {
+			c.SetAttr(tracing.String(semconv.Timing, semconv.TimingEstimated))
+		}
+		if r.failed {
+			c.StatusCode = tracing.StatusError
+			c.StatusMessage = r.errType
+			c.SetAttr(tracing.String(semconv.ErrorType, r.errType))
+		} else {
+			var t tally
+			t.add(f.prices, r)
+			t.set(c)
+			if t.costKnown {
+				c.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(t.cost)))
+			} else {
+				c.SetAttr(tracing.Strings(semconv.CostUnpricedModels, t.unpriced...))
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// chatSpanID derives a chat span's ID from the session and the response.
+func chatSpanID(conv, key string) tracing.SpanID {
+	h := sha256.Sum256([]byte("ccotel chat\x00" + conv + "\x00" + key))
+	var id tracing.SpanID
+	copy(id[:], h[:8])
+	if !id.IsValid() {
+		id[7] = 1
+	}
+	return id
+}
+
+// breakdown sets the time breakdown of s from its transcript lines: model
+// time (the union of its requests), tool time (the union of its tool
+// calls, tool_use to tool_result) and what is left of s's duration.
+func (f *finisher) breakdown(s *tracing.Span, sc *scan) {
+	var model, tools, both []interval
+	for _, k := range sc.order {
+		r := sc.reqs[k]
+		if !r.start.IsZero() && !r.end.IsZero() {
+			model = append(model, interval{r.start, r.end})
+		}
+	}
+	for _, id := range sc.toolIDs {
+		if iv := sc.tools[id]; !iv.end.IsZero() && !iv.start.IsZero() {
+			tools = append(tools, *iv)
+		}
+	}
+	if len(model) == 0 && len(tools) == 0 {
+		return
+	}
+	both = append(append(both, model...), tools...)
+	mm, tm, all := unionMs(model), unionMs(tools), unionMs(both)
+	s.SetAttr(tracing.Int(semconv.TurnModelMs, mm))
+	s.SetAttr(tracing.Int(semconv.TurnToolMs, tm))
+	if !s.End.IsZero() && !s.Start.IsZero() {
+		s.SetAttr(tracing.Int(semconv.TurnOtherMs, max(0, s.End.Sub(s.Start).Milliseconds()-all)))
+	}
+}
+
+// unionMs is the length of the union of intervals, in milliseconds.
+func unionMs(ivs []interval) int64 {
+	sort.Slice(ivs, func(i, j int) bool { return ivs[i].start.Before(ivs[j].start) })
+	var total time.Duration
+	var cur interval
+	for i, iv := range ivs {
+		if iv.end.Before(iv.start) {
+			continue
+		}
+		if i == 0 || iv.start.After(cur.end) {
+			total += cur.end.Sub(cur.start)
+			cur = iv
+			continue
+		}
+		if iv.end.After(cur.end) {
+			cur.end = iv.end
+		}
+	}
+	total += cur.end.Sub(cur.start)
+	return total.Milliseconds()
 }
 
 // roundUSD rounds to a billionth of a dollar, below the price of a single

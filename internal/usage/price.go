@@ -169,3 +169,20 @@ func (p *Prices) cost(r *request) (float64, bool) {
 		float64(r.cacheRead)*mp.CacheRead
 	return c/1e6 + float64(r.webSearch)*webSearchUSD, true
 }
+
+// UnpricedModels returns the models among models that p (nil: the built-in
+// table) cannot price, for doctor and status to name: their requests and
+// turns get no claude_code.cost.usd (sessions still get Claude Code's own
+// figure from the transcript's cost-state lines).
+func UnpricedModels(p *Prices, models ...string) []string {
+	if p == nil {
+		p = NewPrices(nil)
+	}
+	var out []string
+	for _, m := range models {
+		if _, ok := p.price(&request{model: m}); !ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -32,6 +34,15 @@ type request struct {
 	// offStandard: billed outside the standard tier (priority tier, fast
 	// mode, data residency), which the price table does not model.
 	offStandard bool
+
+	// For the request's chat span:
+	msgID, reqID string
+	start        time.Time // the api-request line's time, or the triggering line's
+	estimated    bool      // start is the triggering line's time
+	end          time.Time // the response's last assistant line
+	failed       bool      // an API error line
+	errType      string
+	noUsage      bool // a failed request: no tokens to count
 }
 
 // scan is what one pass over one transcript file found.
@@ -47,6 +58,26 @@ type scan struct {
 	tooLong     int  // lines longer than MaxLine, skipped
 	modTime     time.Time
 	size        int64
+
+	sessionID string
+	apiReqs   map[string]time.Time // api-request id -> when it was sent
+	trigger   time.Time            // the last user line (prompt, tool results) read
+	tools     map[string]*interval // tool_use id -> from tool_use to tool_result
+	toolIDs   []string             // tool_use ids in order
+	costs     []costState          // cost-state lines read, in order
+	costPrev  *costState           // the last cost-state before the counted lines
+	runEnded  bool                 // a cost-state line ended the counted run
+}
+
+// interval is a span of time; end is zero while open.
+type interval struct{ start, end time.Time }
+
+// costState is a cost-state line: Claude Code's running totals for the
+// session (they carry over a resume and a fork).
+type costState struct {
+	total   float64
+	byModel map[string]float64
+	unknown bool // hasUnknownModelCost
 }
 
 // terminal reports whether the last response read ended its turn: Claude
@@ -75,6 +106,10 @@ func (sc *scan) add(r *request) {
 		sc.order = append(sc.order, r.key)
 		return
 	}
+	start, estimated, end := old.start, old.estimated, old.end
+	if r.end.After(end) {
+		end = r.end
+	}
 	if r.output >= old.output {
 		if r.stop == "" {
 			r.stop = old.stop
@@ -83,14 +118,27 @@ func (sc *scan) add(r *request) {
 	} else if old.stop == "" {
 		old.stop = r.stop
 	}
+	n := sc.reqs[r.key]
+	n.start, n.estimated, n.end = start, estimated, end
 }
 
 // entry is the part of a transcript line ccotel reads. Unknown fields and
 // types are ignored; large fields (content, toolUseResult) are skipped by
 // the decoder without being copied.
 type entry struct {
-	Type             string  `json:"type"`
-	Subtype          string  `json:"subtype"`
+	Type           string   `json:"type"`
+	Subtype        string   `json:"subtype"`
+	Timestamp      string   `json:"timestamp"`
+	SessionID      string   `json:"sessionId"`
+	ID             string   `json:"id"` // api-request
+	RequestRef     string   `json:"requestRef"`
+	IsAPIError     bool     `json:"isApiErrorMessage"`
+	Error          errorV   `json:"error"`
+	TotalCostUSD   *float64 `json:"totalCostUSD"`
+	HasUnknownCost bool     `json:"hasUnknownModelCost"`
+	ModelUsage     map[string]struct {
+		CostUSD float64 `json:"costUSD"`
+	} `json:"modelUsage"`
 	PromptID         string  `json:"promptId"`
 	RequestID        string  `json:"requestId"`
 	IsMeta           bool    `json:"isMeta"`
@@ -122,6 +170,36 @@ type usageV struct {
 	InferenceGeo string `json:"inference_geo"`
 }
 
+// errorV is an error line's error: a string, or an object with a type.
+type errorV string
+
+func (e *errorV) UnmarshalJSON(b []byte) error {
+	var str string
+	if json.Unmarshal(b, &str) == nil {
+		*e = errorV(str)
+		return nil
+	}
+	var o struct {
+		Type  string `json:"type"`
+		Error *struct {
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &o) == nil {
+		if o.Error != nil && o.Error.Type != "" {
+			*e = errorV(o.Error.Type)
+		} else {
+			*e = errorV(o.Type)
+		}
+	}
+	return nil
+}
+
+func (e *entry) time() time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, e.Timestamp)
+	return t
+}
+
 // present records that a field exists (and is not null) without keeping it.
 type present bool
 
@@ -133,9 +211,11 @@ func (p *present) UnmarshalJSON(b []byte) error {
 // contentV keeps what turn detection needs from message.content: whether it
 // is plain text or carries tool results, and the start of plain text.
 type contentV struct {
-	text       bool   // a string, or blocks with a text block
-	toolResult bool   // blocks with a tool_result
-	head       []byte // first bytes of a string content (JSON-escaped)
+	text       bool     // a string, or blocks with a text block
+	toolResult bool     // blocks with a tool_result
+	head       []byte   // first bytes of a string content (JSON-escaped)
+	toolUses   []string // ids of tool_use blocks
+	results    []string // tool_use_id of tool_result blocks
 }
 
 func (c *contentV) UnmarshalJSON(b []byte) error {
@@ -145,15 +225,12 @@ func (c *contentV) UnmarshalJSON(b []byte) error {
 		c.text = true
 		c.head = bytes.Clone(b[1:min(len(b), 64)])
 	case len(b) > 0 && b[0] == '[':
-		if bytes.Contains(b, []byte(`"tool_result"`)) {
-			// Structural, not inside a string (where it reads
-			// \"tool_result\"): a tool-result line, often large; no
-			// need to decode it again.
-			c.toolResult = true
-			return nil
-		}
+		// Only the blocks' type and ids are kept; their content (a
+		// large tool result, often) is skipped by the decoder.
 		var blocks []struct {
-			Type string `json:"type"`
+			Type      string `json:"type"`
+			ID        string `json:"id"`
+			ToolUseID string `json:"tool_use_id"`
 		}
 		if err := json.Unmarshal(b, &blocks); err != nil {
 			return err
@@ -164,6 +241,9 @@ func (c *contentV) UnmarshalJSON(b []byte) error {
 				c.text = true
 			case "tool_result":
 				c.toolResult = true
+				c.results = append(c.results, bl.ToolUseID)
+			case "tool_use":
+				c.toolUses = append(c.toolUses, bl.ID)
 			}
 		}
 	}
@@ -190,11 +270,27 @@ func (e *entry) isPrompt() bool {
 }
 
 // toRequest turns an assistant line into a request, or nil for lines that
-// are not API responses (no usage, the "<synthetic>" error placeholder)
-// or carry impossible numbers.
+// are not API responses (no usage, a "<synthetic>" placeholder that is not
+// an API error) or carry impossible numbers.
 func (e *entry) toRequest(lineNo int) (*request, bool) {
 	m := e.Message
-	if m == nil || m.Usage == nil || m.Model == "<synthetic>" {
+	if m == nil {
+		return nil, true
+	}
+	if e.IsAPIError {
+		// A request that failed: Claude Code writes a synthetic
+		// assistant line with the error instead of a response.
+		r := &request{key: "#error" + strconv.Itoa(lineNo), failed: true, noUsage: true,
+			errType: string(e.Error), reqID: e.RequestID, stop: m.StopReason}
+		if e.RequestRef != "" {
+			r.key = "#ref" + e.RequestRef
+		}
+		if r.errType == "" {
+			r.errType = "api_error"
+		}
+		return r, true
+	}
+	if m.Usage == nil || m.Model == "<synthetic>" {
 		return nil, true
 	}
 	u := m.Usage
@@ -209,6 +305,8 @@ func (e *entry) toRequest(lineNo int) (*request, bool) {
 		cacheRead:  u.CacheReadInputTokens,
 		cacheWrite: u.CacheCreationInputTokens,
 		stop:       m.StopReason,
+		msgID:      m.ID,
+		reqID:      e.RequestID,
 	}
 	if m.ID == "" && e.RequestID == "" {
 		// Nothing to group by: the line is its own response.
@@ -291,22 +389,68 @@ func (f *turnFilter) keep(e *entry) (keep, done bool) {
 // errMissing is returned for a transcript that does not exist.
 var errMissing = errors.New("transcript not found")
 
-// scanFile reads path from offset. With a turn filter, only that turn's
-// assistant lines count and reading stops at the next turn; without one,
-// every assistant line counts.
+// scanOpts select what a scan counts.
+type scanOpts struct {
+	offset int64
+	// turn, when set, keeps only that turn's assistant lines and stops at
+	// the next turn; otherwise every assistant line counts.
+	turn *turnFilter
+	// runs: for a session's run, the lines count from the point where
+	// skipRuns cost-state lines (ends of earlier runs) have been passed,
+	// and, with stopAtRunEnd, up to and including the next cost-state
+	// line.
+	skipRuns     int
+	stopAtRunEnd bool
+}
+
+// scanFile reads path from offset: see scanOpts. It is scanWith with a
+// turn filter or none.
 func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
-	f, err := os.Open(path)
+	return scanWith(path, scanOpts{offset: offset, turn: turn})
+}
+
+// openRegular opens path for reading if it is a regular file, without
+// blocking on a FIFO or a device: a transcript_path is whatever a hook
+// payload said.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, errMissing
+			return nil, nil, errMissing
 		}
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The path may have been replaced between the two looks.
+	fi, err = f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		}
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// MaxPass bounds the bytes one scan reads: a transcript is read up to the
+// size it had when the scan began, and never more than this in one pass.
+// A scan that stops at the bound reports the span's usage incomplete.
+var MaxPass int64 = 1 << 30
+
+func scanWith(path string, o scanOpts) (*scan, error) {
+	f, fi, err := openRegular(path)
+	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
+	offset := o.offset
 	sc := &scan{modTime: fi.ModTime(), size: fi.Size()}
 	if offset > fi.Size() {
 		return nil, errors.New("offset beyond the end of the transcript (file replaced or truncated?)")
@@ -320,11 +464,21 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 			return nil, err
 		}
 		skipFirst = b[0] != '\n'
+		if o.stopAtRunEnd {
+			// The run's cost is Claude Code's running total at its
+			// end less the total at the end of the run before.
+			sc.costPrev = lastCostBefore(f, offset)
+		}
 	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return nil, err
+	limit := fi.Size() - offset
+	if limit > MaxPass {
+		limit = MaxPass
+		sc.tooLong++ // counted as a line not read: usage incomplete
 	}
-	lr := newLineReader(f)
+	lr := newLineReader(io.NewSectionReader(f, offset, limit))
+	turn := o.turn
+	counting := o.skipRuns == 0
+	runEnds := 0
 	for n := 0; ; n++ {
 		line, tooLong, err := lr.next()
 		if err == errPartial {
@@ -347,11 +501,11 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if turn == nil && !bytes.Contains(line, quotedAssistant) {
-			// Only assistant lines count here, and every one has the
-			// token "assistant" (type, role) outside any string, where
-			// it would read \"assistant\". Skips decoding the large
-			// tool-result lines of a whole-session read.
+		if turn == nil && !bytes.Contains(line, quotedAssistant) && !bytes.Contains(line, quotedToolResult) &&
+			!bytes.Contains(line, quotedAPIRequest) && !bytes.Contains(line, quotedCostState) {
+			// Only these lines count here, and each has its token
+			// outside any string (inside one it reads \"assistant\").
+			// Skips decoding the other lines of a whole-session read.
 			continue
 		}
 		var e entry
@@ -359,11 +513,60 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 			sc.malformed++
 			continue
 		}
+		if e.Type == "cost-state" {
+			cs := costState{unknown: e.HasUnknownCost, byModel: map[string]float64{}}
+			if e.TotalCostUSD != nil {
+				cs.total = *e.TotalCostUSD
+			}
+			for m, u := range e.ModelUsage {
+				cs.byModel[m] = u.CostUSD
+			}
+			if !counting {
+				runEnds++
+				if runEnds >= o.skipRuns {
+					counting = true
+					sc.costPrev = &cs
+				}
+				continue
+			}
+			sc.costs = append(sc.costs, cs)
+			if o.stopAtRunEnd {
+				sc.runEnded = true
+				break
+			}
+			continue
+		}
+		if !counting {
+			continue
+		}
+		if sc.sessionID == "" {
+			sc.sessionID = e.SessionID
+		}
+		if e.Type == "api-request" {
+			if sc.apiReqs == nil {
+				sc.apiReqs = map[string]time.Time{}
+			}
+			if t := e.time(); e.ID != "" && !t.IsZero() {
+				sc.apiReqs[e.ID] = t
+			}
+			continue
+		}
+		if e.Type == "user" && e.Message != nil {
+			t := e.time()
+			for _, id := range e.Message.Content.results {
+				if iv := sc.tools[id]; iv != nil && iv.end.IsZero() {
+					iv.end = t
+				}
+			}
+		}
 		if turn != nil {
 			if e.Type == "system" && turn.answered && (e.Subtype == "stop_hook_summary" || e.Subtype == "turn_duration") {
 				sc.stopMarker = true
 			}
 			keep, done := turn.keep(&e)
+			if e.Type == "user" && (turn.started || turn.answered) && !turn.other && !done {
+				sc.trigger = e.time()
+			}
 			if done {
 				sc.ended = true
 				break
@@ -371,24 +574,82 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 			if !keep {
 				continue
 			}
-		} else if e.Type != "assistant" {
-			continue
+		} else {
+			if e.Type == "user" {
+				sc.trigger = e.time()
+			}
+			if e.Type != "assistant" {
+				continue
+			}
 		}
 		r, ok := e.toRequest(n)
 		if !ok {
 			sc.malformed++
 			continue
 		}
-		if r != nil {
-			sc.add(r)
+		if r == nil {
+			continue
+		}
+		t := e.time()
+		r.end = t
+		if at, ok := sc.apiReqs[e.RequestRef]; ok && e.RequestRef != "" {
+			r.start = at
+		} else {
+			r.start, r.estimated = sc.trigger, true
+			if r.start.IsZero() || r.start.After(t) {
+				r.start = t
+			}
+		}
+		sc.add(r)
+		for _, id := range e.Message.Content.toolUses {
+			if sc.tools == nil {
+				sc.tools = map[string]*interval{}
+			}
+			if _, ok := sc.tools[id]; !ok && id != "" {
+				sc.tools[id] = &interval{start: t}
+				sc.toolIDs = append(sc.toolIDs, id)
+			}
 		}
 	}
 	return sc, nil
 }
 
+// lastCostBefore finds the last cost-state line in the MiB before offset
+// (Claude Code writes it as a run ends, just before the next run's lines),
+// or nil.
+func lastCostBefore(f *os.File, offset int64) *costState {
+	from := max(0, offset-1<<20)
+	b := make([]byte, offset-from)
+	if _, err := f.ReadAt(b, from); err != nil && err != io.EOF {
+		return nil
+	}
+	i := bytes.LastIndex(b, []byte(`{"type":"cost-state"`))
+	if i < 0 {
+		return nil
+	}
+	line := b[i:]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	var e entry
+	if json.Unmarshal(line, &e) != nil || e.TotalCostUSD == nil {
+		return nil
+	}
+	cs := &costState{total: *e.TotalCostUSD, unknown: e.HasUnknownCost, byModel: map[string]float64{}}
+	for m, u := range e.ModelUsage {
+		cs.byModel[m] = u.CostUSD
+	}
+	return cs
+}
+
 var errPartial = errors.New("partial last line")
 
-var quotedAssistant = []byte(`"assistant"`)
+var (
+	quotedAssistant  = []byte(`"assistant"`)
+	quotedToolResult = []byte(`"tool_result"`)
+	quotedAPIRequest = []byte(`"api-request"`)
+	quotedCostState  = []byte(`"cost-state"`)
+)
 
 // lineReader returns complete lines ('\n'-terminated), never holding more
 // than MaxLine bytes of one line.

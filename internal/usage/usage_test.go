@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -591,6 +592,37 @@ func BenchmarkTurnScan(b *testing.B) {
 	for b.Loop() {
 		if _, err := scanFile(path, 0, &turnFilter{promptID: "p-1"}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestUnpricedModels(t *testing.T) {
+	got := UnpricedModels(nil, "claude-opus-5-5", sonnet, "claude-haiku-5-5")
+	if len(got) != 2 || got[0] != "claude-opus-5-5" || got[1] != "claude-haiku-5-5" {
+		t.Errorf("UnpricedModels = %v", got)
+	}
+	if got := UnpricedModels(NewPrices(map[string]Price{"claude-opus-5-5": {Input: 4, Output: 20}}), "claude-opus-5-5"); len(got) != 0 {
+		t.Errorf("a configured price: %v", got)
+	}
+}
+
+// A transcript_path that is a FIFO or a device is refused at once, never
+// read (a read would block or never end).
+func TestNonRegularTranscript(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	for _, p := range []string{fifo, "/dev/zero"} {
+		done := make(chan error, 1)
+		go func() { _, err := scanFile(p, 0, nil); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("%s: %v", p, err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%s: read blocked", p)
 		}
 	}
 }

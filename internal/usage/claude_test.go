@@ -1,0 +1,414 @@
+package usage_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccotel/ccotel/hook"
+	"github.com/ccotel/ccotel/internal/config"
+	"github.com/ccotel/ccotel/internal/delivery"
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// The ground truth of the real Claude Code 2.1.328 (testdata/claude, see
+// its README) played through the hook and the flusher, as live and as
+// replay: tokens, cost and chat spans must be what the scripted API
+// declared and what Claude Code itself accounted.
+
+var claudeData = filepath.Join("..", "..", "testdata", "claude")
+
+// apiDoc is the part of api.json these tests read.
+type apiDoc struct {
+	Requests []struct {
+		Run       int    `json:"run"`
+		Kind      string `json:"kind"`
+		Model     string `json:"model"`
+		MessageID string `json:"message_id"`
+		RequestID string `json:"request_id"`
+		Stop      string `json:"stop_reason"`
+		Usage     struct {
+			In  int64 `json:"input_tokens"`
+			Out int64 `json:"output_tokens"`
+			CR  int64 `json:"cache_read_input_tokens"`
+			CW  int64 `json:"cache_creation_input_tokens"`
+		} `json:"usage"`
+	} `json:"requests"`
+}
+
+// staged is a scenario copied to where its events say its files are.
+type staged struct {
+	dir    string
+	events [][]byte
+	api    apiDoc
+}
+
+// stage copies testdata/claude/<name> into a temporary $HOME layout and
+// rewrites the events' path placeholders to it.
+func stage(t *testing.T, name string) *staged {
+	t.Helper()
+	src := filepath.Join(claudeData, name)
+	st := &staged{dir: t.TempDir()}
+	home := filepath.Join(st.dir, "home")
+	proj := filepath.Join(home, ".claude", "projects", "PROJECT")
+	raw, err := os.ReadFile(filepath.Join(src, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = bytes.ReplaceAll(raw, []byte("$HOME/.claude/projects/$PROJECT"), []byte(proj))
+	raw = bytes.ReplaceAll(raw, []byte("$HOME"), []byte(home))
+	raw = bytes.ReplaceAll(raw, []byte("$CWD"), []byte(st.dir))
+	// Transcripts: one per session id, in the order the sessions appear.
+	var sessions []string
+	for _, l := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+		st.events = append(st.events, l)
+		var ev struct {
+			SessionID string `json:"session_id"`
+		}
+		json.Unmarshal(l, &ev)
+		if ev.SessionID != "" && (len(sessions) == 0 || sessions[len(sessions)-1] != ev.SessionID) {
+			sessions = append(sessions, ev.SessionID)
+		}
+	}
+	for i, sid := range sessions {
+		file := "transcript.jsonl"
+		if i > 0 {
+			file = "transcript-run" + string(rune('1'+i)) + ".jsonl"
+		}
+		copyFile(t, filepath.Join(src, file), filepath.Join(proj, sid+".jsonl"))
+		if i == 0 {
+			subs, _ := filepath.Glob(filepath.Join(src, "subagents", "*"))
+			for _, p := range subs {
+				copyFile(t, p, filepath.Join(proj, sid, "subagents", filepath.Base(p)))
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(src, "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st.api); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// liveSize emulates the transcript's size when a hook ran: at SessionStart
+// of a resume, the end of the previous run (after its cost-state line); at
+// UserPromptSubmit, the start of the prompt's line; otherwise 0.
+func liveSize(path string, ev map[string]any, runs int) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	var off int64
+	costs := 0
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		var e struct {
+			Type     string `json:"type"`
+			PromptID string `json:"promptId"`
+		}
+		json.Unmarshal(l, &e)
+		switch {
+		case ev["hook_event_name"] == "UserPromptSubmit" && e.Type == "user" && e.PromptID == ev["prompt_id"]:
+			return off
+		case e.Type == "cost-state":
+			costs++
+			if ev["hook_event_name"] == "SessionStart" && costs == runs {
+				return off + int64(len(l))
+			}
+		}
+		off += int64(len(l))
+	}
+	if ev["hook_event_name"] == "SessionStart" {
+		return 0
+	}
+	return off
+}
+
+type sink struct{ spans []*tracing.Span }
+
+func (c *sink) Export(_ context.Context, spans []*tracing.Span) error {
+	c.spans = append(c.spans, spans...)
+	return nil
+}
+func (c *sink) Close() error { return nil }
+
+// play runs the staged events through the hook and the flusher. live
+// emulates the transcript sizes the hooks saw; otherwise every size is 0,
+// as `ccotel replay` has it (internal/cli/replay.go).
+func (st *staged) play(t *testing.T, live bool) []*tracing.Span {
+	t.Helper()
+	cfg, err := config.Load(config.LoadOptions{Getenv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.StateDir = filepath.Join(st.dir, "state-"+map[bool]string{true: "live", false: "replay"}[live])
+	store, err := state.Open(state.Options{Dir: cfg.StateDir, LockTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ho := cfg.Hook()
+	ho.Logf = t.Logf
+	var cur map[string]any
+	runs := map[string]int{}
+	if live {
+		ho.TranscriptSize = func(p string) (int64, bool) {
+			return liveSize(p, cur, runs[cur["session_id"].(string)]), true
+		}
+	} else {
+		ho.TranscriptSize = func(string) (int64, bool) { return 0, true }
+	}
+	t0 := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	for i, l := range st.events {
+		cur = map[string]any{}
+		json.Unmarshal(l, &cur)
+		if cur["hook_event_name"] == "SessionStart" && cur["source"] == "resume" {
+			runs[cur["session_id"].(string)]++
+		}
+		ev, err := hook.DecodeBytes(l)
+		if err != nil {
+			t.Fatalf("event %d: %v", i+1, err)
+		}
+		if err := store.Update(func(tx *state.Tx) error {
+			_, err := hook.Record(tx, ev, t0.Add(time.Duration(i)*time.Second), ho)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	var out sink
+	o := cfg.Flush()
+	o.Exporter, o.WaitPending, o.Sweep = &out, true, nil
+	uo := cfg.Usage()
+	uo.NoWait = true
+	uo.Logf = t.Logf
+	o.Finisher = usage.New(uo)
+	o.Logf = t.Logf
+	if _, err := delivery.Flush(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	return out.spans
+}
+
+func attrInt(s *tracing.Span, k string) int64 {
+	a, _ := s.Attr(k)
+	return a.Int
+}
+
+func attrFloat(s *tracing.Span, k string) (float64, bool) {
+	a, ok := s.Attr(k)
+	return a.Float, ok
+}
+
+// costStates returns the totalCostUSD of each cost-state line of a
+// transcript of the scenario.
+func costStates(t *testing.T, name, file string) []float64 {
+	b, err := os.ReadFile(filepath.Join(claudeData, name, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		var e struct {
+			Type  string  `json:"type"`
+			Total float64 `json:"totalCostUSD"`
+		}
+		if json.Unmarshal(l, &e) == nil && e.Type == "cost-state" {
+			out = append(out, e.Total)
+		}
+	}
+	return out
+}
+
+var scenarios = []string{"default-model", "directory-added", "fork", "model-haiku", "model-switch", "one-tool",
+	"resume", "subagent-background", "subagent-foreground", "three-tools", "tool-errors", "usage-per-block"}
+
+// Every run's tokens are the sum of what the API declared for it, its
+// cost is Claude Code's own figure, live and replay agree, and the chat
+// spans are the API's responses, under their turn or subagent, summing to
+// their parent's usage.
+func TestClaudeScenarios(t *testing.T) {
+	for _, name := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			st := stage(t, name)
+			live, replay := st.play(t, true), st.play(t, false)
+			checkScenario(t, name, st, live)
+			if a, b := summary(live), summary(replay); a != b {
+				t.Errorf("replay differs from live:\nlive:\n%s\nreplay:\n%s", a, b)
+			}
+		})
+	}
+}
+
+// summary prints the usage attributes of every span, by span ID.
+func summary(spans []*tracing.Span) string {
+	var b strings.Builder
+	keys := []string{semconv.GenAIUsageInputTokens, semconv.GenAIUsageOutputTokens, semconv.UsageCostUSD, semconv.UsageAPIRequests}
+	for _, s := range spans {
+		b.WriteString(s.SpanID.String() + " " + s.Name)
+		for _, k := range keys {
+			if a, ok := s.Attr(k); ok {
+				b.WriteString(" " + k + "=")
+				j, _ := json.Marshal(a)
+				b.Write(j)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func checkScenario(t *testing.T, name string, st *staged, spans []*tracing.Span) {
+	byID := map[tracing.SpanID]*tracing.Span{}
+	for _, s := range spans {
+		byID[s.SpanID] = s
+	}
+	// Tops: the root (run 1) and each resumed run; a fork is a second
+	// session with its own root.
+	type top struct {
+		s   *tracing.Span
+		run int
+	}
+	var tops []top
+	for _, s := range spans {
+		if s.Name == semconv.SpanRoot {
+			run := 1 // api.json's runs: the root is 1, the N-th resume N+1
+			if _, ok := s.Attr(semconv.SessionRun); ok {
+				run = int(attrInt(s, semconv.SessionRun)) + 1
+			}
+			if strings.HasPrefix(name, "fork") && !s.ParentSpanID.IsValid() && len(tops) == 1 {
+				run = 2 // the forked session: api.json's run 2
+			}
+			tops = append(tops, top{s, run})
+		}
+	}
+	if len(tops) == 0 {
+		t.Fatal("no root span")
+	}
+	for _, tp := range tops {
+		var in, out int64
+		n := 0
+		for _, r := range st.api.Requests {
+			if r.Run == tp.run || (name == "fork" && tp.run == 2 && r.Run == 1) {
+				in += r.Usage.In + r.Usage.CR + r.Usage.CW
+				out += r.Usage.Out
+				n++
+			}
+		}
+		got := attrInt(tp.s, semconv.GenAIUsageInputTokens)
+		if got != in || attrInt(tp.s, semconv.GenAIUsageOutputTokens) != out {
+			t.Errorf("run %d: tokens %d/%d, the API declared %d/%d", tp.run, got, attrInt(tp.s, semconv.GenAIUsageOutputTokens), in, out)
+		}
+		// Claude Code's figure: the run's last cost-state less the one
+		// before (its totals carry over a resume and a fork).
+		file := "transcript.jsonl"
+		if name == "fork" && tp.run == 2 {
+			file = "transcript-run2.jsonl"
+		}
+		cs := costStates(t, name, file)
+		want := cs[len(cs)-1]
+		if name == "resume" {
+			want = cs[tp.run-1]
+			if tp.run > 1 {
+				want -= cs[tp.run-2]
+			}
+		}
+		c, ok := attrFloat(tp.s, semconv.UsageCostUSD)
+		if !ok || math.Abs(c-want) > want/100 {
+			t.Errorf("run %d: cost %v (set %v), Claude Code says %v", tp.run, c, ok, want)
+		}
+		t.Logf("run %d: %d/%d tokens, cost %.6f (Claude Code %.6f)", tp.run, got, attrInt(tp.s, semconv.GenAIUsageOutputTokens), c, want)
+	}
+
+	// Chat spans: one per API response, under a turn or a subagent,
+	// summing to it.
+	chats := map[string]*tracing.Span{}
+	sums := map[tracing.SpanID][2]int64{}
+	for _, s := range spans {
+		if a, ok := s.Attr(semconv.GenAIOperationName); !ok || a.Str != semconv.OperationChat {
+			continue
+		}
+		id, _ := s.Attr(semconv.GenAIResponseID)
+		if chats[id.Str] != nil && name != "fork" {
+			t.Errorf("two chat spans for %s", id.Str)
+		}
+		chats[id.Str] = s
+		p := byID[s.ParentSpanID]
+		if p == nil {
+			t.Errorf("chat span %s: parent %s not exported", s.Name, s.ParentSpanID)
+			continue
+		}
+		if s.Kind != tracing.KindClient || !s.End.After(s.Start) && !s.End.Equal(s.Start) {
+			t.Errorf("chat span %s: kind %d, %s..%s", s.Name, s.Kind, s.Start, s.End)
+		}
+		// A fork's transcript starts with a copy of the parent's lines
+		// (Claude Code counts them in the fork's cost too): their
+		// api-request lines are not copied, so their time is estimated.
+		if a, _ := s.Attr(semconv.Timing); a.Str == semconv.TimingEstimated && !(name == "fork" && byID[s.ParentSpanID] != nil && s.TraceID != spans[0].TraceID) {
+			t.Errorf("chat span %s: estimated timing, though 2.1.328 writes api-request lines", id.Str)
+		}
+		v := sums[p.SpanID]
+		v[0] += attrInt(s, semconv.GenAIUsageInputTokens)
+		v[1] += attrInt(s, semconv.GenAIUsageOutputTokens)
+		sums[p.SpanID] = v
+	}
+	for _, r := range st.api.Requests {
+		c := chats[r.MessageID]
+		if c == nil {
+			t.Errorf("no chat span for %s (%s, run %d)", r.MessageID, r.Kind, r.Run)
+			continue
+		}
+		p := byID[c.ParentSpanID]
+		wantParent := semconv.SpanTurn
+		if r.Kind == "subagent" {
+			wantParent = "" // the subagent's span: invoke_agent <type>
+		}
+		if wantParent != "" && p.Name != wantParent || wantParent == "" && (p.Name == semconv.SpanTurn || !strings.HasPrefix(p.Name, semconv.OperationInvokeAgent)) {
+			t.Errorf("chat span %s: parent %q", r.MessageID, p.Name)
+		}
+		if got := attrInt(c, semconv.GenAIUsageInputTokens); got != r.Usage.In+r.Usage.CR+r.Usage.CW || attrInt(c, semconv.GenAIUsageOutputTokens) != r.Usage.Out {
+			t.Errorf("chat span %s: %d/%d tokens, the API declared %+v", r.MessageID, got, attrInt(c, semconv.GenAIUsageOutputTokens), r.Usage)
+		}
+		if a, _ := c.Attr(semconv.GenAIResponseModel); a.Str != r.Model {
+			t.Errorf("chat span %s: model %q, want %q", r.MessageID, a.Str, r.Model)
+		}
+		if a, _ := c.Attr(semconv.GenAIResponseFinishReasons); len(a.Strings) != 1 || a.Strings[0] != r.Stop {
+			t.Errorf("chat span %s: finish reasons %v, want %s", r.MessageID, a.Strings, r.Stop)
+		}
+		if a, _ := c.Attr(semconv.CostUnpricedModels); len(a.Strings) != 1 || a.Strings[0] != r.Model {
+			t.Errorf("chat span %s: unpriced models %v, want [%s] (not in the price table)", r.MessageID, a.Strings, r.Model)
+		}
+	}
+	for id, v := range sums {
+		p := byID[id]
+		if attrInt(p, semconv.GenAIUsageInputTokens) != v[0] || attrInt(p, semconv.GenAIUsageOutputTokens) != v[1] {
+			t.Errorf("%s %s: %d/%d tokens, its chat spans sum to %d/%d", p.Name, id, attrInt(p, semconv.GenAIUsageInputTokens),
+				attrInt(p, semconv.GenAIUsageOutputTokens), v[0], v[1])
+		}
+	}
+}
