@@ -124,10 +124,7 @@ func checkRunCosts(t *testing.T, play *claudetest.Play, spans map[string]*tracep
 	if len(totals) != len(play.Runs) {
 		t.Fatalf("%d cost-state lines for %d runs in %s", len(totals), len(play.Runs), last.Transcript)
 	}
-	var runs []*tracepb.Span // root first, then resumes by run number
-	for _, s := range byName(spans, "invoke_agent claude-code") {
-		runs = append(runs, s)
-	}
+	runs := byName(spans, "invoke_agent claude-code") // root first, then resumes by run number
 	sort.SliceStable(runs, func(i, j int) bool { return attr(runs[i], semconv.SessionRun) < attr(runs[j], semconv.SessionRun) })
 	if len(runs) != len(totals) {
 		t.Fatalf("%d session spans (root and runs), %d runs", len(runs), len(totals))
