@@ -1,0 +1,141 @@
+package usage
+
+import (
+	"crypto/sha256"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// Chat spans (one per API response) and the time breakdown of a turn or
+// subagent: where its time went between the model and the tools.
+
+// chatSpans returns a span per API response of res (a turn's or a
+// subagent's), children of s. Their IDs derive from the session and the
+// response, so a span finished twice yields the same spans.
+func (f *finisher) chatSpans(s *tracing.Span, res *result) []*tracing.Span {
+	conv := ""
+	if a, ok := s.Attr(semconv.GenAIConversationID); ok {
+		conv = a.Str
+	} else if res.main != nil {
+		conv = res.main.sessionID
+	}
+	var out []*tracing.Span
+	for _, r := range res.reqs {
+		if r.start.IsZero() || r.end.IsZero() {
+			continue // no timestamps: no place in time for a span
+		}
+		model := r.model
+		c := &tracing.Span{
+			TraceID:      s.TraceID,
+			SpanID:       chatSpanID(conv, r.key),
+			ParentSpanID: s.SpanID,
+			Name:         strings.TrimSpace(semconv.SpanChat + " " + model),
+			Kind:         tracing.KindClient,
+			Start:        r.start,
+			End:          r.end,
+		}
+		c.Attrs = append(c.Attrs,
+			tracing.String(semconv.GenAIOperationName, semconv.OperationChat),
+			tracing.String(semconv.GenAIProviderName, semconv.ProviderAnthropic))
+		if conv != "" {
+			c.SetAttr(tracing.String(semconv.GenAIConversationID, conv))
+		}
+		if model != "" {
+			c.SetAttr(tracing.String(semconv.GenAIRequestModel, model))
+			c.SetAttr(tracing.String(semconv.GenAIResponseModel, model))
+		}
+		if r.msgID != "" {
+			c.SetAttr(tracing.String(semconv.GenAIResponseID, r.msgID))
+		}
+		if r.reqID != "" {
+			c.SetAttr(tracing.String(semconv.ChatRequestID, r.reqID))
+		}
+		if r.stop != "" {
+			c.SetAttr(tracing.Strings(semconv.GenAIResponseFinishReasons, r.stop))
+		}
+		if r.estimated {
+			c.SetAttr(tracing.String(semconv.Timing, semconv.TimingEstimated))
+		}
+		if r.failed {
+			c.StatusCode = tracing.StatusError
+			c.StatusMessage = r.errType
+			c.SetAttr(tracing.String(semconv.ErrorType, r.errType))
+		} else {
+			var t tally
+			t.add(f.prices, r)
+			t.set(c)
+			if t.costKnown {
+				c.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(t.cost)))
+			} else {
+				c.SetAttr(tracing.Strings(semconv.CostUnpricedModels, t.unpriced...))
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// chatSpanID derives a chat span's ID from the session and the response.
+func chatSpanID(conv, key string) tracing.SpanID {
+	h := sha256.Sum256([]byte("ccotel chat\x00" + conv + "\x00" + key))
+	var id tracing.SpanID
+	copy(id[:], h[:8])
+	if !id.IsValid() {
+		id[7] = 1
+	}
+	return id
+}
+
+// breakdown sets the time breakdown of s from its transcript lines: model
+// time (the union of its requests), tool time (the union of its tool
+// calls, tool_use to tool_result) and what is left of s's duration.
+func (f *finisher) breakdown(s *tracing.Span, sc *scan) {
+	var model, tools, both []interval
+	for _, k := range sc.order {
+		r := sc.reqs[k]
+		if !r.start.IsZero() && !r.end.IsZero() {
+			model = append(model, interval{r.start, r.end})
+		}
+	}
+	for _, id := range sc.toolIDs {
+		if iv := sc.tools[id]; !iv.end.IsZero() && !iv.start.IsZero() {
+			tools = append(tools, *iv)
+		}
+	}
+	if len(model) == 0 && len(tools) == 0 {
+		return
+	}
+	both = append(append(both, model...), tools...)
+	mm, tm, all := unionMs(model), unionMs(tools), unionMs(both)
+	s.SetAttr(tracing.Int(semconv.TurnModelMs, mm))
+	s.SetAttr(tracing.Int(semconv.TurnToolMs, tm))
+	if !s.End.IsZero() && !s.Start.IsZero() {
+		s.SetAttr(tracing.Int(semconv.TurnOtherMs, max(0, s.End.Sub(s.Start).Milliseconds()-all)))
+	}
+}
+
+// unionMs is the length of the union of intervals, in milliseconds.
+func unionMs(ivs []interval) int64 {
+	sort.Slice(ivs, func(i, j int) bool { return ivs[i].start.Before(ivs[j].start) })
+	var total time.Duration
+	var cur interval
+	for i, iv := range ivs {
+		if iv.end.Before(iv.start) {
+			continue
+		}
+		if i == 0 || iv.start.After(cur.end) {
+			total += cur.end.Sub(cur.start)
+			cur = iv
+			continue
+		}
+		if iv.end.After(cur.end) {
+			cur.end = iv.end
+		}
+	}
+	total += cur.end.Sub(cur.start)
+	return total.Milliseconds()
+}
