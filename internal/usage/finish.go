@@ -58,13 +58,40 @@ func New(o Options) tracing.Finisher {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	f := &finisher{opts: o, prices: NewPrices(o.Prices)}
+	f := &finisher{opts: o, prices: NewPrices(o.Prices), scans: map[string]*scan{}}
 	return f.finish
 }
 
 type finisher struct {
 	opts   Options
 	prices *Prices
+	// scans keeps each transcript scan of a span that is not finished yet,
+	// so that asking again reads only what was appended since (the
+	// flusher asks until the transcript settles). Dropped when the span
+	// is finished.
+	scans map[string]*scan
+}
+
+// scan reads path as o says, going on from where the same scan stopped
+// before when there is one.
+func (f *finisher) scan(res *result, path string, o scanOpts) (*scan, error) {
+	key := fmt.Sprintf("%s\x00%d\x00%d\x00%t", path, o.offset, o.skipRuns, o.stopAtRunEnd)
+	if o.turn != nil {
+		key += "\x00turn " + o.turn.promptID
+	}
+	res.keys = append(res.keys, key)
+	if sc, ok := f.scans[key]; ok {
+		if err := sc.resume(path, false); err != nil {
+			delete(f.scans, key)
+			return nil, err
+		}
+		return sc, nil
+	}
+	sc, err := scanWith(path, o)
+	if err == nil {
+		f.scans[key] = sc
+	}
+	return sc, err
 }
 
 func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt time.Time) {
@@ -88,6 +115,13 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 		return false, s.ReadyAt
 	}
 	res, err := f.read(&ref, s)
+	defer func() {
+		if done && res != nil {
+			for _, k := range res.keys {
+				delete(f.scans, k)
+			}
+		}
+	}()
 	if err != nil {
 		f.opts.Logf("span %s (%s %s): no usage: %v", s.SpanID, ref.Scope, ref.Path, err)
 		s.Pending = nil
@@ -147,7 +181,8 @@ type result struct {
 	tooLong    int
 	unreadable []string // subagent files that could not be read
 
-	main *scan // the scan of ref.Path
+	main *scan    // the scan of ref.Path
+	keys []string // of the scans read (finisher.scans)
 }
 
 // read scans the files of ref and tallies its requests. s is the span
@@ -187,7 +222,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 
 	switch ref.Scope {
 	case "turn":
-		sc, err := scanFile(ref.Path, ref.Offset, &turnFilter{promptID: ref.PromptID})
+		sc, err := f.scan(res, ref.Path, scanOpts{offset: ref.Offset, turn: &turnFilter{promptID: ref.PromptID}})
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +230,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 		res.main = sc
 		res.settled = sc.ended || (!sc.partialTail && (sc.stopMarker || sc.terminal()))
 	case "agent":
-		sc, err := scanFile(ref.Path, ref.Offset, nil)
+		sc, err := f.scan(res, ref.Path, scanOpts{offset: ref.Offset})
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +252,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 		if run > 0 && ref.Offset == 0 {
 			o.skipRuns = int(run)
 		}
-		sc, err := scanWith(ref.Path, o)
+		sc, err := f.scan(res, ref.Path, o)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +276,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 			} else if run > 0 {
 				continue
 			}
-			asc, err := scanFile(p, 0, nil)
+			asc, err := f.scan(res, p, scanOpts{})
 			if err != nil {
 				// A subagent file that vanished or cannot be read:
 				// the totals are short.

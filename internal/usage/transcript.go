@@ -1,14 +1,11 @@
 package usage
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -66,6 +63,17 @@ type scan struct {
 	costs     []costState          // cost-state lines read, in order
 	costPrev  *costState           // the last cost-state before the counted lines
 	runEnded  bool                 // a cost-state line ended the counted run
+
+	// Where the next pass goes on (see resume): the file read, the byte
+	// after the last complete line consumed, the lines seen, the state of
+	// the filters, and whether reading is over for good.
+	file     os.FileInfo
+	pos      int64
+	lines    int
+	opts     scanOpts
+	counting bool
+	runEnds  int
+	finished bool
 }
 
 // interval is a span of time; end is zero while open.
@@ -202,59 +210,55 @@ func scanFile(path string, offset int64, turn *turnFilter) (*scan, error) {
 	return scanWith(path, scanOpts{offset: offset, turn: turn})
 }
 
-// openRegular opens path for reading if it is a regular file, without
-// blocking on a FIFO or a device: a transcript_path is whatever a hook
-// payload said.
-func openRegular(path string) (*os.File, os.FileInfo, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, errMissing
-		}
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The path may have been replaced between the two looks.
-	fi, err = f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-		}
-		return nil, nil, err
-	}
-	return f, fi, nil
-}
-
 // MaxPass bounds the bytes one scan reads: a transcript is read up to the
 // size it had when the scan began, and never more than this in one pass.
 // A scan that stops at the bound reports the span's usage incomplete.
 var MaxPass int64 = 1 << 30
 
+// scanWith reads path from o.offset: see scanOpts.
 func scanWith(path string, o scanOpts) (*scan, error) {
+	sc := &scan{opts: o, pos: o.offset, counting: o.skipRuns == 0}
+	return sc, sc.resume(path, true)
+}
+
+// resume reads what was appended to the file since the last pass, and
+// nothing it has read before: a span whose usage is asked for again (the
+// transcript lags the hooks) costs only the new lines. A file that was
+// replaced or truncated is read again from the start offset. first is the
+// first pass of sc.
+func (sc *scan) resume(path string, first bool) error {
+	if sc.finished {
+		return nil // the turn or run is over: later lines are not ours
+	}
 	f, fi, err := openRegular(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	offset := o.offset
-	sc := &scan{modTime: fi.ModTime(), size: fi.Size()}
+	if !first && (!os.SameFile(fi, sc.file) || fi.Size() < sc.pos) {
+		o := sc.opts
+		if o.turn != nil {
+			o.turn = &turnFilter{promptID: o.turn.promptID}
+		}
+		*sc = scan{opts: o, pos: o.offset, counting: o.skipRuns == 0}
+		first = true
+	}
+	if !first && fi.Size() == sc.size && fi.ModTime().Equal(sc.modTime) {
+		return nil // nothing new
+	}
+	sc.file, sc.modTime, sc.size = fi, fi.ModTime(), fi.Size()
+	o := sc.opts
+	offset := sc.pos
 	if offset > fi.Size() {
-		return nil, errors.New("offset beyond the end of the transcript (file replaced or truncated?)")
+		return errors.New("offset beyond the end of the transcript (file replaced or truncated?)")
 	}
 	// An offset taken while a line was being written points into that
 	// line; its rest belongs to the line before the turn: skip it.
 	skipFirst := false
-	if offset > 0 {
+	if first && offset > 0 {
 		var b [1]byte
 		if _, err := f.ReadAt(b[:], offset-1); err != nil {
-			return nil, err
+			return err
 		}
 		skipFirst = b[0] != '\n'
 		if o.stopAtRunEnd {
@@ -270,21 +274,25 @@ func scanWith(path string, o scanOpts) (*scan, error) {
 	}
 	lr := newLineReader(io.NewSectionReader(f, offset, limit))
 	turn := o.turn
-	counting := o.skipRuns == 0
-	runEnds := 0
-	for n := 0; ; n++ {
+	sc.partialTail = false
+	for ; ; sc.lines++ {
+		start := offset + lr.consumed
 		line, tooLong, err := lr.next()
 		if err == errPartial {
 			sc.partialTail = true
+			sc.pos = start // read the line again once it is complete
 			break
 		}
 		if err != nil {
 			if err == io.EOF {
+				sc.pos = offset + lr.consumed
 				break
 			}
-			return nil, err
+			return err
 		}
-		if n == 0 && skipFirst {
+		sc.pos = offset + lr.consumed
+		n := sc.lines
+		if first && n == 0 && skipFirst {
 			continue
 		}
 		if tooLong {
@@ -314,22 +322,22 @@ func scanWith(path string, o scanOpts) (*scan, error) {
 			for m, u := range e.ModelUsage {
 				cs.byModel[m] = u.CostUSD
 			}
-			if !counting {
-				runEnds++
-				if runEnds >= o.skipRuns {
-					counting = true
+			if !sc.counting {
+				sc.runEnds++
+				if sc.runEnds >= o.skipRuns {
+					sc.counting = true
 					sc.costPrev = &cs
 				}
 				continue
 			}
 			sc.costs = append(sc.costs, cs)
 			if o.stopAtRunEnd {
-				sc.runEnded = true
+				sc.runEnded, sc.finished = true, true
 				break
 			}
 			continue
 		}
-		if !counting {
+		if !sc.counting {
 			continue
 		}
 		if sc.sessionID == "" {
@@ -361,7 +369,7 @@ func scanWith(path string, o scanOpts) (*scan, error) {
 				sc.trigger = e.time()
 			}
 			if done {
-				sc.ended = true
+				sc.ended, sc.finished = true, true
 				break
 			}
 			if !keep {
@@ -404,7 +412,7 @@ func scanWith(path string, o scanOpts) (*scan, error) {
 			}
 		}
 	}
-	return sc, nil
+	return nil
 }
 
 // lastCostBefore finds the last cost-state line in the MiB before offset
@@ -433,58 +441,4 @@ func lastCostBefore(f *os.File, offset int64) *costState {
 		cs.byModel[m] = u.CostUSD
 	}
 	return cs
-}
-
-var errPartial = errors.New("partial last line")
-
-var (
-	quotedAssistant  = []byte(`"assistant"`)
-	quotedToolResult = []byte(`"tool_result"`)
-	quotedAPIRequest = []byte(`"api-request"`)
-	quotedCostState  = []byte(`"cost-state"`)
-)
-
-// lineReader returns complete lines ('\n'-terminated), never holding more
-// than MaxLine bytes of one line.
-type lineReader struct {
-	r   *bufio.Reader
-	buf []byte
-}
-
-func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(r, 64<<10)}
-}
-
-// next returns the next line without its newline. tooLong reports a line
-// longer than MaxLine, whose content is dropped. At the end it returns
-// io.EOF, or errPartial when bytes remain after the last newline.
-func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
-	lr.buf = lr.buf[:0]
-	for {
-		chunk, err := lr.r.ReadSlice('\n')
-		if !tooLong {
-			if len(lr.buf)+len(chunk) > MaxLine+1 {
-				tooLong = true
-				lr.buf = lr.buf[:0]
-			} else {
-				lr.buf = append(lr.buf, chunk...)
-			}
-		}
-		switch err {
-		case nil:
-			if tooLong {
-				return nil, true, nil
-			}
-			return lr.buf[:len(lr.buf)-1], false, nil
-		case bufio.ErrBufferFull:
-			continue
-		case io.EOF:
-			if len(lr.buf) > 0 || tooLong {
-				return nil, false, errPartial
-			}
-			return nil, false, io.EOF
-		default:
-			return nil, false, err
-		}
-	}
 }

@@ -1,0 +1,99 @@
+package usage
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// Reading transcript files safely: only regular files, never blocking on
+// a FIFO or a device, line by line with a cap on a line's size.
+
+// openRegular opens path for reading if it is a regular file, without
+// blocking on a FIFO or a device: a transcript_path is whatever a hook
+// payload said.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, errMissing
+		}
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The path may have been replaced between the two looks.
+	fi, err = f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		}
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+var errPartial = errors.New("partial last line")
+
+var (
+	quotedAssistant  = []byte(`"assistant"`)
+	quotedToolResult = []byte(`"tool_result"`)
+	quotedAPIRequest = []byte(`"api-request"`)
+	quotedCostState  = []byte(`"cost-state"`)
+)
+
+// lineReader returns complete lines ('\n'-terminated), never holding more
+// than MaxLine bytes of one line.
+type lineReader struct {
+	r        *bufio.Reader
+	buf      []byte
+	consumed int64 // bytes returned by the reader so far, partial lines included
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// next returns the next line without its newline. tooLong reports a line
+// longer than MaxLine, whose content is dropped. At the end it returns
+// io.EOF, or errPartial when bytes remain after the last newline.
+func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		lr.consumed += int64(len(chunk))
+		if !tooLong {
+			if len(lr.buf)+len(chunk) > MaxLine+1 {
+				tooLong = true
+				lr.buf = lr.buf[:0]
+			} else {
+				lr.buf = append(lr.buf, chunk...)
+			}
+		}
+		switch err {
+		case nil:
+			if tooLong {
+				return nil, true, nil
+			}
+			return lr.buf[:len(lr.buf)-1], false, nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			if len(lr.buf) > 0 || tooLong {
+				return nil, false, errPartial
+			}
+			return nil, false, io.EOF
+		default:
+			return nil, false, err
+		}
+	}
+}
