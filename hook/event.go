@@ -50,7 +50,8 @@ type Event struct {
 	ToolResponse     json.RawMessage
 	ToolInputSize    int64
 	ToolResponseSize int64
-	ToolBatchSize    int // PostToolBatch: number of tool_calls
+	ToolBatchSize    int         // PostToolBatch: number of tool_calls
+	ToolCalls        []BatchCall // PostToolBatch: the calls (at most maxBatchCalls)
 	DurationMs       int64
 	HasDuration      bool
 	Error            string // PostToolUseFailure message; StopFailure error kind
@@ -59,6 +60,20 @@ type Event struct {
 
 	// Subagents.
 	AgentTranscriptPath string
+
+	// Model switches (PreModelSwitch, PostModelSwitch) and the resume
+	// fields of SessionStart (resume, fork); HasX says the field came.
+	FromModel, ToModel, RequestedModel string
+	ContextTokens                      int64
+	HasContextTokens                   bool
+	SecondsSinceLastResponse           int64
+	HasSecondsSinceLastResponse        bool
+	PromptCacheLikelyExpired           bool
+	HasPromptCacheLikelyExpired        bool
+	PromptCacheWarm                    bool
+	HasPromptCacheWarm                 bool
+	EstimatedCacheWriteUSD             float64
+	HasEstimatedCacheWriteUSD          bool
 
 	// Low-risk enumerations that become span-event attributes.
 	Trigger          string // PreCompact, PostCompact, Setup
@@ -99,6 +114,10 @@ type Event struct {
 	// tool_input and tool_response that are scalars or short strings (raw
 	// JSON), e.g. "command", "file_path", "interrupted".
 	inputFields, responseFields map[string][]byte
+
+	// launchToolUseID is the Agent call that launched a subagent, read by
+	// Record from the subagent's meta file on SubagentStart ("" unknown).
+	launchToolUseID string
 
 	// transcriptSize is the size of TranscriptPath when the event was
 	// recorded; set by Record (it is I/O, so the state machine gets it as
@@ -206,7 +225,7 @@ func (ev *Event) set(key string, v *rawValue) {
 			ev.ToolResponse, ev.ToolResponseSize, ev.responseFields = raw, v.size, v.fields
 		}
 	case "tool_calls":
-		ev.ToolBatchSize = v.elems
+		ev.ToolBatchSize, ev.ToolCalls = v.elems, v.calls
 	case "duration_ms":
 		ev.DurationMs, ev.HasDuration = rawInt(raw)
 		if ev.DurationMs < 0 {
@@ -220,6 +239,22 @@ func (ev *Event) set(key string, v *rawValue) {
 		ev.IsInterrupt, _ = rawBool(raw)
 	case "agent_transcript_path":
 		str(&ev.AgentTranscriptPath)
+	case "from_model":
+		ident(&ev.FromModel)
+	case "to_model":
+		ident(&ev.ToModel)
+	case "requested_model":
+		ident(&ev.RequestedModel)
+	case "context_tokens":
+		ev.ContextTokens, ev.HasContextTokens = rawInt(raw)
+	case "seconds_since_last_response":
+		ev.SecondsSinceLastResponse, ev.HasSecondsSinceLastResponse = rawInt(raw)
+	case "prompt_cache_likely_expired":
+		ev.PromptCacheLikelyExpired, ev.HasPromptCacheLikelyExpired = rawBool(raw)
+	case "prompt_cache_warm":
+		ev.PromptCacheWarm, ev.HasPromptCacheWarm = rawBool(raw)
+	case "estimated_cache_write_usd":
+		ev.EstimatedCacheWriteUSD, ev.HasEstimatedCacheWriteUSD = rawFloat(raw)
 	case "trigger":
 		ident(&ev.Trigger)
 	case "notification_type":

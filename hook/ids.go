@@ -85,3 +85,9 @@ func isLowerHex(s string) bool {
 	}
 	return true
 }
+
+// turnTraceID is the trace ID of a turn when trace_split = "turn":
+// SHA-256("ccotel/trace/<session>/<run>/<turn key>")[:16].
+func turnTraceID(sessionID string, run int, key string) tracing.TraceID {
+	return TraceID(sessionID + "/" + strconv.Itoa(run) + "/" + key)
+}

@@ -77,6 +77,10 @@ func (m *machine) apply() {
 		if ev.Model != "" {
 			top.Span.SetAttr(tracing.String(semconv.GenAIRequestModel, ev.Model))
 		}
+		m.resumeAttrs(top)
+	}
+	if ev.Name == "SessionStart" && ev.Model != "" {
+		m.s.Model = ev.Model
 	}
 	if m.s.Last.Before(m.t) {
 		m.s.Last = m.t
@@ -113,6 +117,10 @@ func (m *machine) apply() {
 		m.subagentStart()
 	case "SubagentStop":
 		m.subagentStop()
+	case "PostToolBatch":
+		m.postToolBatch()
+	case "PreModelSwitch", "PostModelSwitch":
+		m.modelSwitch()
 	case "PreCompact":
 		m.preCompact()
 	case "PostCompact":
@@ -146,4 +154,16 @@ func capPlain(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// modelSwitch records PreModelSwitch / PostModelSwitch as a span event;
+// after PostModelSwitch the new model is the request model of the turns
+// that follow. (2.1.328 sends a PreModelSwitch per model it prices, the
+// PostModelSwitch once, for the model it switched to.)
+func (m *machine) modelSwitch() {
+	ev := m.ev
+	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+	if ev.Name == "PostModelSwitch" && ev.ToModel != "" {
+		m.s.Model = ev.ToModel
+	}
 }

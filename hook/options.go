@@ -1,7 +1,10 @@
 package hook
 
 import (
+	"encoding/json"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -38,6 +41,12 @@ type Redactor interface {
 	Clean(s string, max int) string
 }
 
+// Values of Options.TraceSplit.
+const (
+	TraceSplitSession = "session"
+	TraceSplitTurn    = "turn"
+)
+
 // Options steer the state machine. The zero value is usable: metadata
 // capture, 4096-byte attribute cap, 24 h idle timeout, 3 s settle delay.
 type Options struct {
@@ -65,6 +74,14 @@ type Options struct {
 	// UserPromptSubmit and SessionStart as the byte offset where the turn's
 	// (or run's) lines start. nil = os.Stat.
 	TranscriptSize func(path string) (int64, bool)
+	// TraceSplit is "session" (default: the whole session is one trace)
+	// or "turn": each turn is a trace of its own (its ID derived from the
+	// session id and the turn's key), a root linked to the session's top
+	// span.
+	TraceSplit string
+	// ReadFile reads a small file (a subagent's meta file at
+	// SubagentStart) for Record; nil = os.ReadFile bounded to 64 KiB.
+	ReadFile func(path string) ([]byte, error)
 	// Logf receives diagnostics (a reset session state, a late event);
 	// nil discards them. The hook passes state.Logf.
 	Logf func(format string, args ...any)
@@ -142,4 +159,41 @@ func (o *Options) transcriptSize(path string) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// metaCap bounds the read of a subagent's meta file (a few hundred bytes).
+const metaCap = 64 << 10
+
+// launchToolUseID reads subagents/agent-<id>.meta.json beside the
+// session's transcript and returns its toolUseId: the Agent call that
+// launched the subagent ("" when the file is missing or says nothing).
+func (o *Options) launchToolUseID(ev *Event) string {
+	if ev.AgentID == "" || ev.TranscriptPath == "" || strings.ContainsAny(ev.AgentID, "/\\") {
+		return ""
+	}
+	path := filepath.Join(strings.TrimSuffix(ev.TranscriptPath, ".jsonl"), "subagents", "agent-"+ev.AgentID+".meta.json")
+	read := o.ReadFile
+	if read == nil {
+		read = readSmall
+	}
+	b, err := read(path)
+	if err != nil {
+		return ""
+	}
+	var meta struct {
+		ToolUseID string `json:"toolUseId"`
+	}
+	if json.Unmarshal(b, &meta) != nil {
+		return ""
+	}
+	return capIdent(meta.ToolUseID)
+}
+
+func readSmall(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, metaCap))
 }

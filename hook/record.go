@@ -13,7 +13,8 @@ import (
 // finished span to the outbox. It returns the number of spans queued.
 // The only I/O besides tx is one stat of the transcript on
 // UserPromptSubmit and SessionStart (the byte offset where the turn's
-// token usage will be read from).
+// token usage will be read from), and on SubagentStart one read of the
+// subagent's small meta file (the Agent call that launched it).
 func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, err error) {
 	if ev == nil || ev.SessionID == "" {
 		return 0, ErrNoSession
@@ -21,6 +22,9 @@ func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, e
 	if ev.transcriptSize < 0 && ev.TranscriptPath != "" &&
 		(ev.Name == "UserPromptSubmit" || ev.Name == "SessionStart") {
 		ev.transcriptSize = opts.transcriptSize(ev.TranscriptPath)
+	}
+	if ev.Name == "SubagentStart" && ev.launchToolUseID == "" {
+		ev.launchToolUseID = opts.launchToolUseID(ev)
 	}
 	res, err := Apply(tx.Session(ev.SessionID), ev, now, opts)
 	if err != nil {

@@ -69,6 +69,10 @@ func (m *machine) initTop(top *openSpan) {
 	} else {
 		top.Span.SetAttr(tracing.Bool(semconv.SessionStartMissed, true))
 	}
+	m.resumeAttrs(top)
+	if m.opts.TraceSplit == TraceSplitTurn {
+		top.Span.Attrs = append(top.Span.Attrs, tracing.String(semconv.SessionTraceSplit, TraceSplitTurn))
+	}
 	top.Offset = ev.transcriptSize // known on SessionStart and UserPromptSubmit
 	if ev.Model != "" {
 		top.Span.SetAttr(tracing.String(semconv.GenAIRequestModel, ev.Model))
@@ -117,4 +121,25 @@ func (m *machine) toTombstone() {
 	// The tombstone keeps the whole ring of closed IDs (4 KiB at most): a
 	// resume can bring late events for any span of the earlier runs, and
 	// each must still be recognised as already exported.
+}
+
+// resumeAttrs puts what a resumed or forked SessionStart says about the
+// session it continues on the run's top span.
+func (m *machine) resumeAttrs(top *openSpan) {
+	ev := m.ev
+	if ev.Name != "SessionStart" {
+		return
+	}
+	if ev.HasContextTokens {
+		top.Span.SetAttr(tracing.Int(semconv.ContextTokens, ev.ContextTokens))
+	}
+	if ev.HasSecondsSinceLastResponse {
+		top.Span.SetAttr(tracing.Int(semconv.SecondsSinceLastResponse, ev.SecondsSinceLastResponse))
+	}
+	if ev.HasPromptCacheLikelyExpired {
+		top.Span.SetAttr(tracing.Bool(semconv.PromptCacheLikelyExpired, ev.PromptCacheLikelyExpired))
+	}
+	if ev.HasEstimatedCacheWriteUSD {
+		top.Span.SetAttr(tracing.Float(semconv.EstimatedCacheWriteUSD, ev.EstimatedCacheWriteUSD))
+	}
 }

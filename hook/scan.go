@@ -88,3 +88,12 @@ func rawInt(raw []byte) (int64, bool) {
 	}
 	return int64(f + 0.5), true
 }
+
+// rawFloat reads a finite JSON number; anything else is absent.
+func rawFloat(raw []byte) (float64, bool) {
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f != f || f > 1e300 || f < -1e300 {
+		return 0, false
+	}
+	return f, true
+}

@@ -226,6 +226,9 @@ func refDecode(b []byte) (*Event, error) {
 		if key == "tool_input" || key == "tool_response" || key == "effort" {
 			v.fields = refFields(raw)
 		}
+		if key == "tool_calls" {
+			v.calls = refCalls(raw)
+		}
 		ev.set(key, v)
 	})
 	if err != nil {
@@ -265,4 +268,72 @@ func member(obj []byte, key string) []byte {
 		}
 	})
 	return found
+}
+
+// refCalls is what the scanner keeps of PostToolBatch's tool_calls.
+func refCalls(raw []byte) []BatchCall {
+	var calls []BatchCall
+	for _, e := range refElems(raw) {
+		if len(e) == 0 || e[0] != '{' || len(calls) == maxBatchCalls {
+			continue
+		}
+		var bc BatchCall
+		forEachMemberN(e, func(k string, keyLen int, v []byte) {
+			if keyLen > keyCap || len(v) == 0 || v[0] != '"' {
+				return
+			}
+			str := func(max int) string {
+				if len(v) > max {
+					return decodeString(append(append([]byte(nil), v[:max]...), '"'))
+				}
+				return decodeString(v)
+			}
+			switch k {
+			case "tool_use_id", "tool_name":
+				bc.set(k, str(maxIdent+1))
+			case "tool_response":
+				bc.set(k, str(len(toolUseError)+batchMessageCap+1))
+			}
+		})
+		calls = append(calls, bc)
+	}
+	return calls
+}
+
+// refElems splits a raw JSON array into its raw elements (trimmed).
+func refElems(raw []byte) [][]byte {
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil
+	}
+	var out [][]byte
+	depth, start, inStr, esc := 0, 1, false, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inStr:
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+			if depth == 0 {
+				if e := bytes.TrimSpace(raw[start:i]); len(e) > 0 {
+					out = append(out, e)
+				}
+				return out
+			}
+		case c == ',' && depth == 1:
+			out = append(out, bytes.TrimSpace(raw[start:i]))
+			start = i + 1
+		}
+	}
+	return out
 }

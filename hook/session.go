@@ -27,6 +27,12 @@ type session struct {
 	CompactSeq int             `json:"compact_seq,omitempty"`
 	Seq        int             `json:"seq,omitempty"` // for keys of tools and agents without an id
 	LastPrompt string          `json:"last_prompt,omitempty"`
+	// Model is the model the session runs on, as SessionStart or the last
+	// PostModelSwitch said: the request model of the spans that follow.
+	Model string `json:"model,omitempty"`
+	// Background are the background subagents that ended and whose task
+	// notification has not come yet (its turn links to their span).
+	Background []bgAgent `json:"bg,omitempty"`
 	// Closed is a ring of the IDs of recently closed spans (8 bytes each),
 	// so a late or repeated end event is recognised and dropped instead of
 	// exporting a second span under the same ID.
@@ -42,7 +48,18 @@ type totals struct {
 	Subagents   int `json:"subagents,omitempty"`
 	Compactions int `json:"compactions,omitempty"`
 	Late        int `json:"late,omitempty"`
+	Notices     int `json:"notices,omitempty"` // task-notification turns (not in Turns)
 }
+
+// bgAgent is an ended background subagent: its key and its span.
+type bgAgent struct {
+	Key   string          `json:"key"`
+	Trace tracing.TraceID `json:"trace"`
+	Span  tracing.SpanID  `json:"span"`
+}
+
+// maxBackground bounds Session.Background.
+const maxBackground = 32
 
 // Span kinds in the session blob.
 const (

@@ -64,7 +64,7 @@ func (m *machine) innermost() *openSpan {
 
 // start opens o under parent at the event's time.
 func (m *machine) start(o *openSpan, parent *openSpan) {
-	o.Span.TraceID = m.s.Trace
+	o.Span.TraceID = parent.Span.TraceID
 	o.Span.ParentSpanID = parent.Span.SpanID
 	o.Span.Kind = tracing.KindInternal
 	if o.Span.Start.IsZero() {
@@ -109,6 +109,9 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 	}
 	sp := o.Span
 	sp.End = t
+	// Every span names its session, so a live session's spans can be
+	// found by session id before its root is exported.
+	sp.SetAttr(tracing.String(semconv.GenAIConversationID, m.s.ID))
 	if len(o.Events) > 0 {
 		_ = json.Unmarshal(o.Events, &sp.Events)
 	}
@@ -145,6 +148,9 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 		sp.SetAttr(tracing.Int(semconv.SessionToolErrors, int64(t.ToolErrors)))
 		sp.SetAttr(tracing.Int(semconv.SessionSubagents, int64(t.Subagents)))
 		sp.SetAttr(tracing.Int(semconv.SessionCompactions, int64(t.Compactions)))
+		if t.Notices > 0 {
+			sp.SetAttr(tracing.Int(semconv.SessionTaskNotifications, int64(t.Notices)))
+		}
 		if t.Late > 0 {
 			sp.SetAttr(tracing.Int(semconv.SessionLateEvents, int64(t.Late)))
 		}

@@ -53,6 +53,18 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	if ev.Name == "SessionStart" {
 		add(semconv.GenAIRequestModel, ev.Model)
 	}
+	add(semconv.ModelFrom, ev.FromModel)
+	add(semconv.ModelTo, ev.ToModel)
+	add(semconv.ModelRequested, ev.RequestedModel)
+	if ev.HasContextTokens {
+		a = append(a, tracing.Int(semconv.ContextTokens, ev.ContextTokens))
+	}
+	if ev.HasPromptCacheWarm {
+		a = append(a, tracing.Bool(semconv.PromptCacheWarm, ev.PromptCacheWarm))
+	}
+	if ev.HasEstimatedCacheWriteUSD {
+		a = append(a, tracing.Float(semconv.EstimatedCacheWriteUSD, ev.EstimatedCacheWriteUSD))
+	}
 	if ev.Name == "PostToolBatch" {
 		a = append(a, tracing.Int(semconv.EventToolBatchSize, int64(ev.ToolBatchSize)))
 	}

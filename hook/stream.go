@@ -34,6 +34,7 @@ type rawValue struct {
 	size   int64             // its full length in bytes
 	fields map[string][]byte // an object's top-level members that are short scalars or strings
 	elems  int               // an array's element count
+	calls  []BatchCall       // tool_calls: what each element says (batch)
 }
 
 type scanner struct {
@@ -197,7 +198,11 @@ func (s *scanner) object(fn func(key string, v *rawValue), withFields func(key s
 		}
 		v := &rawValue{}
 		s.main = capture{on: true, max: RawCap}
-		err = s.value(v, withFields(key))
+		if c, _ := s.peek(); c == '[' && key == "tool_calls" {
+			err = s.batch(v)
+		} else {
+			err = s.value(v, withFields(key))
+		}
 		v.raw, v.size = s.main.buf, s.main.n
 		s.main = capture{}
 		if err != nil {

@@ -54,7 +54,7 @@ func (m *machine) startAgent(missed bool) *openSpan {
 	if missed {
 		agent.Span.Attrs = append(agent.Span.Attrs, tracing.Bool(semconv.SubagentStartMissed, true))
 	}
-	parent := m.launcher()
+	parent := m.launchedBy()
 	if parent != nil {
 		parent.Bound = key
 		if parent.Desc != "" {
@@ -70,6 +70,18 @@ func (m *machine) startAgent(missed bool) *openSpan {
 	}
 	m.start(agent, parent)
 	return agent
+}
+
+// launchedBy is the open Agent/Task call that launched the subagent:
+// the one its meta file names (toolUseId) when Record could read it, else
+// the launcher guess.
+func (m *machine) launchedBy() *openSpan {
+	if id := m.ev.launchToolUseID; id != "" {
+		if o := m.find(kindTool, id); o != nil && o.Bound == "" {
+			return o
+		}
+	}
+	return m.launcher()
 }
 
 // launcher is the oldest open Agent/Task tool call not yet bound to a
@@ -121,6 +133,14 @@ func (m *machine) subagentStop() {
 	}
 	if path != "" {
 		agent.Span.Pending = pending(usage.Ref{Scope: "agent", Path: path, AgentID: ev.AgentID})
+	}
+	if agent.Owner.IsValid() && agent.Owner != agent.Span.ParentSpanID {
+		// A background subagent: its task notification comes as a new
+		// prompt, whose turn links to this span.
+		if len(s.Background) >= maxBackground {
+			s.Background = s.Background[1:]
+		}
+		s.Background = append(s.Background, bgAgent{Key: agent.Key, Trace: agent.Span.TraceID, Span: agent.Span.SpanID})
 	}
 	m.end(agent, m.t, "", semconv.IncompleteParentEnded)
 }

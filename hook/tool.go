@@ -46,14 +46,23 @@ func (m *machine) preTool() {
 }
 
 func (m *machine) startTool(missed bool) *openSpan {
+	ev := m.ev
+	tool := m.newTool(m.toolKey(), ev.ToolUseID, ev.ToolName, missed)
+	m.toolInputAttrs(tool)
+	m.start(tool, m.toolParent())
+	return tool
+}
+
+// newTool makes the span of a tool call (not yet started); id is the
+// tool_use_id ("" unknown).
+func (m *machine) newTool(key, id, toolName string, missed bool) *openSpan {
 	s, ev := m.s, m.ev
 	s.Totals.ToolCalls++
-	key := m.toolKey()
-	name := ev.ToolName
+	name := toolName
 	if name == "" {
 		name = semconv.Unknown
 	}
-	tool := &openSpan{Kind: kindTool, Key: key, Tool: ev.ToolName, Agent: ev.AgentID, Span: tracing.Span{
+	tool := &openSpan{Kind: kindTool, Key: key, Tool: toolName, Agent: ev.AgentID, Span: tracing.Span{
 		SpanID: toolSpanID(s.ID, key),
 		Name:   semconv.OperationExecuteTool + " " + name,
 	}}
@@ -61,14 +70,12 @@ func (m *machine) startTool(missed bool) *openSpan {
 		tracing.String(semconv.GenAIOperationName, semconv.OperationExecuteTool),
 		tracing.String(semconv.GenAIToolName, name),
 	)
-	if ev.ToolUseID != "" {
-		tool.Span.Attrs = append(tool.Span.Attrs, tracing.String(semconv.GenAIToolCallID, ev.ToolUseID))
+	if id != "" {
+		tool.Span.Attrs = append(tool.Span.Attrs, tracing.String(semconv.GenAIToolCallID, id))
 	}
 	if missed {
 		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(semconv.ToolPreMissed, true))
 	}
-	m.toolInputAttrs(tool)
-	m.start(tool, m.toolParent())
 	return tool
 }
 
@@ -143,7 +150,10 @@ func (m *machine) postTool() {
 		}
 		m.ensureTurn()
 		tool = m.startTool(true)
-		if ev.HasDuration {
+		// A duration beyond maxToolDuration is not one (Claude Code has
+		// sent 9223372036854): the span starts at the event instead of
+		// in 1970.
+		if ev.HasDuration && ev.DurationMs <= maxToolDuration.Milliseconds() {
 			tool.Span.Start = m.t.Add(-time.Duration(ev.DurationMs) * time.Millisecond)
 		}
 	}
@@ -211,4 +221,42 @@ func (m *machine) permissionRequest() {
 		}
 	}
 	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+}
+
+// maxToolDuration bounds the duration_ms a start time is derived from.
+const maxToolDuration = 7 * 24 * time.Hour
+
+// postToolBatch ends a round of tool calls. Every tool_use id it reports
+// gets its execute_tool span: a call still open (its Post never came)
+// ends here, and a call never seen (Claude Code rejected it at input
+// validation, or the tool does not exist: no Pre, no Post) becomes an
+// error span of its own.
+func (m *machine) postToolBatch() {
+	s, ev := m.s, m.ev
+	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+	for _, c := range ev.ToolCalls {
+		if c.ToolUseID == "" {
+			continue
+		}
+		tool := m.find(kindTool, c.ToolUseID)
+		if tool == nil {
+			if s.closedRecently(toolSpanID(s.ID, c.ToolUseID)) {
+				continue // ended by its Post, as usual
+			}
+			m.ensureTurn()
+			tool = m.newTool(c.ToolUseID, c.ToolUseID, c.ToolName, !c.Rejected)
+			m.start(tool, m.toolParent())
+		} else {
+			tool.Span.SetAttr(tracing.Bool(semconv.ToolPostMissed, true))
+		}
+		if c.Rejected {
+			s.Totals.ToolErrors++
+			tool.Span.SetAttr(tracing.String(semconv.ErrorType, semconv.ErrorRejected))
+			tool.Span.StatusCode = tracing.StatusError
+			if m.opts.details() && c.Message != "" {
+				tool.Span.StatusMessage = m.opts.clean(firstLine(c.Message))
+			}
+		}
+		m.end(tool, m.t, "", semconv.IncompleteParentEnded)
+	}
 }

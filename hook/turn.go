@@ -2,6 +2,7 @@ package hook
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ccotel/ccotel/internal/semconv"
@@ -16,7 +17,11 @@ func (m *machine) promptSubmit() {
 		// The user interrupted the previous turn (Esc fires no Stop).
 		m.end(turn, turn.Last, semconv.IncompleteInterrupted, semconv.IncompleteParentEnded)
 	}
-	turn := m.startTurn(false)
+	notice := strings.HasPrefix(ev.Prompt, taskNotification)
+	turn := m.startTurn(false, notice)
+	if notice {
+		m.linkNotice(turn)
+	}
 	turn.Span.SetAttr(tracing.Int(semconv.PromptLength, int64(utf8.RuneCountInString(ev.Prompt))))
 	if m.opts.content() && ev.Prompt != "" {
 		turn.Span.SetAttr(tracing.String(semconv.PromptText, m.opts.clean(ev.Prompt)))
@@ -24,10 +29,18 @@ func (m *machine) promptSubmit() {
 	turn.Offset = ev.transcriptSize
 }
 
-func (m *machine) startTurn(missed bool) *openSpan {
+// startTurn opens a turn; notice says it is a task notification (not a
+// prompt the person typed, so not counted in the run's turns).
+func (m *machine) startTurn(missed, notice bool) *openSpan {
 	s, ev := m.s, m.ev
 	s.TurnSeq++
-	s.Totals.Turns++
+	origin := semconv.TurnOriginPrompt
+	if notice {
+		s.Totals.Notices++
+		origin = semconv.TurnOriginTaskNotification
+	} else {
+		s.Totals.Turns++
+	}
 	key := ev.PromptID
 	id := turnSpanID(s.ID, key)
 	if key == "" || s.closedRecently(id) || m.findByID(id) != nil {
@@ -38,15 +51,70 @@ func (m *machine) startTurn(missed bool) *openSpan {
 		SpanID: id,
 		Name:   semconv.SpanTurn,
 	}}
-	turn.Span.Attrs = append(turn.Span.Attrs, tracing.Int(semconv.TurnIndex, int64(s.TurnSeq)))
+	turn.Span.Attrs = append(turn.Span.Attrs, tracing.Int(semconv.TurnIndex, int64(s.TurnSeq)),
+		tracing.String(semconv.TurnOrigin, origin))
+	if s.Model != "" {
+		turn.Span.Attrs = append(turn.Span.Attrs, tracing.String(semconv.GenAIRequestModel, s.Model))
+	}
 	if ev.PromptID != "" {
 		turn.Span.Attrs = append(turn.Span.Attrs, tracing.String(semconv.PromptID, ev.PromptID))
 	}
 	if missed {
 		turn.Span.Attrs = append(turn.Span.Attrs, tracing.Bool(semconv.TurnStartMissed, true))
 	}
-	m.start(turn, m.top())
+	top := m.top()
+	m.start(turn, top)
+	if m.opts.TraceSplit == TraceSplitTurn {
+		// A trace of its own: a root linked to the session's top span,
+		// which still owns it (its end ends the turn).
+		turn.Span.TraceID = turnTraceID(s.ID, s.Run, key)
+		turn.Span.ParentSpanID = tracing.SpanID{}
+		turn.Owner = top.Span.SpanID
+		turn.Span.Links = append(turn.Span.Links, tracing.Link{TraceID: top.Span.TraceID, SpanID: top.Span.SpanID})
+	}
 	return turn
+}
+
+// taskNotification starts the prompt Claude Code submits when a
+// background task (a subagent) ended.
+const taskNotification = "<task-notification>"
+
+// linkNotice links a task-notification turn to the subagent it reports,
+// named by <task-id> in the prompt.
+func (m *machine) linkNotice(turn *openSpan) {
+	s := m.s
+	id := between(m.ev.Prompt, "<task-id>", "</task-id>")
+	if id == "" {
+		return
+	}
+	turn.Span.SetAttr(tracing.String(semconv.EventTaskID, capIdent(id)))
+	link := tracing.Link{TraceID: s.Trace, SpanID: agentSpanID(s.ID, id)}
+	for i, b := range s.Background {
+		if b.Key == id {
+			link = tracing.Link{TraceID: b.Trace, SpanID: b.Span}
+			s.Background = append(s.Background[:i], s.Background[i+1:]...)
+			break
+		}
+	}
+	if a := m.find(kindAgent, id); a != nil {
+		// Still running (a notification of an earlier stop).
+		link = tracing.Link{TraceID: a.Span.TraceID, SpanID: a.Span.SpanID}
+	}
+	turn.Span.Links = append(turn.Span.Links, link)
+}
+
+// between returns the text of s between the first open and the next
+// close ("" when either is missing).
+func between(s, open, close string) string {
+	_, rest, ok := strings.Cut(s, open)
+	if !ok {
+		return ""
+	}
+	v, _, ok := strings.Cut(rest, close)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(v)
 }
 
 // ensureTurn opens a turn for an event that carries a prompt_id when no
@@ -57,7 +125,7 @@ func (m *machine) ensureTurn() {
 	if ev.PromptID == "" || ev.PromptID == m.s.LastPrompt || m.openTurn() != nil {
 		return
 	}
-	m.startTurn(true)
+	m.startTurn(true, false)
 }
 
 func (m *machine) stop() {

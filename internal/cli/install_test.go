@@ -51,7 +51,7 @@ func TestInstallCommandRoundTrip(t *testing.T) {
 	}
 
 	code, out, errs = runCmd(installCmd, "--command", "/opt/bin/ccotel")
-	if code != 0 || !strings.Contains(out, "added ccotel's hook to 20 events") || !strings.Contains(out, settings+".bak") || !strings.Contains(out, "No collector is configured") {
+	if code != 0 || !strings.Contains(out, "added ccotel's hook to 24 events") || !strings.Contains(out, settings+".bak") || !strings.Contains(out, "No collector is configured") {
 		t.Fatalf("install: %d\n%s\n%s", code, out, errs)
 	}
 	var s struct {
@@ -64,7 +64,7 @@ func TestInstallCommandRoundTrip(t *testing.T) {
 		}
 	}
 	installed, _ := os.ReadFile(settings)
-	if err := json.Unmarshal(installed, &s); err != nil || s.Model != "opus" || len(s.Hooks) != 20 || s.Hooks["Stop"][0].Hooks[0].Command != "/opt/bin/ccotel" {
+	if err := json.Unmarshal(installed, &s); err != nil || s.Model != "opus" || len(s.Hooks) != 24 || s.Hooks["Stop"][0].Hooks[0].Command != "/opt/bin/ccotel" {
 		t.Fatalf("settings after install (%v):\n%s", err, installed)
 	}
 
@@ -77,7 +77,7 @@ func TestInstallCommandRoundTrip(t *testing.T) {
 	}
 
 	code, out, _ = runCmd(uninstallCmd)
-	if code != 0 || !strings.Contains(out, "removed ccotel's hooks from 20 events") {
+	if code != 0 || !strings.Contains(out, "removed ccotel's hooks from 24 events") {
 		t.Errorf("uninstall: %d %s", code, out)
 	}
 	if now, _ := os.ReadFile(settings); !bytes.Equal(now, orig) {

@@ -187,3 +187,43 @@ const (
 	TelemetrySDKVersion  = "telemetry.sdk.version"
 	CcotelVersion        = "ccotel.version"
 )
+
+// What the real Claude Code 2.1.328 sends beyond the documented hooks
+// (issue 10): batch-only tool calls, task notifications, model switches,
+// resume fields, per-turn traces.
+const (
+	// ErrorRejected is error.type of a tool call Claude Code rejected
+	// before running it (input validation, a tool the session does not
+	// have): only PostToolBatch reports it.
+	ErrorRejected = "rejected"
+	// ToolPostMissed marks a call ended by PostToolBatch, its Post event
+	// never having come.
+	ToolPostMissed = "claude_code.tool.post_missed"
+
+	// TurnOrigin says what opened a turn: TurnOriginPrompt (typed by the
+	// person) or TurnOriginTaskNotification (Claude Code reporting a
+	// background task's end as a new prompt).
+	TurnOrigin                 = "claude_code.turn.origin"
+	TurnOriginPrompt           = "prompt"
+	TurnOriginTaskNotification = "task_notification"
+	// SessionTaskNotifications counts the task-notification turns of a
+	// run; SessionTurns counts typed prompts only.
+	SessionTaskNotifications = "claude_code.session.task_notifications"
+
+	// Model switches (PreModelSwitch / PostModelSwitch span events).
+	ModelFrom      = "claude_code.model.from"
+	ModelTo        = "claude_code.model.to"
+	ModelRequested = "claude_code.model.requested"
+
+	// Fields of a resumed or forked SessionStart, on the run's top span,
+	// and of a model switch (span event).
+	ContextTokens            = "claude_code.context_tokens"
+	SecondsSinceLastResponse = "claude_code.seconds_since_last_response"
+	PromptCacheLikelyExpired = "claude_code.prompt_cache_likely_expired"
+	EstimatedCacheWriteUSD   = "claude_code.estimated_cache_write_usd"
+	PromptCacheWarm          = "claude_code.prompt_cache_warm"
+
+	// SessionTraceSplit is on the top span when trace_split = "turn":
+	// each turn is a trace of its own, linked to the session's root.
+	SessionTraceSplit = "claude_code.trace_split"
+)

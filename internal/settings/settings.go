@@ -45,6 +45,11 @@ type Event struct {
 //   - The timeout bounds a stuck hook (a hook waits at most ~2 s for the
 //     database). SessionEnd gets 10 s, which also raises Claude Code's
 //     shared 1.5 s SessionEnd budget.
+//   - PostToolBatch is the only report of a tool call Claude Code rejected
+//     at input validation (no Pre, no Post event): one more hook process per
+//     tool round (docs/PERFORMANCE.md has its cost). PreModelSwitch,
+//     PostModelSwitch and DirectoryAdded are rare (span events, the model of
+//     the turns that follow).
 //   - Never WorktreeCreate (its hook's stdout is the worktree path) nor
 //     MessageDisplay (every batch of assistant text waits for its hooks).
 var Events = []Event{
@@ -56,6 +61,7 @@ var Events = []Event{
 	{"PermissionDenied", "*", 5},
 	{"PostToolUse", "*", 5},
 	{"PostToolUseFailure", "*", 5},
+	{"PostToolBatch", "", 5},
 	{"SubagentStart", "", 5},
 	{"SubagentStop", "", 5},
 	{"TaskCreated", "", 5},
@@ -65,6 +71,9 @@ var Events = []Event{
 	{"PostCompact", "", 5},
 	{"CwdChanged", "", 5},
 	{"ConfigChange", "", 5},
+	{"DirectoryAdded", "", 5},
+	{"PreModelSwitch", "", 5},
+	{"PostModelSwitch", "", 5},
 	{"Stop", "", 5},
 	{"StopFailure", "", 5},
 	{"SessionEnd", "", 10},
