@@ -300,13 +300,14 @@ func refCalls(raw []byte) []BatchCall {
 	return calls
 }
 
-// refElems splits a raw JSON array into its raw elements (trimmed).
+// refElems returns the composite elements (objects, arrays) of a raw
+// JSON array, in order; scalars and strings between them are skipped.
 func refElems(raw []byte) [][]byte {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil
 	}
 	var out [][]byte
-	depth, start, inStr, esc := 0, 1, false, false
+	depth, start, inStr, esc := 0, 0, false, false
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		switch {
@@ -321,18 +322,18 @@ func refElems(raw []byte) [][]byte {
 		case c == '"':
 			inStr = true
 		case c == '[' || c == '{':
+			if depth == 1 {
+				start = i
+			}
 			depth++
 		case c == ']' || c == '}':
 			depth--
 			if depth == 0 {
-				if e := bytes.TrimSpace(raw[start:i]); len(e) > 0 {
-					out = append(out, e)
-				}
 				return out
 			}
-		case c == ',' && depth == 1:
-			out = append(out, bytes.TrimSpace(raw[start:i]))
-			start = i + 1
+			if depth == 1 {
+				out = append(out, raw[start:i+1])
+			}
 		}
 	}
 	return out

@@ -57,6 +57,7 @@ type Config struct {
 	MaxAttrLen            int          // cap on every captured string attribute; default 4096
 	RedactPatterns        []string     // extra regexes whose matches are redacted
 	ParentFromTraceparent bool         // TRACEPARENT becomes the root's parent instead of a link
+	TraceSplit            string       // hook.TraceSplitSession (default: one trace per session) or TraceSplitTurn
 
 	// Cost: per-model prices in USD per million tokens, overriding the
 	// built-in table. Keys are model ids or prefixes ("claude-sonnet-4-5").
@@ -116,6 +117,7 @@ var ConfigKeys = []string{
 	"state_dir", "sync", "durability", "lock_timeout",
 	"outbox_max_spans", "outbox_max_bytes", "idle_timeout",
 	"capture", "max_attr_len", "redact", "parent_from_traceparent", "prices",
+	"trace_split",
 }
 
 // envFor lists, per key, the environment variables that set it, highest
@@ -138,6 +140,7 @@ var envFor = map[string][]string{
 	"lock_timeout": {"CCOTEL_LOCK_TIMEOUT"},
 	"idle_timeout": {"CCOTEL_IDLE_TIMEOUT"},
 	"capture":      {"CCOTEL_CAPTURE"},
+	"trace_split":  {"CCOTEL_TRACE_SPLIT"},
 	// resource: merged, see loadResource. insecure_skip_verify, redact,
 	// prices, max_attr_len, outbox_*, parent_from_traceparent: file (and
 	// flags) only.

@@ -43,6 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 		ServiceName: "claude-code", StateDir: filepath.Join(home, ".local/state/ccotel"),
 		Durability: "default", LockTimeout: 2 * time.Second, OutboxMaxSpans: 100000,
 		OutboxMaxBytes: 64 << 20, IdleTimeout: 24 * time.Hour, Capture: "metadata", MaxAttrLen: 4096,
+		TraceSplit: "session",
 	}
 	got := *c
 	got.Sources, got.ResourceAttrs = nil, nil
@@ -154,6 +155,7 @@ func TestLoadVariables(t *testing.T) {
 		{"CCOTEL_SYNC", "1", "sync", func(c *Config) bool { return c.Sync }},
 		{"CCOTEL_DURABILITY", "full", "durability", func(c *Config) bool { return c.Durability == "full" }},
 		{"CCOTEL_CAPTURE", "Details", "capture", func(c *Config) bool { return c.Capture == "details" }},
+		{"CCOTEL_TRACE_SPLIT", "turn", "trace_split", func(c *Config) bool { return c.TraceSplit == "turn" }},
 		{"CCOTEL_IDLE_TIMEOUT", "1h", "idle_timeout", func(c *Config) bool { return c.IdleTimeout == time.Hour }},
 		{"CCOTEL_LOCK_TIMEOUT", "250ms", "lock_timeout", func(c *Config) bool { return c.LockTimeout == 250*time.Millisecond }},
 	} {
@@ -251,6 +253,7 @@ capture = "content"
 max_attr_len = 100
 redact = ["foo[0-9]+", "bar"]
 parent_from_traceparent = true
+trace_split = "turn"
 unknown_thing = 1
 
 [prices."claude-x"]
@@ -270,7 +273,7 @@ cache_read = 0.3
 		Timeout: 5 * time.Second, InsecureSkipVerify: true, ServiceName: "claude-code", ResourceAttrs: map[string]string{},
 		StateDir: filepath.Join(home, "state"), Sync: true, Durability: "full", LockTimeout: time.Second,
 		OutboxMaxSpans: 10, OutboxMaxBytes: 2048, IdleTimeout: 2 * time.Hour, Capture: "content", MaxAttrLen: 100,
-		RedactPatterns: []string{"foo[0-9]+", "bar"}, ParentFromTraceparent: true,
+		RedactPatterns: []string{"foo[0-9]+", "bar"}, ParentFromTraceparent: true, TraceSplit: "turn",
 		Prices:     map[string]usage.Price{"claude-x": {Input: 3, Output: 15.5, CacheRead: 0.3}},
 		ConfigFile: path,
 	}

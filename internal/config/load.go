@@ -403,6 +403,17 @@ func (l *loader) loadContent() error {
 		}
 		l.set("capture", v.src)
 	}
+	c.TraceSplit = hook.TraceSplitSession
+	l.set("trace_split", "default")
+	if v, ok := l.pick("trace_split"); ok {
+		switch v.raw {
+		case hook.TraceSplitSession, hook.TraceSplitTurn:
+			c.TraceSplit = v.raw
+		default:
+			return v.errorf("trace_split", `want "session" or "turn"`)
+		}
+		l.set("trace_split", v.src)
+	}
 	maxLen := int64(c.MaxAttrLen)
 	if err := l.intKey("max_attr_len", &maxLen); err != nil {
 		return err

@@ -71,6 +71,7 @@ func (c *Config) Hook() hook.Options {
 		MaxAttrLen:            c.MaxAttrLen,
 		IdleTimeout:           c.IdleTimeout,
 		ParentFromTraceparent: c.ParentFromTraceparent,
+		TraceSplit:            c.TraceSplit,
 		Logf:                  func(format string, args ...any) { state.Logf(dir, format, args...) },
 	}
 	if c.Capture == hook.CaptureDetails || c.Capture == hook.CaptureContent {

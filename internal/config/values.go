@@ -58,6 +58,7 @@ func (cfg *Config) Values() map[string]string {
 		"outbox_max_bytes":        fmt.Sprint(cfg.OutboxMaxBytes),
 		"idle_timeout":            cfg.IdleTimeout.String(),
 		"capture":                 string(cfg.Capture),
+		"trace_split":             cfg.TraceSplit,
 		"max_attr_len":            fmt.Sprint(cfg.MaxAttrLen),
 		"redact":                  or(fmt.Sprintf("%d pattern(s)", len(cfg.RedactPatterns)), ""),
 		"parent_from_traceparent": fmt.Sprint(cfg.ParentFromTraceparent),

@@ -3,10 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,13 +167,439 @@ func byName(spans map[string]*tracepb.Span, name string) []*tracepb.Span {
 	return out
 }
 
-// TestClaudeHelperSmoke plays the smallest scenario through playWithCCOTEL:
-// the session's root, its turn and the Bash call arrive.
-func TestClaudeHelperSmoke(t *testing.T) {
-	_, spans := playWithCCOTEL(t, "one-tool")
-	for _, name := range []string{"invoke_agent claude-code", "turn", "execute_tool Bash"} {
-		if len(byName(spans, name)) != 1 {
-			t.Errorf("want one span %q, got %d of %d spans", name, len(byName(spans, name)), len(spans))
+// claudeParallel is how many scenarios play at once
+// ($CCOTEL_CLAUDETEST_PARALLEL, default 4).
+func claudeParallel() int {
+	if n, err := strconv.Atoi(os.Getenv("CCOTEL_CLAUDETEST_PARALLEL")); err == nil && n > 0 {
+		return n
+	}
+	return 4
+}
+
+// TestClaude plays every scenario of claudetest.Scenarios() with the real
+// Claude Code CLI and ccotel installed, and checks the exported trace
+// against what the real client did (the hook payloads it sent, the
+// tool_use blocks the scripted API declared, the meta files it wrote).
+func TestClaude(t *testing.T) {
+	claudetest.RequireCLI(t)
+	if testing.Short() {
+		t.Skip("plays the real Claude Code CLI")
+	}
+	ccotelBinary(t) // build once, before the parallel subtests
+	sem := make(chan struct{}, claudeParallel())
+	t.Run("scenario", func(t *testing.T) {
+		for _, sc := range claudetest.Scenarios() {
+			t.Run(sc.Name, func(t *testing.T) {
+				t.Parallel()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				play, spans := playWithCCOTEL(t, sc.Name)
+				c := &claudeCheck{t: t, play: play, spans: spans}
+				c.run()
+				t.Logf("scenario %s: %d spans, checks held: %s", sc.Name, len(spans), strings.Join(c.held, ", "))
+			})
+		}
+	})
+}
+
+// claudeCheck checks one played scenario's trace.
+type claudeCheck struct {
+	t     *testing.T
+	play  *claudetest.Play
+	spans map[string]*tracepb.Span
+	held  []string // names of the checks that ran and held
+}
+
+// hold records check name as held unless the test failed while it ran.
+func (c *claudeCheck) hold(name string, check func() bool) {
+	c.t.Helper()
+	if check() {
+		c.held = append(c.held, name)
+	}
+}
+
+func (c *claudeCheck) errorf(format string, args ...any) bool {
+	c.t.Helper()
+	c.t.Errorf(format, args...)
+	return false
+}
+
+func (c *claudeCheck) events(name string) []claudetest.Event {
+	var out []claudetest.Event
+	for _, e := range c.play.Events {
+		if e.Name() == name {
+			out = append(out, e)
 		}
 	}
+	return out
+}
+
+// tops are the session root and run spans.
+func (c *claudeCheck) tops() []*tracepb.Span { return byName(c.spans, "invoke_agent claude-code") }
+
+func (c *claudeCheck) run() {
+	c.hold("gen_ai.conversation.id on every span", c.conversationID)
+	c.hold("one execute_tool span per tool_use id", c.toolSpans)
+	c.hold("tool errors as the client reported", c.toolErrors)
+	c.hold("tools under their turn or subagent", c.toolParents)
+	c.hold("turns = typed prompts", c.turns)
+	if len(c.events("SubagentStart")) > 0 {
+		c.hold("subagents under the Agent call of their meta file", c.subagents)
+	}
+	if c.notifications() > 0 {
+		c.hold("task-notification turn marked and linked", c.taskNotifications)
+	}
+	for _, name := range []string{"PreModelSwitch", "PostModelSwitch", "DirectoryAdded"} {
+		if len(c.events(name)) > 0 {
+			c.hold(name+" span events", func() bool { return c.spanEvents(name) })
+		}
+	}
+	if len(c.events("PostModelSwitch")) > 0 {
+		c.hold("model of the turns after a switch", c.modelAfterSwitch)
+	}
+	for _, e := range c.events("SessionStart") {
+		var tokens int64
+		if e.Field("context_tokens", &tokens) {
+			c.hold("resume fields of "+e.String("source")+" on the run span", func() bool { return c.resumeFields(e) })
+		}
+	}
+}
+
+func (c *claudeCheck) conversationID() bool {
+	sessions := map[string]bool{}
+	for _, e := range c.play.Events {
+		sessions[e.String("session_id")] = true
+	}
+	ok := len(c.spans) > 0
+	for _, s := range c.spans {
+		if id := attr(s, "gen_ai.conversation.id"); !sessions[id] {
+			ok = c.errorf("%s: gen_ai.conversation.id %q, not a session of the play %v", s.GetName(), id, sessions)
+		}
+	}
+	return ok
+}
+
+// declaredTools are the tool_use ids the scripted API sent, over all runs.
+func (c *claudeCheck) declaredTools() map[string]string {
+	ids := map[string]string{}
+	for _, r := range c.play.Requests {
+		if r.Response == nil {
+			continue
+		}
+		for _, b := range r.Response.Blocks {
+			if b.ID != "" {
+				ids[b.ID] = b.Tool
+			}
+		}
+	}
+	return ids
+}
+
+func (c *claudeCheck) toolSpan() map[string][]*tracepb.Span {
+	m := map[string][]*tracepb.Span{}
+	for _, s := range byName(c.spans, "execute_tool") {
+		id := attr(s, "gen_ai.tool.call.id")
+		m[id] = append(m[id], s)
+	}
+	return m
+}
+
+func (c *claudeCheck) toolSpans() bool {
+	want := c.declaredTools()
+	got := c.toolSpan()
+	ok := true
+	for id, tool := range want {
+		if n := len(got[id]); n != 1 {
+			ok = c.errorf("tool_use %s (%s): %d execute_tool spans, want 1", id, tool, n)
+		} else if name := got[id][0].GetName(); name != "execute_tool "+tool {
+			ok = c.errorf("tool_use %s: span %q, want %q", id, name, "execute_tool "+tool)
+		}
+	}
+	for id := range got {
+		if _, declared := want[id]; !declared {
+			ok = c.errorf("execute_tool span for %q, which the API never declared", id)
+		}
+	}
+	return ok
+}
+
+// failedTools are the calls the real client reported as failed: a
+// PostToolUseFailure, or a PostToolBatch result that is a tool_use_error.
+func (c *claudeCheck) failedTools() map[string]bool {
+	failed := map[string]bool{}
+	for _, e := range c.events("PostToolUseFailure") {
+		failed[e.String("tool_use_id")] = true
+	}
+	for _, e := range c.events("PostToolBatch") {
+		var calls []struct {
+			ID       string          `json:"tool_use_id"`
+			Response json.RawMessage `json:"tool_response"`
+		}
+		e.Field("tool_calls", &calls)
+		for _, call := range calls {
+			var text string
+			if json.Unmarshal(call.Response, &text) == nil && strings.HasPrefix(text, "<tool_use_error>") {
+				failed[call.ID] = true
+			}
+		}
+	}
+	return failed
+}
+
+func (c *claudeCheck) toolErrors() bool {
+	failed := c.failedTools()
+	ok := true
+	for id, spans := range c.toolSpan() {
+		for _, s := range spans {
+			isErr := s.GetStatus().GetCode() == tracepb.Status_STATUS_CODE_ERROR
+			if isErr != failed[id] {
+				ok = c.errorf("%s %s: error status %v, the client reported failure %v", s.GetName(), id, isErr, failed[id])
+			}
+		}
+	}
+	var total int64
+	for _, top := range c.tops() {
+		n, _ := strconv.ParseInt(attr(top, "claude_code.session.tool_errors"), 10, 64)
+		total += n
+	}
+	if total != int64(len(failed)) {
+		ok = c.errorf("claude_code.session.tool_errors sum %d over %d top spans, the client reported %d failed calls", total, len(c.tops()), len(failed))
+	}
+	return ok
+}
+
+func (c *claudeCheck) toolParents() bool {
+	agentOf := map[string]string{}
+	for _, e := range c.play.Events {
+		if id := e.String("tool_use_id"); id != "" && e.String("agent_id") != "" {
+			agentOf[id] = e.String("agent_id")
+		}
+	}
+	ok := true
+	for id, spans := range c.toolSpan() {
+		for _, s := range spans {
+			p := c.spans[spanHex(s.GetParentSpanId())]
+			switch {
+			case p == nil:
+				ok = c.errorf("%s %s: parent %x not exported", s.GetName(), id, s.GetParentSpanId())
+			case agentOf[id] != "":
+				if attr(p, "gen_ai.agent.id") != agentOf[id] {
+					ok = c.errorf("%s %s: parent %s, want the subagent %s", s.GetName(), id, p.GetName(), agentOf[id])
+				}
+			case p.GetName() != "turn":
+				ok = c.errorf("%s %s: parent %s, want its turn", s.GetName(), id, p.GetName())
+			}
+		}
+	}
+	return ok
+}
+
+func isNotification(prompt string) bool { return strings.HasPrefix(prompt, "<task-notification>") }
+
+func (c *claudeCheck) notifications() int {
+	n := 0
+	for _, e := range c.events("UserPromptSubmit") {
+		if isNotification(e.String("prompt")) {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *claudeCheck) turns() bool {
+	typed := len(c.events("UserPromptSubmit")) - c.notifications()
+	var counted int64
+	for _, top := range c.tops() {
+		n, _ := strconv.ParseInt(attr(top, "claude_code.session.turns"), 10, 64)
+		counted += n
+	}
+	ok := true
+	if counted != int64(typed) {
+		ok = c.errorf("claude_code.session.turns sum %d, the person typed %d prompts", counted, typed)
+	}
+	if n := len(byName(c.spans, "turn")); n != len(c.events("UserPromptSubmit")) {
+		ok = c.errorf("%d turn spans, %d UserPromptSubmit events", n, len(c.events("UserPromptSubmit")))
+	}
+	for _, s := range byName(c.spans, "turn") {
+		p := c.spans[spanHex(s.GetParentSpanId())]
+		if p == nil || p.GetName() != "invoke_agent claude-code" {
+			ok = c.errorf("turn %s: parent is not the session or run span", attr(s, "claude_code.prompt.id"))
+		}
+	}
+	return ok
+}
+
+// metaToolUseID is the launching Agent call the subagent's meta file names.
+func (c *claudeCheck) metaToolUseID(sessionID, agentID string) string {
+	main, _ := c.play.Sandbox.Transcripts(sessionID)
+	if main == "" {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSuffix(main, ".jsonl"), "subagents", "agent-"+agentID+".meta.json"))
+	if err != nil {
+		return ""
+	}
+	var meta struct {
+		ToolUseID string `json:"toolUseId"`
+	}
+	json.Unmarshal(b, &meta)
+	return meta.ToolUseID
+}
+
+func (c *claudeCheck) subagents() bool {
+	ok := true
+	for _, e := range c.events("SubagentStart") {
+		id := e.String("agent_id")
+		var agent *tracepb.Span
+		for _, s := range c.spans {
+			if attr(s, "gen_ai.agent.id") == id && strings.HasPrefix(s.GetName(), "invoke_agent ") && attr(s, "gen_ai.operation.name") == "invoke_agent" && s.GetName() != "invoke_agent claude-code" {
+				agent = s
+			}
+		}
+		if agent == nil {
+			ok = c.errorf("subagent %s: no span", id)
+			continue
+		}
+		if hasAttr(agent, "claude_code.incomplete") {
+			ok = c.errorf("subagent %s ended incomplete (%s)", id, attr(agent, "claude_code.incomplete.reason"))
+		}
+		launch := c.metaToolUseID(e.String("session_id"), id)
+		if launch == "" {
+			ok = c.errorf("subagent %s: Claude Code wrote no meta file with toolUseId", id)
+			continue
+		}
+		p := c.spans[spanHex(agent.GetParentSpanId())]
+		if p == nil || attr(p, "gen_ai.tool.call.id") != launch {
+			ok = c.errorf("subagent %s: parent %v, want the Agent call %s", id, p.GetName(), launch)
+		}
+		var stop int64
+		for _, st := range c.events("SubagentStop") {
+			if st.String("agent_id") == id {
+				stop = 1
+			}
+		}
+		if stop == 1 && agent.GetEndTimeUnixNano() < p.GetEndTimeUnixNano() && c.notifications() > 0 {
+			ok = c.errorf("background subagent %s ends before its Agent call returned", id)
+		}
+	}
+	return ok
+}
+
+func (c *claudeCheck) taskNotifications() bool {
+	ok := true
+	var notices []*tracepb.Span
+	for _, s := range byName(c.spans, "turn") {
+		if attr(s, "claude_code.turn.origin") == "task_notification" {
+			notices = append(notices, s)
+		}
+	}
+	if len(notices) != c.notifications() {
+		return c.errorf("%d turns marked task_notification, %d notifications came", len(notices), c.notifications())
+	}
+	for _, n := range notices {
+		task := attr(n, "claude_code.task_id")
+		linked := false
+		for _, l := range n.GetLinks() {
+			if s := c.spans[spanHex(l.GetSpanId())]; s != nil && attr(s, "gen_ai.agent.id") == task && spanHex(l.GetTraceId()) == spanHex(s.GetTraceId()) {
+				linked = true
+			}
+		}
+		if task == "" || !linked {
+			ok = c.errorf("task-notification turn (task %q): no link to that subagent's span (links %v)", task, n.GetLinks())
+		}
+	}
+	var counted int64
+	for _, top := range c.tops() {
+		n, _ := strconv.ParseInt(attr(top, "claude_code.session.task_notifications"), 10, 64)
+		counted += n
+	}
+	if counted != int64(len(notices)) {
+		ok = c.errorf("claude_code.session.task_notifications %d, want %d", counted, len(notices))
+	}
+	return ok
+}
+
+// spanEvents: every such hook event is a span event somewhere, with the
+// model switch's from/to.
+func (c *claudeCheck) spanEvents(name string) bool {
+	want := c.events(name)
+	var got []*tracepb.Span_Event
+	for _, s := range c.spans {
+		for _, e := range s.GetEvents() {
+			if e.GetName() == name {
+				got = append(got, e)
+			}
+		}
+	}
+	if len(got) != len(want) {
+		return c.errorf("%d %s span events, %d hook events", len(got), name, len(want))
+	}
+	ok := true
+	for i, e := range want {
+		switch name {
+		case "PreModelSwitch", "PostModelSwitch":
+			found := false
+			for _, g := range got {
+				if attr(g, "claude_code.model.from") == e.String("from_model") && attr(g, "claude_code.model.to") == e.String("to_model") {
+					found = true
+				}
+			}
+			if !found {
+				ok = c.errorf("%s %d: no span event %s → %s", name, i, e.String("from_model"), e.String("to_model"))
+			}
+		case "DirectoryAdded":
+			if attr(got[i], "claude_code.source") != e.String("source") {
+				ok = c.errorf("DirectoryAdded: source %q, want %q", attr(got[i], "claude_code.source"), e.String("source"))
+			}
+		}
+	}
+	return ok
+}
+
+// modelAfterSwitch: each turn that starts after a PostModelSwitch has
+// the switch's to_model as its request model.
+func (c *claudeCheck) modelAfterSwitch() bool {
+	var model string
+	var want []string
+	for _, e := range c.play.Events {
+		switch e.Name() {
+		case "PostModelSwitch":
+			model = e.String("to_model")
+		case "UserPromptSubmit":
+			want = append(want, model)
+		}
+	}
+	turns := byName(c.spans, "turn")
+	sort.Slice(turns, func(i, j int) bool {
+		a, _ := strconv.Atoi(attr(turns[i], "claude_code.turn.index"))
+		b, _ := strconv.Atoi(attr(turns[j], "claude_code.turn.index"))
+		return a < b
+	})
+	if len(turns) != len(want) {
+		return c.errorf("%d turns, %d prompts", len(turns), len(want))
+	}
+	ok := true
+	for i, m := range want {
+		if m != "" && attr(turns[i], "gen_ai.request.model") != m {
+			ok = c.errorf("turn %d: gen_ai.request.model %q, want %q (after the switch)", i+1, attr(turns[i], "gen_ai.request.model"), m)
+		}
+	}
+	return ok
+}
+
+// resumeFields: the run span of the session that SessionStart opened
+// carries its resume fields.
+func (c *claudeCheck) resumeFields(e claudetest.Event) bool {
+	var tokens, secs int64
+	e.Field("context_tokens", &tokens)
+	e.Field("seconds_since_last_response", &secs)
+	sid := e.String("session_id")
+	for _, top := range c.tops() {
+		if attr(top, "gen_ai.conversation.id") == sid && attr(top, "claude_code.context_tokens") == fmt.Sprint(tokens) &&
+			attr(top, "claude_code.seconds_since_last_response") == fmt.Sprint(secs) &&
+			attr(top, "claude_code.session.source") == e.String("source") && hasAttr(top, "claude_code.estimated_cache_write_usd") {
+			return true
+		}
+	}
+	return c.errorf("no run span of %s with source %s, context_tokens %d, seconds_since_last_response %d", sid, e.String("source"), tokens, secs)
 }

@@ -47,7 +47,8 @@ type Event struct {
 //     shared 1.5 s SessionEnd budget.
 //   - PostToolBatch is the only report of a tool call Claude Code rejected
 //     at input validation (no Pre, no Post event): one more hook process per
-//     tool round (docs/PERFORMANCE.md has its cost). PreModelSwitch,
+//     tool round, measured at 3.5 ms median wall (a PostToolUse: 3.6 ms;
+//     `cat` of the same payload: 1.45 ms) on the 2-core CI machine. PreModelSwitch,
 //     PostModelSwitch and DirectoryAdded are rare (span events, the model of
 //     the turns that follow).
 //   - Never WorktreeCreate (its hook's stdout is the worktree path) nor
