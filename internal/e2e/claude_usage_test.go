@@ -36,7 +36,7 @@ const (
 // against the server's clock, each turn's tokens as the sum of its chat
 // spans, and each run's cost equal to Claude Code's cost-state.
 func TestClaudeUsage(t *testing.T) {
-	for _, name := range []string{"one-tool", "three-tools", "usage-per-block", "subagent-foreground", "resume", "default-model", "model-haiku"} {
+	for _, name := range []string{"one-tool", "three-tools", "usage-per-block", "subagent-foreground", "resume", "default-model", "model-haiku", "subagent-background", "tool-errors", "model-switch"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			play, spans := playWithCCOTEL(t, name)
