@@ -259,3 +259,39 @@ func BenchmarkLaunchToolUseID(b *testing.B) {
 		}
 	}
 }
+
+// The hooks of one round run concurrently: seen from the real client, a
+// background subagent's SubagentStart can come after its Agent call's
+// async_launched PostToolUse. It is still that call's child, and lives
+// until its own SubagentStop.
+func TestSubagentStartAfterAsyncLaunch(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1", "prompt", "go"))
+	s.at(10, ev("PreToolUse", "prompt_id", "p1", "tool_name", "Agent", "tool_use_id", "F1", "tool_input", map[string]any{"subagent_type": "general-purpose"}))
+	s.at(20, ev("PostToolUse", "prompt_id", "p1", "tool_name", "Agent", "tool_use_id", "F1", "tool_response", map[string]any{"status": "async_launched", "agentId": "ag1"}))
+	s.at(21, ev("SubagentStart", "prompt_id", "p1", "agent_id", "ag1", "agent_type", "general-purpose"))
+	s.at(30, ev("PreToolUse", "prompt_id", "p1", "agent_id", "ag1", "tool_name", "Bash", "tool_use_id", "S1"))
+	s.at(40, ev("Stop", "prompt_id", "p1"))
+	s.at(50, ev("PostToolUse", "prompt_id", "p1", "agent_id", "ag1", "tool_name", "Bash", "tool_use_id", "S1"))
+	s.at(60, ev("SubagentStop", "prompt_id", "p1", "agent_id", "ag1", "agent_type", "general-purpose"))
+	s.at(70, ev("UserPromptSubmit", "prompt_id", "p2", "prompt", "<task-notification>\n<task-id>ag1</task-id>\n</task-notification>"))
+	s.at(80, ev("Stop", "prompt_id", "p2"))
+	agent := s.span("invoke_agent general-purpose")
+	call := s.span("execute_tool Agent")
+	bash := s.span("execute_tool Bash")
+	if agent.ParentSpanID != call.SpanID || bash.ParentSpanID != agent.SpanID {
+		t.Errorf("subagent under %s (Agent call %s), Bash under %s (subagent %s)", agent.ParentSpanID, call.SpanID, bash.ParentSpanID, agent.SpanID)
+	}
+	if _, inc := agent.Attr(semconv.Incomplete); inc || !agent.End.Equal(ms(60)) {
+		t.Errorf("subagent ends %v incomplete=%v, want its SubagentStop", agent.End.Sub(t0), inc)
+	}
+	var notice *tracing.Span
+	for i := range s.spans {
+		if strAttr(&s.spans[i], semconv.TurnOrigin) == semconv.TurnOriginTaskNotification {
+			notice = &s.spans[i]
+		}
+	}
+	if notice == nil || len(notice.Links) != 1 || notice.Links[0].SpanID != agent.SpanID {
+		t.Errorf("notification turn %v", notice)
+	}
+}

@@ -33,6 +33,10 @@ type session struct {
 	// Background are the background subagents that ended and whose task
 	// notification has not come yet (its turn links to their span).
 	Background []bgAgent `json:"bg,omitempty"`
+	// Launched are background Agent calls that returned (async_launched)
+	// before their subagent's SubagentStart came: the hooks of one tool
+	// round run concurrently, so the start can lose the race.
+	Launched []launched `json:"launched,omitempty"`
 	// Closed is a ring of the IDs of recently closed spans (8 bytes each),
 	// so a late or repeated end event is recognised and dropped instead of
 	// exporting a second span under the same ID.
@@ -58,7 +62,16 @@ type bgAgent struct {
 	Span  tracing.SpanID  `json:"span"`
 }
 
-// maxBackground bounds Session.Background.
+// launched is an ended Agent call and the subagent it launched (the
+// agentId of its async_launched response, or its tool_use_id as the meta
+// file names it).
+type launched struct {
+	Agent string         `json:"agent,omitempty"`
+	Call  string         `json:"call"`
+	Span  tracing.SpanID `json:"span"`
+}
+
+// maxBackground bounds Session.Background and Session.Launched.
 const maxBackground = 32
 
 // Span kinds in the session blob.

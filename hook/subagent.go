@@ -55,6 +55,21 @@ func (m *machine) startAgent(missed bool) *openSpan {
 		agent.Span.Attrs = append(agent.Span.Attrs, tracing.Bool(semconv.SubagentStartMissed, true))
 	}
 	parent := m.launchedBy()
+	if parent == nil {
+		if call, ok := m.takeLaunched(); ok {
+			// The Agent call returned (async_launched) before this start:
+			// its span is exported; the subagent is still its child, owned
+			// by the run like every background subagent.
+			owner := m.openTurn()
+			if owner == nil {
+				owner = m.top()
+			}
+			m.start(agent, owner)
+			agent.Span.ParentSpanID = call.Span
+			agent.Owner = m.top().Span.SpanID
+			return agent
+		}
+	}
 	if parent != nil {
 		parent.Bound = key
 		if parent.Desc != "" {
@@ -82,6 +97,20 @@ func (m *machine) launchedBy() *openSpan {
 		}
 	}
 	return m.launcher()
+}
+
+// takeLaunched finds and removes the ended Agent call that launched this
+// subagent: the one whose response named its agent_id, or the one its
+// meta file names.
+func (m *machine) takeLaunched() (launched, bool) {
+	s, ev := m.s, m.ev
+	for i, l := range s.Launched {
+		if (ev.AgentID != "" && l.Agent == ev.AgentID) || (ev.launchToolUseID != "" && l.Call == ev.launchToolUseID) {
+			s.Launched = append(s.Launched[:i], s.Launched[i+1:]...)
+			return l, true
+		}
+	}
+	return launched{}, false
 }
 
 // launcher is the oldest open Agent/Task tool call not yet bound to a

@@ -199,10 +199,21 @@ func (m *machine) postTool() {
 	if v, _ := rawString(ev.responseFields["status"]); v == "async_launched" {
 		// A background launch: the subagent runs on after this call
 		// returns, until its SubagentStop, or at the latest the run's end.
+		bound := false
 		for _, c := range m.s.Spans {
 			if c.Kind == kindAgent && c.Span.ParentSpanID == sp.SpanID {
 				c.Owner = m.top().Span.SpanID
+				bound = true
 			}
+		}
+		if !bound {
+			// Its SubagentStart has not come yet: remember the call, so
+			// that the subagent is still bound to it.
+			agent, _ := rawString(ev.responseFields["agentId"])
+			if len(s.Launched) >= maxBackground {
+				s.Launched = s.Launched[1:]
+			}
+			s.Launched = append(s.Launched, launched{Agent: capIdent(agent), Call: tool.Key, Span: sp.SpanID})
 		}
 	}
 	m.end(tool, m.t, "", semconv.IncompleteParentEnded)

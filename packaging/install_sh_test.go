@@ -5,11 +5,14 @@ package packaging
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ccotel/ccotel/internal/settings"
 )
 
 // shells are the POSIX shells install.sh is run with: dash (Debian's sh,
@@ -112,14 +115,14 @@ func TestInstallScript(t *testing.T) {
 		env: append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp}, goEnv(t)...)}
 	sh := shells(t)
 	bin := filepath.Join(prefix, "bin", "ccotel")
-	settings := filepath.Join(home, ".claude", "settings.json")
+	settingsPath := filepath.Join(home, ".claude", "settings.json")
 
 	// First install: build, copy, wire settings.json.
 	code, out, errs := s.run(sh[0], "--prefix", prefix)
 	if code != 0 {
 		t.Fatalf("%s install.sh: exit %d\n%s\n%s", sh[0], code, out, errs)
 	}
-	for _, want := range []string{"building ccotel v9.8.7", "installed " + bin, "added ccotel's hook to 20 events", "To undo: sh '" + s.path + "' --uninstall --prefix '" + prefix + "'"} {
+	for _, want := range []string{"building ccotel v9.8.7", "installed " + bin, fmt.Sprintf("added ccotel's hook to %d events", len(settings.Events)), "To undo: sh '" + s.path + "' --uninstall --prefix '" + prefix + "'"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -127,11 +130,11 @@ func TestInstallScript(t *testing.T) {
 	if !strings.Contains(errs, "is not on your PATH") {
 		t.Errorf("no PATH warning:\n%s", errs)
 	}
-	hooks := hookCommands(t, settings)
-	if len(hooks) != 20 || hooks["PostToolUse"] != bin || hooks["SessionEnd"] != bin {
+	hooks := hookCommands(t, settingsPath)
+	if len(hooks) != len(settings.Events) || hooks["PostToolUse"] != bin || hooks["SessionEnd"] != bin {
 		t.Errorf("settings.json hooks: %v", hooks)
 	}
-	installed, _ := os.ReadFile(settings)
+	installed, _ := os.ReadFile(settingsPath)
 
 	// The installed binary runs: version, and the hook on a real event.
 	v, err := exec.Command(bin, "version").Output()
@@ -150,7 +153,7 @@ func TestInstallScript(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "already this build") || !strings.Contains(out, "already up to date") {
 		t.Errorf("second run: exit %d\n%s\n%s", code, out, errs)
 	}
-	if now, _ := os.ReadFile(settings); !bytes.Equal(now, installed) {
+	if now, _ := os.ReadFile(settingsPath); !bytes.Equal(now, installed) {
 		t.Errorf("second run changed settings.json")
 	}
 
@@ -160,19 +163,19 @@ func TestInstallScript(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "installed "+filepath.Join(prefix2, "bin", "ccotel")) {
 		t.Errorf("--binary: exit %d\n%s\n%s", code, out, errs)
 	}
-	if now, _ := os.ReadFile(settings); !bytes.Equal(now, installed) {
+	if now, _ := os.ReadFile(settingsPath); !bytes.Equal(now, installed) {
 		t.Errorf("--no-hooks changed settings.json")
 	}
 
 	// Uninstall: hooks out, binary gone; twice is fine.
 	code, out, errs = s.run(sh[0], "--uninstall", "--prefix", prefix)
-	if code != 0 || !strings.Contains(out, "removed ccotel's hooks from 20 events") || !strings.Contains(out, "removed "+bin) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("removed ccotel's hooks from %d events", len(settings.Events))) || !strings.Contains(out, "removed "+bin) {
 		t.Errorf("--uninstall: exit %d\n%s\n%s", code, out, errs)
 	}
 	if _, err := os.Stat(bin); err == nil {
 		t.Errorf("%s still there", bin)
 	}
-	if now, _ := os.ReadFile(settings); string(now) != "{}\n" {
+	if now, _ := os.ReadFile(settingsPath); string(now) != "{}\n" {
 		t.Errorf("settings.json after uninstall:\n%s", now)
 	}
 	code, out, _ = s.run(sh[0], "--uninstall", "--prefix", prefix)

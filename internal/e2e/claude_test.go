@@ -38,6 +38,13 @@ const claudeRun = 4 * time.Minute
 // the test when the scenario, the install or the delivery fails.
 func playWithCCOTEL(t *testing.T, name string) (*claudetest.Play, map[string]*tracepb.Span) {
 	t.Helper()
+	return playWithEnv(t, name)
+}
+
+// playWithEnv is playWithCCOTEL with more CCOTEL_* settings for ccotel
+// (e.g. CCOTEL_TRACE_SPLIT=turn).
+func playWithEnv(t *testing.T, name string, extra ...string) (*claudetest.Play, map[string]*tracepb.Span) {
+	t.Helper()
 	cli := claudetest.RequireCLI(t)
 	sc, ok := claudetest.ScenarioByName(name)
 	if !ok {
@@ -57,6 +64,7 @@ func playWithCCOTEL(t *testing.T, name string) (*claudetest.Play, map[string]*tr
 		// environment above configures ccotel.
 		"CCOTEL_CONFIG=" + filepath.Join(stateDir, "no-config.toml"),
 	}
+	env = append(env, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), claudeRun)
 	defer cancel()
 	t.Cleanup(func() { stopFlusher(t, stateDir) })
@@ -200,6 +208,62 @@ func TestClaude(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestClaudeTraceSplit plays the background-subagent scenario with
+// trace_split = "turn": each turn is a trace of its own, a root linked to
+// the session's span, its tools and subagent in its trace, and the task
+// notification's link crosses into the launching turn's trace.
+func TestClaudeTraceSplit(t *testing.T) {
+	claudetest.RequireCLI(t)
+	if testing.Short() {
+		t.Skip("plays the real Claude Code CLI")
+	}
+	play, spans := playWithEnv(t, "subagent-background", "CCOTEL_TRACE_SPLIT=turn")
+	c := &claudeCheck{t: t, play: play, spans: spans}
+	c.hold("gen_ai.conversation.id on every span", c.conversationID)
+	c.hold("one execute_tool span per tool_use id", c.toolSpans)
+	c.hold("turns = typed prompts", c.turns)
+	c.hold("task-notification turn marked and linked", c.taskNotifications)
+	tops := c.tops()
+	if len(tops) != 1 {
+		t.Fatalf("%d session spans", len(tops))
+	}
+	top := tops[0]
+	turns := byName(spans, "turn")
+	c.hold("each turn its own trace, linked to the session span", func() bool {
+		ok := len(turns) == 2 && spanHex(turns[0].GetTraceId()) != spanHex(turns[1].GetTraceId())
+		for _, turn := range turns {
+			linked := false
+			for _, l := range turn.GetLinks() {
+				if spanHex(l.GetSpanId()) == spanHex(top.GetSpanId()) && spanHex(l.GetTraceId()) == spanHex(top.GetTraceId()) {
+					linked = true
+				}
+			}
+			if len(turn.GetParentSpanId()) != 0 || !linked || spanHex(turn.GetTraceId()) == spanHex(top.GetTraceId()) {
+				ok = c.errorf("turn %s: trace %x parent %x links %v; session trace %x", attr(turn, "claude_code.prompt.id"), turn.GetTraceId(), turn.GetParentSpanId(), turn.GetLinks(), top.GetTraceId())
+			}
+		}
+		return ok
+	})
+	c.hold("tools and subagent in their turn's trace", func() bool {
+		ok := true
+		for _, s := range spans {
+			if s == top || s.GetName() == "turn" {
+				continue
+			}
+			// Walk up to the turn.
+			p := s
+			for p != nil && p.GetName() != "turn" {
+				p = spans[spanHex(p.GetParentSpanId())]
+			}
+			if p == nil || spanHex(p.GetTraceId()) != spanHex(s.GetTraceId()) {
+				ok = c.errorf("%s: not in its turn's trace", s.GetName())
+			}
+		}
+		return ok
+	})
+	t.Logf("scenario subagent-background, trace_split=turn: %d spans, checks held: %s", len(spans), strings.Join(c.held, ", "))
 }
 
 // claudeCheck checks one played scenario's trace.
@@ -422,8 +486,11 @@ func (c *claudeCheck) turns() bool {
 	}
 	for _, s := range byName(c.spans, "turn") {
 		p := c.spans[spanHex(s.GetParentSpanId())]
+		if len(s.GetParentSpanId()) == 0 && len(s.GetLinks()) > 0 {
+			p = c.spans[spanHex(s.GetLinks()[0].GetSpanId())] // trace_split = "turn"
+		}
 		if p == nil || p.GetName() != "invoke_agent claude-code" {
-			ok = c.errorf("turn %s: parent is not the session or run span", attr(s, "claude_code.prompt.id"))
+			ok = c.errorf("turn %s: parent (or, split, first link) is not the session or run span", attr(s, "claude_code.prompt.id"))
 		}
 	}
 	return ok
@@ -556,33 +623,32 @@ func (c *claudeCheck) spanEvents(name string) bool {
 	return ok
 }
 
-// modelAfterSwitch: each turn that starts after a PostModelSwitch has
-// the switch's to_model as its request model.
+// modelAfterSwitch: each turn's gen_ai.request.model is the model its
+// API requests asked for (the requests the scripted API received while
+// the turn was open), before and after the switches.
 func (c *claudeCheck) modelAfterSwitch() bool {
-	var model string
-	var want []string
-	for _, e := range c.play.Events {
-		switch e.Name() {
-		case "PostModelSwitch":
-			model = e.String("to_model")
-		case "UserPromptSubmit":
-			want = append(want, model)
+	ok, checked := true, 0
+	for _, turn := range byName(c.spans, "turn") {
+		start, end := int64(turn.GetStartTimeUnixNano()), int64(turn.GetEndTimeUnixNano())
+		models := map[string]bool{}
+		for _, r := range c.play.Requests {
+			at := r.Received.UnixNano()
+			if r.Kind == claudetest.KindMain && r.Model != "" && at >= start && at <= end {
+				models[r.Model] = true
+			}
+		}
+		if len(models) != 1 {
+			continue
+		}
+		checked++
+		for m := range models {
+			if got := attr(turn, "gen_ai.request.model"); got != m {
+				ok = c.errorf("turn %s: gen_ai.request.model %q, its requests asked for %q", attr(turn, "claude_code.turn.index"), got, m)
+			}
 		}
 	}
-	turns := byName(c.spans, "turn")
-	sort.Slice(turns, func(i, j int) bool {
-		a, _ := strconv.Atoi(attr(turns[i], "claude_code.turn.index"))
-		b, _ := strconv.Atoi(attr(turns[j], "claude_code.turn.index"))
-		return a < b
-	})
-	if len(turns) != len(want) {
-		return c.errorf("%d turns, %d prompts", len(turns), len(want))
-	}
-	ok := true
-	for i, m := range want {
-		if m != "" && attr(turns[i], "gen_ai.request.model") != m {
-			ok = c.errorf("turn %d: gen_ai.request.model %q, want %q (after the switch)", i+1, attr(turns[i], "gen_ai.request.model"), m)
-		}
+	if checked < 2 {
+		ok = c.errorf("only %d turns with requests of one model to check", checked)
 	}
 	return ok
 }
