@@ -402,7 +402,7 @@ func (r *relRig) testUnwritableStateDir(t *testing.T) {
 // once space is back, events are traced again.
 func (r *relRig) testFullDisk(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh for ulimit")
+		t.Fatal("sh is needed to set ulimit -f for this scenario")
 	}
 	rec := relReceiver(t, r.certs)
 	dir := t.TempDir()
@@ -681,7 +681,7 @@ func (r *relRig) testPlantedStateDir(t *testing.T) {
 // status adds both.
 func (r *relRig) testLostEventsCountedWhenFull(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh for ulimit")
+		t.Fatal("sh is needed to set ulimit -f for this scenario")
 	}
 	dir := t.TempDir()
 	release := relHoldFlusher(t, dir)

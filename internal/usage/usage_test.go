@@ -611,7 +611,7 @@ func TestUnpricedModels(t *testing.T) {
 func TestNonRegularTranscript(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo.jsonl")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("no FIFO here: %v", err)
+		t.Fatalf("mkfifo: %v", err)
 	}
 	for _, p := range []string{fifo, "/dev/zero"} {
 		done := make(chan error, 1)
