@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,9 +221,17 @@ func TestSubagentBoundByMetaFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := DecodeBytes([]byte(`{"session_id":"s1","hook_event_name":"SubagentStart","agent_id":"ag1","transcript_path":"` + tr + `"}`))
-	var o Options
-	if got := o.launchToolUseID(e); got != "second" {
+	if got := launchToolUseID(e); got != "second" {
 		t.Fatalf("launchToolUseID = %q", got)
+	}
+	// A meta file that is a FIFO is not read (it would block the hook).
+	fifo := filepath.Join(dir, "s1", "subagents", "agent-ag2.meta.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := DecodeBytes([]byte(`{"session_id":"s1","hook_event_name":"SubagentStart","agent_id":"ag2","transcript_path":"` + tr + `"}`))
+	if got := launchToolUseID(e2); got != "" {
+		t.Fatalf("FIFO meta file: launchToolUseID = %q", got)
 	}
 	s := &sim{t: t}
 	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1"))
@@ -252,9 +261,8 @@ func BenchmarkLaunchToolUseID(b *testing.B) {
 	os.MkdirAll(filepath.Join(dir, "s1", "subagents"), 0o755)
 	os.WriteFile(filepath.Join(dir, "s1", "subagents", "agent-ag1.meta.json"), []byte(`{"agentType":"general-purpose","isBuiltIn":true,"description":"Print a word","toolUseId":"toolu_E1","spawnDepth":1,"requestShape":"foreground","requestNonInteractive":true,"model":"claude-opus-5-5","pickedEffortModel":"claude-opus-5-5","finished":true}`), 0o644)
 	e := &Event{AgentID: "ag1", TranscriptPath: filepath.Join(dir, "s1.jsonl")}
-	var o Options
 	for i := 0; i < b.N; i++ {
-		if o.launchToolUseID(e) != "toolu_E1" {
+		if launchToolUseID(e) != "toolu_E1" {
 			b.Fatal("not read")
 		}
 	}

@@ -116,11 +116,14 @@ type Event struct {
 	inputFields, responseFields map[string][]byte
 
 	// launchToolUseID is the Agent call that launched a subagent, read by
-	// Record from the subagent's meta file on SubagentStart ("" unknown).
+	// Prepare from the subagent's meta file on SubagentStart ("" unknown).
 	launchToolUseID string
 
+	// prepared: Prepare has done the event's file I/O.
+	prepared bool
+
 	// transcriptSize is the size of TranscriptPath when the event was
-	// recorded; set by Record (it is I/O, so the state machine gets it as
+	// recorded; set by Prepare (it is I/O, so the state machine gets it as
 	// input). -1 = not known.
 	transcriptSize int64
 }

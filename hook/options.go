@@ -1,12 +1,12 @@
 package hook
 
 import (
-	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/usage"
 )
 
 // Capture is a capture level: how much of a session's text its trace
@@ -79,9 +79,6 @@ type Options struct {
 	// session id and the turn's key), a root linked to the session's top
 	// span.
 	TraceSplit string
-	// ReadFile reads a small file (a subagent's meta file at
-	// SubagentStart) for Record; nil = os.ReadFile bounded to 64 KiB.
-	ReadFile func(path string) ([]byte, error)
 	// Logf receives diagnostics (a reset session state, a late event);
 	// nil discards them. The hook passes state.Logf.
 	Logf func(format string, args ...any)
@@ -161,39 +158,13 @@ func (o *Options) transcriptSize(path string) int64 {
 	return fi.Size()
 }
 
-// metaCap bounds the read of a subagent's meta file (a few hundred bytes).
-const metaCap = 64 << 10
-
 // launchToolUseID reads subagents/agent-<id>.meta.json beside the
 // session's transcript and returns its toolUseId: the Agent call that
 // launched the subagent ("" when the file is missing or says nothing).
-func (o *Options) launchToolUseID(ev *Event) string {
+func launchToolUseID(ev *Event) string {
 	if ev.AgentID == "" || ev.TranscriptPath == "" || strings.ContainsAny(ev.AgentID, "/\\") {
 		return ""
 	}
-	path := filepath.Join(strings.TrimSuffix(ev.TranscriptPath, ".jsonl"), "subagents", "agent-"+ev.AgentID+".meta.json")
-	read := o.ReadFile
-	if read == nil {
-		read = readSmall
-	}
-	b, err := read(path)
-	if err != nil {
-		return ""
-	}
-	var meta struct {
-		ToolUseID string `json:"toolUseId"`
-	}
-	if json.Unmarshal(b, &meta) != nil {
-		return ""
-	}
-	return capIdent(meta.ToolUseID)
-}
-
-func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, metaCap))
+	id, _ := usage.LaunchingCall(filepath.Join(strings.TrimSuffix(ev.TranscriptPath, ".jsonl"), "subagents", "agent-"+ev.AgentID+".jsonl"))
+	return capIdent(id)
 }

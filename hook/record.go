@@ -8,24 +8,36 @@ import (
 	"github.com/ccotel/ccotel/tracing"
 )
 
-// Record applies one event to its session inside tx: it reads the
-// session's state, runs Apply, stores the new state and appends every
-// finished span to the outbox. It returns the number of spans queued.
-// The only I/O besides tx is one stat of the transcript on
-// UserPromptSubmit and SessionStart (the byte offset where the turn's
-// token usage will be read from), and on SubagentStart one read of the
-// subagent's small meta file (the Agent call that launched it).
-func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, err error) {
-	if ev == nil || ev.SessionID == "" {
-		return 0, ErrNoSession
+// Prepare does the little file I/O an event needs, so that callers can do
+// it before they open the database and hold its lock for the transaction
+// alone: one stat of the transcript on UserPromptSubmit and SessionStart
+// (the byte offset where the turn's token usage will be read from), and on
+// SubagentStart one non-blocking read of the subagent's small meta file
+// (the Agent call that launched it). It runs once per event; Record calls
+// it for callers that did not.
+func Prepare(ev *Event, opts Options) {
+	if ev == nil || ev.prepared {
+		return
 	}
+	ev.prepared = true
 	if ev.transcriptSize < 0 && ev.TranscriptPath != "" &&
 		(ev.Name == "UserPromptSubmit" || ev.Name == "SessionStart") {
 		ev.transcriptSize = opts.transcriptSize(ev.TranscriptPath)
 	}
 	if ev.Name == "SubagentStart" && ev.launchToolUseID == "" {
-		ev.launchToolUseID = opts.launchToolUseID(ev)
+		ev.launchToolUseID = launchToolUseID(ev)
 	}
+}
+
+// Record applies one event to its session inside tx: it reads the
+// session's state, runs Apply, stores the new state and appends every
+// finished span to the outbox. It returns the number of spans queued.
+// It does no I/O besides tx once Prepare has run.
+func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, err error) {
+	if ev == nil || ev.SessionID == "" {
+		return 0, ErrNoSession
+	}
+	Prepare(ev, opts)
 	res, err := Apply(tx.Session(ev.SessionID), ev, now, opts)
 	if err != nil {
 		return 0, err

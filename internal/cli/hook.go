@@ -66,6 +66,9 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	}
 	opts := cfg.Hook()
 	opts.Traceparent = os.Getenv("TRACEPARENT")
+	// The event's file I/O (a stat, a meta file) before the database
+	// lock, which other hooks of the session wait for.
+	hook.Prepare(ev, opts)
 
 	store, err := state.Open(cfg.Store())
 	if err != nil {

@@ -227,6 +227,7 @@ func (r *replayer) replayLine(line []byte, base string) {
 	if ev.Traceparent != "" {
 		opts.Traceparent = ev.Traceparent
 	}
+	hook.Prepare(ev, opts)
 	err = r.store.Update(func(tx *state.Tx) error {
 		_, err := hook.Record(tx, ev, t, opts)
 		return err

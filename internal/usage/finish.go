@@ -269,7 +269,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 			// A subagent belongs to the run whose Agent call launched
 			// it (meta.json's toolUseId); without a meta file, to the
 			// session's first run (the root), as before runs existed.
-			if id, ok := launchingCall(p); ok {
+			if id, ok := LaunchingCall(p); ok {
 				if _, mine := sc.tools[id]; !mine {
 					continue
 				}
@@ -295,9 +295,13 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 	return res, nil
 }
 
-// launchingCall reads the toolUseId of a subagent transcript's meta file
-// (agent-<id>.meta.json beside agent-<id>.jsonl, Claude Code 2.1.328+).
-func launchingCall(path string) (string, bool) {
+// LaunchingCall reads the toolUseId of a subagent transcript's meta file
+// (agent-<id>.meta.json beside agent-<id>.jsonl, Claude Code 2.1.328+):
+// the Agent call that launched the subagent. Only a regular file is read,
+// without blocking (the path comes from a hook payload). The hook uses it
+// at SubagentStart to bind the subagent, the finisher to give a run its
+// own subagents.
+func LaunchingCall(path string) (string, bool) {
 	f, _, err := openRegular(strings.TrimSuffix(path, ".jsonl") + ".meta.json")
 	if err != nil {
 		return "", false
