@@ -152,14 +152,16 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("read %d of %d bytes", got.Size, len(data))
 		}
 		if werr == nil && !json.Valid(data) {
-			// Inside malformed tool_input / tool_response the two parsers
-			// recover differently (the reference stops at the first error,
-			// the streaming skipper goes on), and neither is more right:
-			// Claude Code sends valid JSON, and these fields only feed
-			// details/content capture. For malformed input the contract is
-			// the rest of the Event, compared below.
+			// Inside malformed tool_input / tool_response / tool_calls
+			// elements / effort objects the two parsers recover differently (the reference
+			// stops at the first error, the streaming skipper goes on), and
+			// neither is more right: Claude Code sends valid JSON. For
+			// malformed input the contract is the rest of the Event
+			// (tool_calls' element count included), compared below.
 			got.inputFields, want.inputFields = nil, nil
 			got.responseFields, want.responseFields = nil, nil
+			got.ToolCalls, want.ToolCalls = nil, nil
+			got.Effort, want.Effort = "", "" // effort.level is nested too
 		}
 		if werr == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %+v\nwant %+v", got, want)
