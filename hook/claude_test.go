@@ -22,7 +22,7 @@ func groundTruth(t *testing.T, name string, opts Options) map[string][]tracing.S
 		t.Fatal(err)
 	}
 	defer f.Close()
-	blobs := map[string][]byte{}
+	var st Memory
 	out := map[string][]tracing.Span{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
@@ -31,11 +31,10 @@ func groundTruth(t *testing.T, name string, opts Options) map[string][]tracing.S
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		res, err := Apply(blobs[e.SessionID], e, t0.Add(time.Duration(i)*10*time.Millisecond), opts)
+		res, err := Apply(&st, e, t0.Add(time.Duration(i)*10*time.Millisecond), opts)
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		blobs[e.SessionID] = res.Session
 		out[e.SessionID] = append(out[e.SessionID], res.Spans...)
 	}
 	return out
@@ -239,11 +238,9 @@ func TestSubagentBoundByMetaFile(t *testing.T) {
 	s.at(11, ev("PreToolUse", "tool_name", "Agent", "tool_use_id", "second", "tool_input", map[string]any{"subagent_type": "general-purpose"}))
 	start, _ := DecodeBytes([]byte(ev("SubagentStart", "agent_id", "ag1", "agent_type", "general-purpose")))
 	start.launchToolUseID = "second"
-	res, err := Apply(s.blob, start, ms(20), s.opts)
-	if err != nil {
+	if _, err := Apply(&s.st, start, ms(20), s.opts); err != nil {
 		t.Fatal(err)
 	}
-	s.blob = res.Session
 	s.at(30, ev("SubagentStop", "agent_id", "ag1", "agent_type", "general-purpose"))
 	s.at(40, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "second"))
 	s.at(41, ev("PostToolUse", "tool_name", "Agent", "tool_use_id", "first"))

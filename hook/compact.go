@@ -18,10 +18,10 @@ func (m *machine) startCompact(missed bool) *openSpan {
 	s := m.s
 	s.CompactSeq++
 	s.Totals.Compactions++
-	c := &openSpan{Kind: kindCompact, Key: strconv.Itoa(s.CompactSeq), Span: tracing.Span{
+	c := &openSpan{Kind: kindCompact, Key: strconv.Itoa(s.CompactSeq), spanBody: &spanBody{Span: tracing.Span{
 		SpanID: compactSpanID(s.ID, s.CompactSeq),
 		Name:   semconv.SpanCompact,
-	}}
+	}}}
 	if m.ev.Trigger != "" {
 		c.Span.Attrs = append(c.Span.Attrs, tracing.String(semconv.CompactTrigger, m.ev.Trigger))
 	}
@@ -40,7 +40,7 @@ func (m *machine) postCompact() {
 	var c *openSpan
 	for i := len(m.s.Spans) - 1; i >= 0; i-- {
 		if m.s.Spans[i].Kind == kindCompact {
-			c = m.s.Spans[i]
+			c = m.load(m.s.Spans[i])
 			break
 		}
 	}

@@ -67,7 +67,7 @@ func FuzzRecord(f *testing.F) {
 			lines = genEvents(data[1:])
 		}
 		opts := Options{Capture: CaptureContent, Redactor: capRedactor{}, MaxAttrLen: 64}
-		blobs := map[string][]byte{}
+		var st Memory
 		seen := map[tracing.SpanID]string{}
 		parents := map[tracing.SpanID]tracing.SpanID{}
 		now := t0
@@ -90,7 +90,7 @@ func FuzzRecord(f *testing.F) {
 			}
 		}
 		apply := func(ev *Event) {
-			res, err := Apply(blobs[ev.SessionID], ev, now, opts)
+			res, err := Apply(&st, ev, now, opts)
 			if err != nil {
 				if err == ErrNoSession {
 					return
@@ -100,7 +100,6 @@ func FuzzRecord(f *testing.F) {
 			if res.Reset != nil {
 				t.Fatalf("state written by Apply did not decode: %v", res.Reset)
 			}
-			blobs[ev.SessionID] = res.Session
 			check(res.Spans)
 		}
 		for _, line := range lines {
@@ -118,11 +117,19 @@ func FuzzRecord(f *testing.F) {
 		}
 		// End every session and sweep: then every parent must have been
 		// exported (a well-formed tree).
-		for id := range blobs {
+		var ids []string
+		st.ForEachSession(func(id string, _ []byte) error { ids = append(ids, id); return nil })
+		for _, id := range ids {
 			now = now.Add(time.Millisecond)
 			apply(&Event{Name: "SessionEnd", SessionID: id, transcriptSize: -1})
-			_, spans, _, _ := sweepOne(blobs[id], now.Add(48*time.Hour), opts)
-			check(spans)
+		}
+		spans, err := sweep(&st, now.Add(48*time.Hour), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(spans)
+		if st.Spans() != 0 {
+			t.Fatalf("%d span records left after every session ended", st.Spans())
 		}
 		for id, parent := range parents {
 			if parent.IsValid() {

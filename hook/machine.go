@@ -1,7 +1,10 @@
 package hook
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,9 +19,6 @@ var ErrNoSession = errors.New("hook: event has no session_id")
 
 // Result is what one event did to a session.
 type Result struct {
-	// Session is the session's new state. It is never nil after Apply
-	// (an ended session leaves a small tombstone).
-	Session []byte
 	// Spans are the spans that ended with this event, children before
 	// parents, ready for the outbox.
 	Spans []tracing.Span
@@ -26,37 +26,102 @@ type Result struct {
 	// span had already been exported) and dropped.
 	Late bool
 	// Reset is set when the previous state could not be decoded and the
-	// session started over (the IDs are derived, so the trace stays whole).
+	// session started over (the IDs are derived, so the trace stays whole),
+	// or when an open span's record was missing or unreadable.
 	Reset error
 }
 
-// Apply is the state machine: given a session's stored state (nil for an
-// unknown session), one event and the time it happened, it returns the
-// session's new state and the spans that finished. It does no I/O.
-func Apply(prev []byte, ev *Event, now time.Time, opts Options) (Result, error) {
+// Apply is the state machine: it reads the session of ev from st (none
+// for an unknown session), applies the event at the time it happened,
+// writes the session's new state back and returns the spans that
+// finished. Besides st it does no I/O. It reads and writes the session's
+// head and only the open spans the event touches.
+func Apply(st Store, ev *Event, now time.Time, opts Options) (Result, error) {
 	if ev == nil || ev.SessionID == "" {
 		return Result{}, ErrNoSession
 	}
-	s, err := decodeSession(prev)
-	m := &machine{s: s, ev: ev, t: now.UTC(), opts: &opts}
-	m.res.Reset = err
-	m.apply()
-	b, err := m.s.encode()
+	s, err := decodeSession(st.Session(ev.SessionID))
+	m := &machine{st: st, s: s, ev: ev, t: now.UTC(), opts: &opts}
 	if err != nil {
+		m.res.Reset = err
+		// Whatever the unreadable head left is garbage now.
+		if err := st.DeleteSession(ev.SessionID); err != nil {
+			return Result{}, err
+		}
+		m.s = nil
+	}
+	m.apply()
+	if err := m.save(); err != nil {
 		return Result{}, err
 	}
-	m.res.Session = b
 	m.res.Spans = m.out
 	return m.res, nil
 }
 
 type machine struct {
+	st   Store
 	s    *session
 	ev   *Event
 	t    time.Time
 	opts *Options
 	out  []tracing.Span
 	res  Result
+	gone []tracing.SpanID // spans ended whose records must go
+}
+
+// load makes o's body available: the record in the Store, decoded on
+// first use. A record that is missing or does not decode (the database
+// was damaged) is rebuilt from the head, so that the span still ends.
+func (m *machine) load(o *openSpan) *openSpan {
+	if o.spanBody != nil {
+		return o
+	}
+	b := &spanBody{}
+	raw := m.st.Span(m.s.ID, o.ID)
+	if err := json.Unmarshal(raw, b); err != nil || raw == nil {
+		m.res.Reset = fmt.Errorf("span %s (%s): record missing or unreadable", o.ID, o.Kind)
+		b = &spanBody{Span: tracing.Span{TraceID: m.s.Trace, Name: o.Kind, Kind: tracing.KindInternal, Start: o.Last}}
+	} else {
+		o.raw = bytes.Clone(raw)
+	}
+	b.Span.SpanID, b.Span.ParentSpanID = o.ID, o.Parent
+	o.spanBody = b
+	return o
+}
+
+// save writes the session back: the record of every loaded span whose
+// body changed, the deletion of the records of spans that ended, and the
+// head.
+func (m *machine) save() error {
+	s, st := m.s, m.st
+	for _, o := range s.Spans {
+		if o.spanBody == nil {
+			continue
+		}
+		o.ID, o.Parent = o.Span.SpanID, o.Span.ParentSpanID
+		b, err := json.Marshal(o.spanBody)
+		if err != nil {
+			return err
+		}
+		if o.stored && bytes.Equal(b, o.raw) {
+			continue
+		}
+		if err := st.PutSpan(s.ID, o.ID, b); err != nil {
+			return err
+		}
+		o.stored, o.raw = true, b
+	}
+	for _, id := range m.gone {
+		if err := st.DeleteSpan(s.ID, id); err != nil {
+			return err
+		}
+	}
+	m.gone = m.gone[:0]
+	head, err := s.encode()
+	if err != nil {
+		return err
+	}
+	return st.PutSession(s.ID, head)
 }
 
 func (m *machine) apply() {

@@ -14,11 +14,12 @@ import (
 
 var t0 = time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
 
-// sim feeds events to Apply the way Record does, keeping the blob.
+// sim feeds events to Apply the way Record does, keeping the state in
+// memory.
 type sim struct {
 	t     *testing.T
 	opts  Options
-	blob  []byte
+	st    Memory
 	spans []tracing.Span
 	late  int
 }
@@ -43,7 +44,7 @@ func (s *sim) at(ms int, payload string) []tracing.Span {
 	if e.Name == "UserPromptSubmit" || e.Name == "SessionStart" {
 		e.transcriptSize = int64(100 * ms)
 	}
-	res, err := Apply(s.blob, e, t0.Add(time.Duration(ms)*time.Millisecond), s.opts)
+	res, err := Apply(&s.st, e, t0.Add(time.Duration(ms)*time.Millisecond), s.opts)
 	if err != nil {
 		s.t.Fatalf("apply %s: %v", payload, err)
 	}
@@ -53,7 +54,6 @@ func (s *sim) at(ms int, payload string) []tracing.Span {
 	if res.Late {
 		s.late++
 	}
-	s.blob = res.Session
 	s.spans = append(s.spans, res.Spans...)
 	return res.Spans
 }
@@ -175,8 +175,8 @@ func TestPlainSession(t *testing.T) {
 		t.Errorf("tool pending %s", tool.Pending)
 	}
 	// Only a tombstone is left.
-	st, err := decodeSession(s.blob)
-	if err != nil || !st.tombstone() || len(st.Spans) != 0 {
+	st, err := decodeSession(s.st.Session("s1"))
+	if err != nil || !st.tombstone() || len(st.Spans) != 0 || s.st.Spans() != 0 {
 		t.Errorf("state after end: %+v %v", st, err)
 	}
 }
@@ -204,11 +204,17 @@ func attrStr(as []tracing.Attr, k string) string {
 
 func TestCorruptStateStartsOver(t *testing.T) {
 	e, _ := DecodeBytes([]byte(ev("Stop")))
-	res, err := Apply([]byte(`{"v":1,"spans":[null]}`), e, t0, Options{})
-	if err != nil || res.Reset == nil || res.Session == nil {
+	var st Memory
+	st.PutSession("s1", []byte(`{"v":2,"spans":[null]}`))
+	st.PutSpan("s1", [8]byte{1}, []byte(`{}`))
+	res, err := Apply(&st, e, t0, Options{})
+	if err != nil || res.Reset == nil || st.Session("s1") == nil {
 		t.Fatalf("%v %v", res.Reset, err)
 	}
-	if _, err := Apply(nil, &Event{Name: "Stop"}, t0, Options{}); err != ErrNoSession {
+	if st.Spans() != 1 || OpenSpans(st.Session("s1")) != 1 {
+		t.Errorf("after the reset: %d span records, %d open spans (want the new root's only)", st.Spans(), OpenSpans(st.Session("s1")))
+	}
+	if _, err := Apply(&st, &Event{Name: "Stop"}, t0, Options{}); err != ErrNoSession {
 		t.Errorf("no session id: %v", err)
 	}
 }
@@ -227,9 +233,9 @@ func BenchmarkApply(b *testing.B) {
 	}
 	s.at(4, ev("PreToolUse", "tool_name", "Read", "tool_use_id", "x"))
 	e, _ := DecodeBytes([]byte(ev("PostToolUse", "tool_name", "Read", "tool_use_id", "x", "tool_response", map[string]any{"type": "text"}, "duration_ms", 3)))
-	b.ReportMetric(float64(len(s.blob)), "state-bytes")
+	b.ReportMetric(float64(len(s.st.Session("s1"))), "head-bytes")
 	for b.Loop() {
-		if _, err := Apply(s.blob, e, ms(5), Options{}); err != nil {
+		if _, err := Apply(&s.st, e, ms(5), Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -29,16 +29,16 @@ func Prepare(ev *Event, opts Options) {
 	}
 }
 
-// Record applies one event to its session inside tx: it reads the
-// session's state, runs Apply, stores the new state and appends every
-// finished span to the outbox. It returns the number of spans queued.
-// It does no I/O besides tx once Prepare has run.
+// Record applies one event to its session inside tx (Apply, with the
+// transaction as the Store) and appends every finished span to the
+// outbox. It returns the number of spans queued. It does no I/O besides
+// tx once Prepare has run.
 func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, err error) {
 	if ev == nil || ev.SessionID == "" {
 		return 0, ErrNoSession
 	}
 	Prepare(ev, opts)
-	res, err := Apply(tx.Session(ev.SessionID), ev, now, opts)
+	res, err := Apply(tx, ev, now, opts)
 	if err != nil {
 		return 0, err
 	}
@@ -48,9 +48,6 @@ func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, e
 	}
 	if res.Late {
 		opts.logf("hook: session %s: late %s dropped (its span was already exported)", ev.SessionID, ev.Name)
-	}
-	if err := tx.PutSession(ev.SessionID, res.Session); err != nil {
-		return 0, err
 	}
 	return enqueue(tx, res.Spans)
 }
@@ -72,66 +69,68 @@ func enqueue(tx *state.Tx, spans []tracing.Span) (int, error) {
 
 // Sweep closes every session idle for longer than opts.IdleTimeout (its
 // open spans end at the session's last event, marked incomplete with
-// reason idle_timeout) and deletes tombstones older than 30 days. It
-// returns the number of spans queued. The flusher calls it.
+// reason idle_timeout) and deletes tombstones older than 30 days and
+// unreadable heads. It returns the number of spans queued. The flusher
+// calls it.
 func Sweep(tx *state.Tx, now time.Time, opts Options) (int, error) {
-	type change struct {
-		id   string
-		blob []byte // nil: delete
-		out  []tracing.Span
+	spans, err := sweep(tx, now, opts)
+	if err != nil {
+		return 0, err
 	}
-	var changes []change
-	err := tx.ForEachSession(func(id string, b []byte) error {
-		blob, spans, del, ok := sweepOne(b, now, opts)
-		if del {
-			changes = append(changes, change{id: id})
-		} else if ok {
-			changes = append(changes, change{id: id, blob: blob, out: spans})
+	return enqueue(tx, spans)
+}
+
+// sweep is Sweep on any Store that lists its sessions; it returns the
+// spans that ended.
+func sweep(st interface {
+	Store
+	ForEachSession(func(id string, b []byte) error) error
+}, now time.Time, opts Options) ([]tracing.Span, error) {
+	var idle, gone []string
+	err := st.ForEachSession(func(id string, b []byte) error {
+		switch s, err := decodeSession(b); {
+		case err != nil || s == nil:
+			gone = append(gone, id)
+		case s.tombstone():
+			if now.Sub(s.Ended) > tombstoneTTL {
+				gone = append(gone, id)
+			}
+		case now.Sub(s.Last) > opts.idleTimeout():
+			idle = append(idle, id)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	queued := 0
-	for _, c := range changes {
-		if c.blob == nil {
-			if err := tx.DeleteSession(c.id); err != nil {
-				return queued, err
-			}
-			continue
+	for _, id := range gone {
+		if err := st.DeleteSession(id); err != nil {
+			return nil, err
 		}
-		if err := tx.PutSession(c.id, c.blob); err != nil {
-			return queued, err
-		}
-		n, err := enqueue(tx, c.out)
-		queued += n
+	}
+	var out []tracing.Span
+	for _, id := range idle {
+		spans, err := closeIdle(st, id, opts)
 		if err != nil {
-			return queued, err
+			return out, err
 		}
+		out = append(out, spans...)
 	}
-	return queued, nil
+	return out, nil
 }
 
-// sweepOne decides one session's fate: del for an old tombstone or
-// unreadable state; ok with a new blob and spans for an idle session.
-func sweepOne(b []byte, now time.Time, opts Options) (blob []byte, spans []tracing.Span, del, ok bool) {
-	s, err := decodeSession(b)
-	if err != nil || s == nil {
-		return nil, nil, true, false
+// closeIdle ends an idle session's open spans at its last event and
+// leaves a tombstone.
+func closeIdle(st Store, id string, opts Options) ([]tracing.Span, error) {
+	s, err := decodeSession(st.Session(id))
+	if err != nil || s == nil || s.tombstone() {
+		return nil, err
 	}
-	if s.tombstone() {
-		return nil, nil, now.Sub(s.Ended) > tombstoneTTL, false
-	}
-	if now.Sub(s.Last) <= opts.idleTimeout() {
-		return nil, nil, false, false
-	}
-	m := &machine{s: s, ev: &Event{SessionID: s.ID}, t: s.Last, opts: &opts}
+	m := &machine{st: st, s: s, ev: &Event{SessionID: s.ID}, t: s.Last, opts: &opts}
 	m.end(m.top(), s.Last, semconv.IncompleteIdleTimeout, semconv.IncompleteIdleTimeout)
 	m.toTombstone()
-	blob, err = s.encode()
-	if err != nil {
-		return nil, nil, false, false
+	if err := m.save(); err != nil {
+		return nil, err
 	}
-	return blob, m.out, false, true
+	return m.out, nil
 }

@@ -12,13 +12,13 @@ func (m *machine) newSession() {
 	ev := m.ev
 	s := &session{V: sessionVersion, ID: ev.SessionID, Trace: TraceID(ev.SessionID), Last: m.t}
 	m.s = s
-	root := &openSpan{Kind: kindRoot, Offset: -1, Span: tracing.Span{
+	root := &openSpan{Kind: kindRoot, Offset: -1, spanBody: &spanBody{Span: tracing.Span{
 		TraceID: s.Trace,
 		SpanID:  RootSpanID(ev.SessionID),
 		Name:    semconv.SpanRoot,
 		Kind:    tracing.KindInternal,
 		Start:   m.t,
-	}}
+	}}}
 	if tid, sid, ok := parseTraceparent(m.opts.Traceparent); ok {
 		if m.opts.ParentFromTraceparent {
 			s.Trace = tid
@@ -38,14 +38,14 @@ func (m *machine) newRun() {
 	s.Ended = time.Time{}
 	s.Totals = totals{}
 	s.LastPrompt = ""
-	run := &openSpan{Kind: kindRun, Offset: -1, Span: tracing.Span{
+	run := &openSpan{Kind: kindRun, Offset: -1, spanBody: &spanBody{Span: tracing.Span{
 		TraceID:      s.Trace,
 		SpanID:       runSpanID(s.ID, s.Run),
 		ParentSpanID: RootSpanID(s.ID),
 		Name:         semconv.SpanRoot,
 		Kind:         tracing.KindInternal,
 		Start:        m.t,
-	}}
+	}}}
 	if tid, sid, ok := parseTraceparent(m.opts.Traceparent); ok && !m.opts.ParentFromTraceparent {
 		run.Span.Links = []tracing.Link{{TraceID: tid, SpanID: sid}}
 	}
@@ -116,6 +116,11 @@ func (m *machine) endSession() {
 
 func (m *machine) toTombstone() {
 	s := m.s
+	for _, o := range s.Spans { // none, unless the head was inconsistent
+		if o.stored {
+			m.gone = append(m.gone, o.id())
+		}
+	}
 	s.Spans = nil
 	s.Ended = m.t
 	// The tombstone keeps the whole ring of closed IDs (4 KiB at most): a

@@ -8,11 +8,12 @@ import (
 	"github.com/ccotel/ccotel/tracing"
 )
 
-// session is the per-session blob kept in the state store between hook
-// processes: the open spans (with their attributes and events), counters,
-// and the IDs of recently closed spans. When the session ends it becomes
-// a tombstone (no open spans, Ended set, the closed IDs kept) so a later resume knows the
-// root was exported; Sweep removes tombstones after tombstoneTTL.
+// session is the per-session head kept in the Store between hook
+// processes: counters, the heads of the open spans (their bodies are
+// records of their own) and the IDs of recently closed spans. When the
+// session ends it becomes a tombstone (no open spans, Ended set, the
+// closed IDs kept) so a later resume knows the root was exported; Sweep
+// removes tombstones after tombstoneTTL.
 type session struct {
 	V          int             `json:"v"`
 	ID         string          `json:"id"`
@@ -84,7 +85,11 @@ const (
 	kindCompact = "compact"
 )
 
-// openSpan is a span that has started and not ended.
+// openSpan is a span that has started and not ended. What lookups and
+// the walk up to the top span need (kind, key, ids, owner, last time) is
+// its head, stored in the session's head; the rest (the span itself, its
+// events) is its body, a record of its own in the Store, loaded on first
+// use (machine.load) and written back only when it changed.
 type openSpan struct {
 	Kind  string    `json:"kind"`
 	Key   string    `json:"key,omitempty"`   // tool_use_id, agent_id or prompt id
@@ -92,7 +97,6 @@ type openSpan struct {
 	Agent string    `json:"agent,omitempty"` // tools: the agent_id they ran under
 	Bound string    `json:"bound,omitempty"` // Agent/Task tools: the subagent they launched
 	Perm  bool      `json:"perm,omitempty"`  // tools: a PermissionRequest was seen
-	Desc  string    `json:"desc,omitempty"`  // Agent/Task tools: captured description (details)
 	Last  time.Time `json:"last"`            // latest event in this span's subtree
 	// Offset is the transcript size when a turn or run started (-1 unknown).
 	Offset int64 `json:"off,omitempty"`
@@ -100,6 +104,22 @@ type openSpan struct {
 	// of its parent: a background subagent outlives the Agent call that
 	// launched it (still its parent in the trace) and ends with the run.
 	Owner tracing.SpanID `json:"owner,omitzero"`
+	// ID and Parent are the body's Span.SpanID and Span.ParentSpanID as
+	// of the last save; once the body is loaded, it is the truth (id,
+	// parent).
+	ID     tracing.SpanID `json:"id"`
+	Parent tracing.SpanID `json:"parent,omitzero"`
+
+	*spanBody `json:"-"` // nil until loaded
+
+	stored bool   // the body has a record in the Store
+	raw    []byte // the record as loaded, to skip rewriting it unchanged
+}
+
+// spanBody is the part of an open span kept in a record of its own.
+type spanBody struct {
+	// Desc is an Agent/Task call's captured description (details).
+	Desc string `json:"desc,omitempty"`
 	// Events are the span's events as a JSON array (tracing.Event), and
 	// NEvents their number; decoded only when the span ends.
 	Events  json.RawMessage `json:"events,omitempty"`
@@ -107,21 +127,40 @@ type openSpan struct {
 	Span    tracing.Span    `json:"span"`
 }
 
+func (o *openSpan) id() tracing.SpanID {
+	if o.spanBody != nil {
+		return o.Span.SpanID
+	}
+	return o.ID
+}
+
+func (o *openSpan) parent() tracing.SpanID {
+	if o.spanBody != nil {
+		return o.Span.ParentSpanID
+	}
+	return o.Parent
+}
+
 // owner is the span whose end ends o: Owner if set, else its parent.
 func (o *openSpan) owner() tracing.SpanID {
 	if o.Owner.IsValid() {
 		return o.Owner
 	}
-	return o.Span.ParentSpanID
+	return o.parent()
 }
 
 const (
-	sessionVersion = 1
+	// sessionVersion 2 keeps span bodies in records of their own; a
+	// version 1 head held them inline (decodeSession still reads it).
+	sessionVersion = 2
 	closedRingLen  = 512 // span IDs remembered, open or ended (tombstone)
 )
 
 func (s *session) tombstone() bool { return !s.Ended.IsZero() }
 
+// decodeSession decodes a session's head; its spans' bodies stay in
+// the Store until used. A version 1 head, which held the bodies inline,
+// comes back with them loaded (and saved as records on the next write).
 func decodeSession(b []byte) (*session, error) {
 	if len(b) == 0 {
 		return nil, nil
@@ -130,7 +169,18 @@ func decodeSession(b []byte) (*session, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("session state: %w", err)
 	}
-	if s.V != sessionVersion {
+	switch s.V {
+	case sessionVersion:
+		for _, o := range s.Spans {
+			if o != nil {
+				o.stored = true
+			}
+		}
+	case 1:
+		if err := decodeV1(b, &s); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, fmt.Errorf("session state: version %d", s.V)
 	}
 	if !s.tombstone() && (len(s.Spans) == 0 || s.Spans[0] == nil ||
@@ -143,6 +193,32 @@ func decodeSession(b []byte) (*session, error) {
 		}
 	}
 	return &s, nil
+}
+
+// decodeV1 reads the open spans of a version 1 head, bodies inline.
+func decodeV1(b []byte, s *session) error {
+	type v1Span struct {
+		openSpan
+		spanBody
+	}
+	var v1 struct {
+		Spans []*v1Span `json:"spans"`
+	}
+	if err := json.Unmarshal(b, &v1); err != nil {
+		return fmt.Errorf("session state: %w", err)
+	}
+	s.V = sessionVersion
+	s.Spans = s.Spans[:0]
+	for _, v := range v1.Spans {
+		if v == nil {
+			s.Spans = append(s.Spans, nil)
+			continue
+		}
+		o, body := v.openSpan, v.spanBody
+		o.spanBody = &body
+		s.Spans = append(s.Spans, &o)
+	}
+	return nil
 }
 
 func (s *session) encode() ([]byte, error) { return json.Marshal(s) }
@@ -169,8 +245,8 @@ func (s *session) rememberClosed(id tracing.SpanID) {
 	s.ClosedNext = (s.ClosedNext + 1) % closedRingLen
 }
 
-// OpenSpans returns how many spans a stored session has open (0 for a
-// tombstone or unreadable state). Replay reports them.
+// OpenSpans returns how many spans a stored session head has open (0
+// for a tombstone or unreadable state). Replay reports them.
 func OpenSpans(blob []byte) int {
 	s, err := decodeSession(blob)
 	if err != nil || s == nil {

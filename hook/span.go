@@ -11,21 +11,25 @@ import (
 	"github.com/ccotel/ccotel/tracing"
 )
 
+// Lookups return spans with their bodies loaded, except findByID, which
+// serves the walk up the owners (touch) and needs only heads.
+
 // top is the top span of the current run: the root, or a resumed run.
-func (m *machine) top() *openSpan { return m.s.Spans[0] }
+func (m *machine) top() *openSpan { return m.load(m.s.Spans[0]) }
 
 func (m *machine) find(kind, key string) *openSpan {
 	for _, o := range m.s.Spans {
 		if o.Kind == kind && o.Key == key {
-			return o
+			return m.load(o)
 		}
 	}
 	return nil
 }
 
+// findByID returns the open span with this ID, body not loaded.
 func (m *machine) findByID(id tracing.SpanID) *openSpan {
 	for _, o := range m.s.Spans {
-		if o.Span.SpanID == id {
+		if o.id() == id {
 			return o
 		}
 	}
@@ -35,7 +39,7 @@ func (m *machine) findByID(id tracing.SpanID) *openSpan {
 func (m *machine) openTurn() *openSpan {
 	for i := len(m.s.Spans) - 1; i >= 0; i-- {
 		if m.s.Spans[i].Kind == kindTurn {
-			return m.s.Spans[i]
+			return m.load(m.s.Spans[i])
 		}
 	}
 	return nil
@@ -64,6 +68,7 @@ func (m *machine) innermost() *openSpan {
 
 // start opens o under parent at the event's time.
 func (m *machine) start(o *openSpan, parent *openSpan) {
+	m.load(parent)
 	o.Span.TraceID = parent.Span.TraceID
 	o.Span.ParentSpanID = parent.Span.SpanID
 	o.Span.Kind = tracing.KindInternal
@@ -91,6 +96,7 @@ func (m *machine) touch(o *openSpan, t time.Time) {
 // end finishes o at t: first its open children (incomplete, childReason),
 // then o itself, which is marked incomplete when reason is set.
 func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
+	m.load(o)
 	if t.Before(o.Span.Start) {
 		t = o.Span.Start
 	}
@@ -125,6 +131,9 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 			m.s.Spans = append(m.s.Spans[:i], m.s.Spans[i+1:]...)
 			break
 		}
+	}
+	if o.stored {
+		m.gone = append(m.gone, o.Span.SpanID)
 	}
 	if o.Kind != kindRoot && o.Kind != kindRun {
 		m.s.rememberClosed(sp.SpanID)

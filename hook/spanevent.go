@@ -9,13 +9,14 @@ import (
 
 // addEvent appends a span event to o, within MaxEventsPerSpan.
 func (m *machine) addEvent(o *openSpan, name string, attrs []tracing.Attr) {
+	m.load(o)
 	m.touch(o, m.t)
 	if o.NEvents >= MaxEventsPerSpan {
 		o.Span.DroppedEvents++
 		return
 	}
-	// Kept as JSON until the span ends: a session's state is decoded on
-	// every event, its span events only once.
+	// Kept as JSON until the span ends: a span's record is decoded on
+	// every event that touches it, its span events only once.
 	b, err := json.Marshal(tracing.Event{Name: name, Time: m.t, Attrs: attrs})
 	if err != nil {
 		return

@@ -40,10 +40,10 @@ func (m *machine) startAgent(missed bool) *openSpan {
 	if typ == "" {
 		typ = semconv.Unknown
 	}
-	agent := &openSpan{Kind: kindAgent, Key: key, Tool: ev.AgentType, Span: tracing.Span{
+	agent := &openSpan{Kind: kindAgent, Key: key, Tool: ev.AgentType, spanBody: &spanBody{Span: tracing.Span{
 		SpanID: agentSpanID(s.ID, key),
 		Name:   semconv.OperationInvokeAgent + " " + typ,
-	}}
+	}}}
 	agent.Span.Attrs = append(agent.Span.Attrs,
 		tracing.String(semconv.GenAIOperationName, semconv.OperationInvokeAgent),
 		tracing.String(semconv.GenAIAgentName, typ),
@@ -124,6 +124,7 @@ func (m *machine) launcher() *openSpan {
 		if o.Kind != kindTool || (o.Tool != "Agent" && o.Tool != "Task") || o.Bound != "" {
 			continue
 		}
+		m.load(o)
 		if m.ev.AgentType == "" {
 			return o
 		}

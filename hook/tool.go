@@ -27,7 +27,7 @@ func (m *machine) findTool() *openSpan {
 	// No id: the oldest open call of this tool without an id.
 	for _, o := range m.s.Spans {
 		if o.Kind == kindTool && strings.HasPrefix(o.Key, "#") && o.Tool == ev.ToolName && o.Agent == ev.AgentID {
-			return o
+			return m.load(o)
 		}
 	}
 	return nil
@@ -62,10 +62,10 @@ func (m *machine) newTool(key, id, toolName string, missed bool) *openSpan {
 	if name == "" {
 		name = semconv.Unknown
 	}
-	tool := &openSpan{Kind: kindTool, Key: key, Tool: toolName, Agent: ev.AgentID, Span: tracing.Span{
+	tool := &openSpan{Kind: kindTool, Key: key, Tool: toolName, Agent: ev.AgentID, spanBody: &spanBody{Span: tracing.Span{
 		SpanID: toolSpanID(s.ID, key),
 		Name:   semconv.OperationExecuteTool + " " + name,
-	}}
+	}}}
 	tool.Span.Attrs = append(tool.Span.Attrs,
 		tracing.String(semconv.GenAIOperationName, semconv.OperationExecuteTool),
 		tracing.String(semconv.GenAIToolName, name),
@@ -201,7 +201,7 @@ func (m *machine) postTool() {
 		// returns, until its SubagentStop, or at the latest the run's end.
 		bound := false
 		for _, c := range m.s.Spans {
-			if c.Kind == kindAgent && c.Span.ParentSpanID == sp.SpanID {
+			if c.Kind == kindAgent && c.parent() == sp.SpanID {
 				c.Owner = m.top().Span.SpanID
 				bound = true
 			}

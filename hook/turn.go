@@ -47,10 +47,10 @@ func (m *machine) startTurn(missed, notice bool) *openSpan {
 		key = ev.PromptID + "#" + strconv.Itoa(s.TurnSeq) + "@" + strconv.Itoa(s.Run)
 		id = turnSpanID(s.ID, key)
 	}
-	turn := &openSpan{Kind: kindTurn, Key: ev.PromptID, Offset: -1, Span: tracing.Span{
+	turn := &openSpan{Kind: kindTurn, Key: ev.PromptID, Offset: -1, spanBody: &spanBody{Span: tracing.Span{
 		SpanID: id,
 		Name:   semconv.SpanTurn,
-	}}
+	}}}
 	turn.Span.Attrs = append(turn.Span.Attrs, tracing.Int(semconv.TurnIndex, int64(s.TurnSeq)),
 		tracing.String(semconv.TurnOrigin, origin))
 	if s.Model != "" {

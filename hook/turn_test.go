@@ -57,11 +57,9 @@ func TestTurnUsageNeedsPromptIDOrOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	// transcriptSize stays -1: as when the transcript could not be stat'ed.
-	res, err := Apply(s.blob, e, ms(100), s.opts)
-	if err != nil {
+	if _, err := Apply(&s.st, e, ms(100), s.opts); err != nil {
 		t.Fatal(err)
 	}
-	s.blob = res.Session
 	s.at(200, ev("Stop"))
 	if turn := s.span("turn"); turn.Pending != nil {
 		t.Errorf("turn without prompt id or offset has pending usage %s", turn.Pending)
@@ -71,11 +69,9 @@ func TestTurnUsageNeedsPromptIDOrOffset(t *testing.T) {
 	s2 := &sim{t: t}
 	s2.at(0, ev("SessionStart", "source", "startup"))
 	e, _ = DecodeBytes([]byte(ev("UserPromptSubmit", "prompt_id", "p1", "prompt", "hi")))
-	res, err = Apply(s2.blob, e, ms(100), s2.opts)
-	if err != nil {
+	if _, err := Apply(&s2.st, e, ms(100), s2.opts); err != nil {
 		t.Fatal(err)
 	}
-	s2.blob = res.Session
 	s2.at(200, ev("Stop", "prompt_id", "p1"))
 	if turn := s2.span("turn"); turn.Pending == nil {
 		t.Error("turn with a prompt id has no pending usage")

@@ -97,6 +97,57 @@ func TestSessions(t *testing.T) {
 	})
 }
 
+// A session's span records are found by session and span ID, and
+// DeleteSession removes them with the head, and no other session's: "a"
+// must not take the records of "ab", nor "a" those of "a\x00".
+func TestSpanRecords(t *testing.T) {
+	opts := Options{Dir: t.TempDir()}
+	ids := []string{"a", "ab", "a\x00"}
+	update(t, opts, func(tx *Tx) error {
+		for _, id := range ids {
+			if err := tx.PutSession(id, []byte("head "+id)); err != nil {
+				return err
+			}
+			for i := range 3 {
+				if err := tx.PutSpan(id, [8]byte{byte(i)}, []byte(fmt.Sprint(id, i))); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.DeleteSpan("ab", [8]byte{1})
+	})
+	update(t, opts, func(tx *Tx) error {
+		if got := string(tx.Span("ab", [8]byte{2})); got != "ab2" {
+			t.Errorf("Span(ab, 2) = %q", got)
+		}
+		if got := tx.Span("ab", [8]byte{1}); got != nil {
+			t.Errorf("deleted span record still there: %q", got)
+		}
+		if err := tx.DeleteSession("a"); err != nil {
+			return err
+		}
+		return nil
+	})
+	s := open(t, opts)
+	defer s.Close()
+	s.View(func(tx *Tx) error {
+		for _, id := range []string{"a"} {
+			if tx.Session(id) != nil || tx.Span(id, [8]byte{0}) != nil || tx.Span(id, [8]byte{2}) != nil {
+				t.Errorf("session %q: head or records left after DeleteSession", id)
+			}
+		}
+		for _, id := range []string{"ab", "a\x00"} {
+			if string(tx.Span(id, [8]byte{0})) != id+"0" || string(tx.Span(id, [8]byte{2})) != id+"2" {
+				t.Errorf("session %q lost span records to another's DeleteSession", id)
+			}
+		}
+		if err := tx.PutSpan("b", [8]byte{}, nil); err == nil {
+			t.Errorf("PutSpan in View succeeded")
+		}
+		return nil
+	})
+}
+
 func TestOutboxOrderPeekReplaceRemove(t *testing.T) {
 	opts := Options{Dir: t.TempDir()}
 	before := time.Now()

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -17,8 +18,12 @@ import (
 // record) and the last export error text.
 var (
 	bucketSessions = []byte("sessions")
-	bucketOutbox   = []byte("outbox")
-	bucketMeta     = []byte("meta")
+	// bucketSpans holds a session's open spans, one record each, so that
+	// an event reads and writes only the spans it touches: the key is the
+	// session id's length (uvarint), the session id and the 8-byte span ID.
+	bucketSpans  = []byte("spans")
+	bucketOutbox = []byte("outbox")
+	bucketMeta   = []byte("meta")
 
 	keyCounters  = []byte("counters")
 	keyLastError = []byte("last_export_error")
@@ -57,7 +62,7 @@ func (tx *Tx) bucket(name []byte) *bolt.Bucket {
 // createBuckets makes the buckets on the first write, so that Open and
 // View never write.
 func (tx *Tx) createBuckets() error {
-	for _, name := range [][]byte{bucketSessions, bucketOutbox, bucketMeta} {
+	for _, name := range [][]byte{bucketSessions, bucketSpans, bucketOutbox, bucketMeta} {
 		if tx.btx.Bucket(name) == nil {
 			if _, err := tx.btx.CreateBucket(name); err != nil {
 				return err
@@ -114,13 +119,66 @@ func (tx *Tx) PutSession(id string, b []byte) error {
 	return bk.Put([]byte(id), b)
 }
 
-// DeleteSession removes a session.
+// DeleteSession removes a session and all its span records.
 func (tx *Tx) DeleteSession(id string) error {
 	bk, err := tx.writable(bucketSessions)
 	if err != nil {
 		return err
 	}
-	return bk.Delete([]byte(id))
+	if err := bk.Delete([]byte(id)); err != nil {
+		return err
+	}
+	sp := tx.btx.Bucket(bucketSpans)
+	prefix := spanPrefix(id)
+	c := sp.Cursor()
+	// Seek again after each delete: a bbolt cursor may skip the element
+	// after the one it deleted.
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Span returns the stored record of one of a session's spans (nil if
+// none). The slice is valid only during the transaction.
+func (tx *Tx) Span(session string, span [8]byte) []byte {
+	b := tx.bucket(bucketSpans)
+	if b == nil {
+		return nil
+	}
+	return b.Get(spanKey(session, span))
+}
+
+// PutSpan stores the record of one of a session's spans. bbolt keeps b
+// until the commit: do not modify it before the transaction ends.
+func (tx *Tx) PutSpan(session string, span [8]byte, b []byte) error {
+	bk, err := tx.writable(bucketSpans)
+	if err != nil {
+		return err
+	}
+	return bk.Put(spanKey(session, span), b)
+}
+
+// DeleteSpan removes the record of one of a session's spans.
+func (tx *Tx) DeleteSpan(session string, span [8]byte) error {
+	bk, err := tx.writable(bucketSpans)
+	if err != nil {
+		return err
+	}
+	return bk.Delete(spanKey(session, span))
+}
+
+// spanPrefix is the key prefix of a session's span records: the id's
+// length first, so that no session's prefix is another's.
+func spanPrefix(session string) []byte {
+	k := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(session)+8), uint64(len(session)))
+	return append(k, session...)
+}
+
+func spanKey(session string, span [8]byte) []byte {
+	return append(spanPrefix(session), span[:]...)
 }
 
 // ForEachSession calls fn for every session; fn must not modify sessions

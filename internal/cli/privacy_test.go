@@ -213,7 +213,7 @@ func TestPrivacyStateMachine(t *testing.T) {
 		for _, level := range []hook.Capture{hook.CaptureMetadata, hook.CaptureDetails, hook.CaptureContent} {
 			t.Run(ps.kind+"/"+string(level), func(t *testing.T) {
 				opts := hook.Options{Capture: level, Redactor: red}
-				var prev []byte
+				var st hook.Memory
 				var out bytes.Buffer
 				for i, line := range bytes.Split(bytes.TrimSpace(sessionEvents(ps.text)), []byte("\n")) {
 					ev, err := hook.DecodeBytes(line)
@@ -221,11 +221,10 @@ func TestPrivacyStateMachine(t *testing.T) {
 						t.Fatalf("event %d: %v", i, err)
 					}
 					now := ev.Time
-					res, err := hook.Apply(prev, ev, now, opts)
+					res, err := hook.Apply(&st, ev, now, opts)
 					if err != nil {
 						t.Fatalf("event %d: %v", i, err)
 					}
-					prev = res.Session
 					for _, sp := range res.Spans {
 						b, _ := json.Marshal(sp)
 						out.Write(b)

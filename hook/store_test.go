@@ -1,0 +1,142 @@
+package hook
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// counting is a Store that counts the span records read and written.
+type counting struct {
+	Memory
+	reads, writes, deletes int
+}
+
+func (c *counting) Span(session string, span [8]byte) []byte {
+	c.reads++
+	return c.Memory.Span(session, span)
+}
+
+func (c *counting) PutSpan(session string, span [8]byte, b []byte) error {
+	c.writes++
+	return c.Memory.PutSpan(session, span, b)
+}
+
+func (c *counting) DeleteSpan(session string, span [8]byte) error {
+	c.deletes++
+	return c.Memory.DeleteSpan(session, span)
+}
+
+// An event reads and writes the records of the spans it touches, not of
+// every open span: with 300 tool calls open, ending one reads its record
+// (and the top span's), writes none back and deletes its own.
+func TestEventTouchesOnlyItsSpans(t *testing.T) {
+	st := &counting{}
+	s := &sim{t: t}
+	apply := func(at int, payload string) []tracing.Span {
+		t.Helper()
+		e, err := DecodeBytes([]byte(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Apply(st, e, ms(at), s.opts)
+		if err != nil || res.Reset != nil {
+			t.Fatalf("%s: %v %v", payload, err, res.Reset)
+		}
+		return res.Spans
+	}
+	apply(0, ev("SessionStart", "source", "startup", "permission_mode", "default"))
+	apply(1, ev("UserPromptSubmit", "prompt_id", "p", "permission_mode", "default"))
+	const open = 300
+	for i := range open {
+		apply(2, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", fmt.Sprint("t", i), "permission_mode", "default"))
+	}
+	if st.Spans() != open+2 {
+		t.Fatalf("%d span records, want %d", st.Spans(), open+2)
+	}
+	st.reads, st.writes, st.deletes = 0, 0, 0
+	out := apply(3, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "t7", "permission_mode", "default", "duration_ms", 1))
+	if len(out) != 1 || out[0].Name != "execute_tool Bash" {
+		t.Fatalf("ended %v", names(out))
+	}
+	if st.reads > 2 || st.writes > 0 || st.deletes != 1 {
+		t.Errorf("PostToolUse with %d open: %d records read, %d written, %d deleted; want ≤ 2, 0, 1",
+			open, st.reads, st.writes, st.deletes)
+	}
+	st.reads, st.writes, st.deletes = 0, 0, 0
+	apply(4, ev("PreToolUse", "tool_name", "Read", "tool_use_id", "new", "permission_mode", "default"))
+	if st.reads > 2 || st.writes != 1 || st.deletes != 0 {
+		t.Errorf("PreToolUse with %d open: %d records read, %d written, %d deleted; want ≤ 2, 1, 0",
+			open, st.reads, st.writes, st.deletes)
+	}
+	// The session's end ends them all and leaves no record behind.
+	out = apply(5, ev("SessionEnd", "reason", "other"))
+	if len(out) != open+2 || st.Spans() != 0 {
+		t.Errorf("SessionEnd ended %d spans (want %d), %d records left", len(out), open+2, st.Spans())
+	}
+}
+
+// A head of version 1, which held every span inline, is read, and the
+// session goes on with its spans as records of their own.
+func TestVersion1HeadIsMigrated(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("SessionStart", "source", "startup"))
+	s.at(10, ev("UserPromptSubmit", "prompt_id", "p"))
+	s.at(20, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", "b"))
+	// Rebuild the head as version 1 wrote it: each span's body inline.
+	cur, err := decodeSession(s.st.Session("s1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spans []map[string]any
+	for _, o := range cur.Spans {
+		var head, body map[string]any
+		hb, _ := json.Marshal(o)
+		json.Unmarshal(hb, &head)
+		json.Unmarshal(s.st.Span("s1", o.ID), &body)
+		delete(head, "id")
+		delete(head, "parent")
+		for k, v := range body {
+			head[k] = v
+		}
+		spans = append(spans, head)
+	}
+	var v1 map[string]any
+	json.Unmarshal(s.st.Session("s1"), &v1)
+	v1["v"], v1["spans"] = 1, spans
+	b, _ := json.Marshal(v1)
+	var old Memory
+	old.PutSession("s1", b)
+	s.st = old
+
+	s.at(30, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "b", "duration_ms", 5))
+	if st, err := decodeSession(s.st.Session("s1")); err != nil || st.V != sessionVersion || len(st.Spans) != 2 || s.st.Spans() != 2 {
+		t.Fatalf("after the first event: %+v %v, %d records", st, err, s.st.Spans())
+	}
+	s.at(40, ev("Stop", "prompt_id", "p"))
+	s.at(50, ev("SessionEnd"))
+	tool, turn, root := s.span("execute_tool Bash"), s.span("turn"), s.span("invoke_agent claude-code")
+	checkSpan(t, tool, turn, 20, 30)
+	checkSpan(t, turn, root, 10, 40)
+	checkSpan(t, root, nil, 0, 50)
+}
+
+// A span whose record is gone (a damaged database) still ends, from what
+// its head knows, and the loss is reported.
+func TestMissingSpanRecord(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("SessionStart", "source", "startup"))
+	s.at(10, ev("UserPromptSubmit", "prompt_id", "p"))
+	s.at(20, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", "b"))
+	s.st.DeleteSpan("s1", toolSpanID("s1", "b"))
+	e, _ := DecodeBytes([]byte(ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "b")))
+	res, err := Apply(&s.st, e, ms(30), s.opts)
+	if err != nil || res.Reset == nil || len(res.Spans) != 1 {
+		t.Fatalf("spans %v, reset %v, err %v", names(res.Spans), res.Reset, err)
+	}
+	if sp := res.Spans[0]; sp.SpanID != toolSpanID("s1", "b") || sp.ParentSpanID != turnSpanID("s1", "p") || !sp.Start.Equal(ms(20)) {
+		t.Errorf("rebuilt span: %+v", sp)
+	}
+}
