@@ -128,8 +128,8 @@ func FuzzRecord(f *testing.F) {
 			t.Fatal(err)
 		}
 		check(spans)
-		if st.Spans() != 0 {
-			t.Fatalf("%d span records left after every session ended", st.Spans())
+		if st.Records() != 0 {
+			t.Fatalf("%d span records left after every session ended", st.Records())
 		}
 		for id, parent := range parents {
 			if parent.IsValid() {

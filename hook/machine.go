@@ -40,7 +40,7 @@ func Apply(st Store, ev *Event, now time.Time, opts Options) (Result, error) {
 	if ev == nil || ev.SessionID == "" {
 		return Result{}, ErrNoSession
 	}
-	s, err := decodeSession(st.Session(ev.SessionID))
+	s, err := decodeSession(st, ev.SessionID)
 	m := &machine{st: st, s: s, ev: ev, t: now.UTC(), opts: &opts}
 	if err != nil {
 		m.res.Reset = err
@@ -90,8 +90,8 @@ func (m *machine) load(o *openSpan) *openSpan {
 }
 
 // save writes the session back: the record of every loaded span whose
-// body changed, the deletion of the records of spans that ended, and the
-// head.
+// body changed, the deletion of the records of spans that ended, the
+// index and the head.
 func (m *machine) save() error {
 	s, st := m.s, m.st
 	for _, o := range s.Spans {
@@ -117,6 +117,15 @@ func (m *machine) save() error {
 		}
 	}
 	m.gone = m.gone[:0]
+	var err error
+	if len(s.Spans) > 0 {
+		err = st.PutSpan(s.ID, indexKey, encodeIndex(s.Spans))
+	} else {
+		err = st.DeleteSpan(s.ID, indexKey)
+	}
+	if err != nil {
+		return err
+	}
 	head, err := s.encode()
 	if err != nil {
 		return err

@@ -175,8 +175,8 @@ func TestPlainSession(t *testing.T) {
 		t.Errorf("tool pending %s", tool.Pending)
 	}
 	// Only a tombstone is left.
-	st, err := decodeSession(s.st.Session("s1"))
-	if err != nil || !st.tombstone() || len(st.Spans) != 0 || s.st.Spans() != 0 {
+	st, err := decodeSession(&s.st, "s1")
+	if err != nil || !st.tombstone() || len(st.Spans) != 0 || s.st.Records() != 0 {
 		t.Errorf("state after end: %+v %v", st, err)
 	}
 }
@@ -211,8 +211,8 @@ func TestCorruptStateStartsOver(t *testing.T) {
 	if err != nil || res.Reset == nil || st.Session("s1") == nil {
 		t.Fatalf("%v %v", res.Reset, err)
 	}
-	if st.Spans() != 1 || OpenSpans(st.Session("s1")) != 1 {
-		t.Errorf("after the reset: %d span records, %d open spans (want the new root's only)", st.Spans(), OpenSpans(st.Session("s1")))
+	if st.Records() != 2 || OpenSpans(&st, "s1") != 1 {
+		t.Errorf("after the reset: %d records, %d open spans (want the new root's and the index)", st.Records(), OpenSpans(&st, "s1"))
 	}
 	if _, err := Apply(&st, &Event{Name: "Stop"}, t0, Options{}); err != ErrNoSession {
 		t.Errorf("no session id: %v", err)

@@ -88,7 +88,7 @@ func sweep(st interface {
 }, now time.Time, opts Options) ([]tracing.Span, error) {
 	var idle, gone []string
 	err := st.ForEachSession(func(id string, b []byte) error {
-		switch s, err := decodeSession(b); {
+		switch s, err := decodeHead(b); {
 		case err != nil || s == nil:
 			gone = append(gone, id)
 		case s.tombstone():
@@ -122,9 +122,13 @@ func sweep(st interface {
 // closeIdle ends an idle session's open spans at its last event and
 // leaves a tombstone.
 func closeIdle(st Store, id string, opts Options) ([]tracing.Span, error) {
-	s, err := decodeSession(st.Session(id))
-	if err != nil || s == nil || s.tombstone() {
-		return nil, err
+	s, err := decodeSession(st, id)
+	if err != nil {
+		// The head read but its span index did not: nothing to end.
+		return nil, st.DeleteSession(id)
+	}
+	if s == nil || s.tombstone() {
+		return nil, nil
 	}
 	m := &machine{st: st, s: s, ev: &Event{SessionID: s.ID}, t: s.Last, opts: &opts}
 	m.end(m.top(), s.Last, semconv.IncompleteIdleTimeout, semconv.IncompleteIdleTimeout)

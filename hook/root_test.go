@@ -97,16 +97,16 @@ func TestEventsAfterEnd(t *testing.T) {
 	s.at(0, ev("SessionStart"))
 	s.at(10, ev("SessionEnd"))
 	for _, name := range []string{"Notification", "Stop", "PostCompact", "InstructionsLoaded", "SessionEnd", "FutureEvent"} {
-		if out := s.at(20, ev(name)); len(out) != 0 || OpenSpans(s.st.Session("s1")) != 0 {
-			t.Errorf("%s after SessionEnd: spans %v, %d open", name, names(out), OpenSpans(s.st.Session("s1")))
+		if out := s.at(20, ev(name)); len(out) != 0 || OpenSpans(&s.st, "s1") != 0 {
+			t.Errorf("%s after SessionEnd: spans %v, %d open", name, names(out), OpenSpans(&s.st, "s1"))
 		}
 	}
 	if s.late != 6 {
 		t.Errorf("%d late events, want 6", s.late)
 	}
 	s.at(30, ev("UserPromptSubmit", "prompt_id", "p"))
-	if OpenSpans(s.st.Session("s1")) != 2 {
-		t.Fatalf("%d open spans after a new prompt", OpenSpans(s.st.Session("s1")))
+	if OpenSpans(&s.st, "s1") != 2 {
+		t.Fatalf("%d open spans after a new prompt", OpenSpans(&s.st, "s1"))
 	}
 	s.at(40, ev("SessionEnd"))
 	run := s.spans[len(s.spans)-1]

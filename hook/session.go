@@ -22,7 +22,9 @@ type session struct {
 	Ended      time.Time       `json:"ended,omitzero"` // set: a tombstone
 	Last       time.Time       `json:"last"`           // time of the last event
 	Transcript string          `json:"transcript,omitempty"`
-	Spans      []*openSpan     `json:"spans,omitempty"` // Spans[0] is the top span (root or run) while open
+	// Spans are the heads of the open spans, Spans[0] the top span (root
+	// or run) while open; they are stored in the index (index.go).
+	Spans      []*openSpan     `json:"-"`
 	Totals     totals          `json:"totals"`
 	TurnSeq    int             `json:"turn_seq,omitempty"`
 	CompactSeq int             `json:"compact_seq,omitempty"`
@@ -158,30 +160,25 @@ const (
 
 func (s *session) tombstone() bool { return !s.Ended.IsZero() }
 
-// decodeSession decodes a session's head; its spans' bodies stay in
-// the Store until used. A version 1 head, which held the bodies inline,
-// comes back with them loaded (and saved as records on the next write).
-func decodeSession(b []byte) (*session, error) {
-	if len(b) == 0 {
-		return nil, nil
+// decodeSession reads a session's head and span index from st (nil for
+// an unknown session); its spans' bodies stay in st until used. A
+// version 1 head, which held the spans inline, comes back with their
+// bodies loaded (and saved as records on the next write).
+func decodeSession(st Store, id string) (*session, error) {
+	b := st.Session(id)
+	s, err := decodeHead(b)
+	if err != nil || s == nil {
+		return nil, err
 	}
-	var s session
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("session state: %w", err)
-	}
-	switch s.V {
-	case sessionVersion:
-		for _, o := range s.Spans {
-			if o != nil {
-				o.stored = true
-			}
-		}
-	case 1:
-		if err := decodeV1(b, &s); err != nil {
+	switch {
+	case s.V == 1:
+		if err := decodeV1(b, s); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("session state: version %d", s.V)
+	case !s.tombstone():
+		if s.Spans, err = decodeIndex(st.Span(id, indexKey)); err != nil {
+			return nil, err
+		}
 	}
 	if !s.tombstone() && (len(s.Spans) == 0 || s.Spans[0] == nil ||
 		(s.Spans[0].Kind != kindRoot && s.Spans[0].Kind != kindRun)) {
@@ -191,6 +188,22 @@ func decodeSession(b []byte) (*session, error) {
 		if o == nil {
 			return nil, fmt.Errorf("session state: null span")
 		}
+	}
+	return s, nil
+}
+
+// decodeHead decodes a session's head alone (no span index), as Sweep
+// and status need it.
+func decodeHead(b []byte) (*session, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var s session
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("session state: %w", err)
+	}
+	if s.V != sessionVersion && s.V != 1 {
+		return nil, fmt.Errorf("session state: version %d", s.V)
 	}
 	return &s, nil
 }
@@ -207,7 +220,6 @@ func decodeV1(b []byte, s *session) error {
 	if err := json.Unmarshal(b, &v1); err != nil {
 		return fmt.Errorf("session state: %w", err)
 	}
-	s.V = sessionVersion
 	s.Spans = s.Spans[:0]
 	for _, v := range v1.Spans {
 		if v == nil {
@@ -221,7 +233,10 @@ func decodeV1(b []byte, s *session) error {
 	return nil
 }
 
-func (s *session) encode() ([]byte, error) { return json.Marshal(s) }
+func (s *session) encode() ([]byte, error) {
+	s.V = sessionVersion
+	return json.Marshal(s)
+}
 
 // closedRecently reports whether a span with this ID ended recently.
 func (s *session) closedRecently(id tracing.SpanID) bool {
@@ -245,10 +260,10 @@ func (s *session) rememberClosed(id tracing.SpanID) {
 	s.ClosedNext = (s.ClosedNext + 1) % closedRingLen
 }
 
-// OpenSpans returns how many spans a stored session head has open (0
-// for a tombstone or unreadable state). Replay reports them.
-func OpenSpans(blob []byte) int {
-	s, err := decodeSession(blob)
+// OpenSpans returns how many spans a stored session has open (0 for a
+// tombstone or unreadable state). Replay reports them.
+func OpenSpans(st Store, id string) int {
+	s, err := decodeSession(st, id)
 	if err != nil || s == nil {
 		return 0
 	}

@@ -73,5 +73,6 @@ func (m *Memory) ForEachSession(fn func(id string, b []byte) error) error {
 	return nil
 }
 
-// Spans is the number of span records held (open spans, all sessions).
-func (m *Memory) Spans() int { return len(m.spans) }
+// Records is the number of span records held, all sessions: a body per
+// open span and an index per session with open spans.
+func (m *Memory) Records() int { return len(m.spans) }

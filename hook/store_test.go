@@ -1,9 +1,11 @@
 package hook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -30,8 +32,9 @@ func (c *counting) DeleteSpan(session string, span [8]byte) error {
 }
 
 // An event reads and writes the records of the spans it touches, not of
-// every open span: with 300 tool calls open, ending one reads its record
-// (and the top span's), writes none back and deletes its own.
+// every open span: with 300 tool calls open, ending one reads the index,
+// its record and the top span's, writes only the index back and deletes
+// its own.
 func TestEventTouchesOnlyItsSpans(t *testing.T) {
 	st := &counting{}
 	s := &sim{t: t}
@@ -53,28 +56,28 @@ func TestEventTouchesOnlyItsSpans(t *testing.T) {
 	for i := range open {
 		apply(2, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", fmt.Sprint("t", i), "permission_mode", "default"))
 	}
-	if st.Spans() != open+2 {
-		t.Fatalf("%d span records, want %d", st.Spans(), open+2)
+	if st.Records() != open+3 {
+		t.Fatalf("%d records, want %d (a body per open span and the index)", st.Records(), open+3)
 	}
 	st.reads, st.writes, st.deletes = 0, 0, 0
 	out := apply(3, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "t7", "permission_mode", "default", "duration_ms", 1))
 	if len(out) != 1 || out[0].Name != "execute_tool Bash" {
 		t.Fatalf("ended %v", names(out))
 	}
-	if st.reads > 2 || st.writes > 0 || st.deletes != 1 {
-		t.Errorf("PostToolUse with %d open: %d records read, %d written, %d deleted; want ≤ 2, 0, 1",
+	if st.reads > 3 || st.writes != 1 || st.deletes != 1 {
+		t.Errorf("PostToolUse with %d open: %d records read, %d written, %d deleted; want ≤ 3, 1, 1",
 			open, st.reads, st.writes, st.deletes)
 	}
 	st.reads, st.writes, st.deletes = 0, 0, 0
 	apply(4, ev("PreToolUse", "tool_name", "Read", "tool_use_id", "new", "permission_mode", "default"))
-	if st.reads > 2 || st.writes != 1 || st.deletes != 0 {
-		t.Errorf("PreToolUse with %d open: %d records read, %d written, %d deleted; want ≤ 2, 1, 0",
+	if st.reads > 3 || st.writes != 2 || st.deletes != 0 {
+		t.Errorf("PreToolUse with %d open: %d records read, %d written, %d deleted; want ≤ 3, 2, 0",
 			open, st.reads, st.writes, st.deletes)
 	}
 	// The session's end ends them all and leaves no record behind.
 	out = apply(5, ev("SessionEnd", "reason", "other"))
-	if len(out) != open+2 || st.Spans() != 0 {
-		t.Errorf("SessionEnd ended %d spans (want %d), %d records left", len(out), open+2, st.Spans())
+	if len(out) != open+2 || st.Records() != 0 {
+		t.Errorf("SessionEnd ended %d spans (want %d), %d records left", len(out), open+2, st.Records())
 	}
 }
 
@@ -86,7 +89,7 @@ func TestVersion1HeadIsMigrated(t *testing.T) {
 	s.at(10, ev("UserPromptSubmit", "prompt_id", "p"))
 	s.at(20, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", "b"))
 	// Rebuild the head as version 1 wrote it: each span's body inline.
-	cur, err := decodeSession(s.st.Session("s1"))
+	cur, err := decodeSession(&s.st, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +115,8 @@ func TestVersion1HeadIsMigrated(t *testing.T) {
 	s.st = old
 
 	s.at(30, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "b", "duration_ms", 5))
-	if st, err := decodeSession(s.st.Session("s1")); err != nil || st.V != sessionVersion || len(st.Spans) != 2 || s.st.Spans() != 2 {
-		t.Fatalf("after the first event: %+v %v, %d records", st, err, s.st.Spans())
+	if st, err := decodeSession(&s.st, "s1"); err != nil || st.V != sessionVersion || len(st.Spans) != 2 || s.st.Records() != 3 {
+		t.Fatalf("after the first event: %+v %v, %d records", st, err, s.st.Records())
 	}
 	s.at(40, ev("Stop", "prompt_id", "p"))
 	s.at(50, ev("SessionEnd"))
@@ -138,5 +141,44 @@ func TestMissingSpanRecord(t *testing.T) {
 	}
 	if sp := res.Spans[0]; sp.SpanID != toolSpanID("s1", "b") || sp.ParentSpanID != turnSpanID("s1", "p") || !sp.Start.Equal(ms(20)) {
 		t.Errorf("rebuilt span: %+v", sp)
+	}
+}
+
+// The index round-trips every head field, and any truncation or flipped
+// byte of it is an error, never a panic or a huge allocation.
+func TestIndexCodec(t *testing.T) {
+	in := []*openSpan{
+		{Kind: kindRoot, Last: ms(5), Offset: -1, ID: tracing.SpanID{1}},
+		{Kind: kindTool, Key: "toolu_1", Tool: "Agent", Agent: "a1", Bound: "ag", Perm: true, Last: ms(7), Offset: 12345,
+			Owner: tracing.SpanID{1}, ID: tracing.SpanID{2}, Parent: tracing.SpanID{3}},
+	}
+	b := encodeIndex(in)
+	out, err := decodeIndex(b)
+	if err != nil || len(out) != len(in) {
+		t.Fatalf("decode: %v, %d spans", err, len(out))
+	}
+	for i := range in {
+		w, g := *in[i], *out[i]
+		g.stored = false
+		if !w.Last.Equal(g.Last) {
+			t.Errorf("span %d: last %v, want %v", i, g.Last, w.Last)
+		}
+		w.Last, g.Last = time.Time{}, time.Time{}
+		if fmt.Sprintf("%+v", w) != fmt.Sprintf("%+v", g) {
+			t.Errorf("span %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	for n := range len(b) {
+		if _, err := decodeIndex(b[:n]); err == nil {
+			t.Errorf("truncated to %d of %d bytes: no error", n, len(b))
+		}
+	}
+	for i := range b {
+		c := bytes.Clone(b)
+		c[i] ^= 0xff
+		decodeIndex(c) // must not panic
+	}
+	if _, err := decodeIndex(append(bytes.Clone(b), 0)); err == nil {
+		t.Error("trailing byte: no error")
 	}
 }

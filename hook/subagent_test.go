@@ -117,8 +117,8 @@ func TestBackgroundSubagentEndsWithSession(t *testing.T) {
 	s.at(70, ev("SessionEnd"))
 	checkSpan(t, s.span("invoke_agent Explore"), s.span("execute_tool Agent"), 20, 70,
 		semconv.Incomplete, true, semconv.IncompleteReason, "parent_ended")
-	if OpenSpans(s.st.Session("s1")) != 0 {
-		t.Errorf("%d spans left open", OpenSpans(s.st.Session("s1")))
+	if OpenSpans(&s.st, "s1") != 0 {
+		t.Errorf("%d spans left open", OpenSpans(&s.st, "s1"))
 	}
 }
 

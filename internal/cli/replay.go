@@ -247,8 +247,8 @@ func resolve(base, p string) string {
 // openSpans counts the spans still open in the sessions.
 func (r *replayer) openSpans() (open int, err error) {
 	err = r.store.View(func(tx *state.Tx) error {
-		return tx.ForEachSession(func(id string, b []byte) error {
-			open += hook.OpenSpans(b)
+		return tx.ForEachSession(func(id string, _ []byte) error {
+			open += hook.OpenSpans(tx, id)
 			return nil
 		})
 	})
