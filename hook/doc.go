@@ -1,9 +1,9 @@
 // Package hook turns Claude Code hook events into spans: it decodes a
 // payload (Decode), and runs the per-session state machine (Apply) that
-// keeps the open spans of a session between hook processes and emits each
-// span when it ends. Record and Sweep are the glue to the state store: one
-// event (or one sweep) is one transaction that updates the session and
-// appends the finished spans to the outbox. The package does no network
+// keeps the open spans of a session in a Store between hook processes and
+// emits each span when it ends. Record and Sweep are the glue to the
+// state store: one event (or one sweep) is one transaction that updates
+// the session and appends the finished spans to the outbox. The package does no network
 // I/O and knows nothing of OTLP; its output is []tracing.Span.
 //
 // # The trace
@@ -109,6 +109,8 @@
 // (the session's root and its resumed runs, tombstones), turn.go,
 // tool.go, subagent.go, compact.go; span.go opens, ends and finishes
 // spans of any kind, spanevent.go records span events. session.go is the
-// stored session state, ids.go the derived IDs, options.go the Options
-// and capture levels, record.go the transactions (Record, Sweep).
+// stored session state (a head, and a record per open span: store.go is
+// the Store it lives in, index.go the open spans' heads), ids.go the
+// derived IDs, options.go the Options and capture levels, record.go the
+// transactions (Record, Sweep).
 package hook

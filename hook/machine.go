@@ -2,6 +2,7 @@ package hook
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,13 +81,29 @@ func (m *machine) load(o *openSpan) *openSpan {
 	raw := m.st.Span(m.s.ID, o.ID)
 	if err := json.Unmarshal(raw, b); err != nil || raw == nil {
 		m.res.Reset = fmt.Errorf("span %s (%s): record missing or unreadable", o.ID, o.Kind)
-		b = &spanBody{Span: tracing.Span{TraceID: m.s.Trace, Name: o.Kind, Kind: tracing.KindInternal, Start: o.Last}}
+		// The start is unknown; the span's last event bounds it.
+		b = &spanBody{Span: tracing.Span{TraceID: m.s.Trace, Name: lostName(o), Kind: tracing.KindInternal, Start: o.Last}}
 	} else {
 		o.raw = bytes.Clone(raw)
 	}
 	b.Span.SpanID, b.Span.ParentSpanID = o.ID, o.Parent
 	o.spanBody = b
 	return o
+}
+
+// lostName is the span name of an open span whose record was lost.
+func lostName(o *openSpan) string {
+	switch o.Kind {
+	case kindTool:
+		return semconv.OperationExecuteTool + " " + cmp.Or(o.Tool, semconv.Unknown)
+	case kindAgent:
+		return semconv.OperationInvokeAgent + " " + cmp.Or(o.Tool, semconv.Unknown)
+	case kindTurn:
+		return semconv.SpanTurn
+	case kindCompact:
+		return semconv.SpanCompact
+	}
+	return semconv.SpanRoot
 }
 
 // save writes the session back: the record of every loaded span whose

@@ -214,6 +214,14 @@ func TestCorruptStateStartsOver(t *testing.T) {
 	if st.Records() != 2 || OpenSpans(&st, "s1") != 1 {
 		t.Errorf("after the reset: %d records, %d open spans (want the new root's and the index)", st.Records(), OpenSpans(&st, "s1"))
 	}
+	// A head naming another session is not followed to that session's
+	// records.
+	var other Memory
+	other.PutSession("s1", []byte(`{"v":2,"id":"s2","last":"2026-08-01T10:00:00Z"}`))
+	other.PutSpan("s2", indexKey, encodeIndex([]*openSpan{{Kind: kindRoot, ID: RootSpanID("s2")}}))
+	if res, err := Apply(&other, e, t0, Options{}); err != nil || res.Reset == nil || other.Span("s2", indexKey) == nil {
+		t.Errorf("head of s2 under s1: reset %v, err %v, s2's index kept: %v", res.Reset, err, other.Span("s2", indexKey) != nil)
+	}
 	if _, err := Apply(&st, &Event{Name: "Stop"}, t0, Options{}); err != ErrNoSession {
 		t.Errorf("no session id: %v", err)
 	}

@@ -24,12 +24,12 @@ type session struct {
 	Transcript string          `json:"transcript,omitempty"`
 	// Spans are the heads of the open spans, Spans[0] the top span (root
 	// or run) while open; they are stored in the index (index.go).
-	Spans      []*openSpan     `json:"-"`
-	Totals     totals          `json:"totals"`
-	TurnSeq    int             `json:"turn_seq,omitempty"`
-	CompactSeq int             `json:"compact_seq,omitempty"`
-	Seq        int             `json:"seq,omitempty"` // for keys of tools and agents without an id
-	LastPrompt string          `json:"last_prompt,omitempty"`
+	Spans      []*openSpan `json:"-"`
+	Totals     totals      `json:"totals"`
+	TurnSeq    int         `json:"turn_seq,omitempty"`
+	CompactSeq int         `json:"compact_seq,omitempty"`
+	Seq        int         `json:"seq,omitempty"` // for keys of tools and agents without an id
+	LastPrompt string      `json:"last_prompt,omitempty"`
 	// Model is the model the session runs on, as SessionStart or the last
 	// PostModelSwitch said: the request model of the spans that follow.
 	Model string `json:"model,omitempty"`
@@ -169,6 +169,10 @@ func decodeSession(st Store, id string) (*session, error) {
 	s, err := decodeHead(b)
 	if err != nil || s == nil {
 		return nil, err
+	}
+	if s.ID != id {
+		// Its records would be looked up, and written, under another id.
+		return nil, fmt.Errorf("session state: head of %q stored under %q", s.ID, id)
 	}
 	switch {
 	case s.V == 1:

@@ -139,7 +139,7 @@ func TestMissingSpanRecord(t *testing.T) {
 	if err != nil || res.Reset == nil || len(res.Spans) != 1 {
 		t.Fatalf("spans %v, reset %v, err %v", names(res.Spans), res.Reset, err)
 	}
-	if sp := res.Spans[0]; sp.SpanID != toolSpanID("s1", "b") || sp.ParentSpanID != turnSpanID("s1", "p") || !sp.Start.Equal(ms(20)) {
+	if sp := res.Spans[0]; sp.Name != "execute_tool Bash" || sp.SpanID != toolSpanID("s1", "b") || sp.ParentSpanID != turnSpanID("s1", "p") || !sp.Start.Equal(ms(20)) {
 		t.Errorf("rebuilt span: %+v", sp)
 	}
 }
