@@ -2,7 +2,6 @@ package hook
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +41,7 @@ func Apply(st Store, ev *Event, now time.Time, opts Options) (Result, error) {
 		return Result{}, ErrNoSession
 	}
 	s, err := decodeSession(st, ev.SessionID)
-	m := &machine{st: st, s: s, ev: ev, t: now.UTC(), opts: &opts}
+	m := &machine{st: st, s: s, ev: ev, t: now.UTC(), opts: &opts, indexed: s != nil && len(s.Spans) > 0}
 	if err != nil {
 		m.res.Reset = err
 		// Whatever the unreadable head left is garbage now.
@@ -68,6 +67,9 @@ type machine struct {
 	out  []tracing.Span
 	res  Result
 	gone []tracing.SpanID // spans ended whose records must go
+	// indexed: the session had open spans, so an index record, when
+	// the event began.
+	indexed bool
 }
 
 // load makes o's body available: the record in the Store, decoded on
@@ -79,7 +81,7 @@ func (m *machine) load(o *openSpan) *openSpan {
 	}
 	b := &spanBody{}
 	raw := m.st.Span(m.s.ID, o.ID)
-	if err := json.Unmarshal(raw, b); err != nil || raw == nil {
+	if err := json.Unmarshal(raw, b); err != nil { // nil raw too: no record
 		m.res.Reset = fmt.Errorf("span %s (%s): record missing or unreadable", o.ID, o.Kind)
 		// The start is unknown; the span's last event bounds it.
 		b = &spanBody{Span: tracing.Span{TraceID: m.s.Trace, Name: lostName(o), Kind: tracing.KindInternal, Start: o.Last}}
@@ -95,9 +97,9 @@ func (m *machine) load(o *openSpan) *openSpan {
 func lostName(o *openSpan) string {
 	switch o.Kind {
 	case kindTool:
-		return semconv.OperationExecuteTool + " " + cmp.Or(o.Tool, semconv.Unknown)
+		return toolSpanName(o.Tool)
 	case kindAgent:
-		return semconv.OperationInvokeAgent + " " + cmp.Or(o.Tool, semconv.Unknown)
+		return agentSpanName(o.Tool)
 	case kindTurn:
 		return semconv.SpanTurn
 	case kindCompact:
@@ -137,7 +139,7 @@ func (m *machine) save() error {
 	var err error
 	if len(s.Spans) > 0 {
 		err = st.PutSpan(s.ID, indexKey, encodeIndex(s.Spans))
-	} else {
+	} else if m.indexed {
 		err = st.DeleteSpan(s.ID, indexKey)
 	}
 	if err != nil {

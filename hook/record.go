@@ -130,7 +130,7 @@ func closeIdle(st Store, id string, opts Options) ([]tracing.Span, error) {
 	if s == nil || s.tombstone() {
 		return nil, nil
 	}
-	m := &machine{st: st, s: s, ev: &Event{SessionID: s.ID}, t: s.Last, opts: &opts}
+	m := &machine{st: st, s: s, ev: &Event{SessionID: s.ID}, t: s.Last, opts: &opts, indexed: true}
 	m.end(m.top(), s.Last, semconv.IncompleteIdleTimeout, semconv.IncompleteIdleTimeout)
 	m.toTombstone()
 	if err := m.save(); err != nil {

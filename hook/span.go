@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"cmp"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,16 @@ import (
 	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/tracing"
 )
+
+// toolSpanName and agentSpanName name the spans of a tool call and of a
+// subagent ("unknown" for a missing tool name or agent type).
+func toolSpanName(tool string) string {
+	return semconv.OperationExecuteTool + " " + cmp.Or(tool, semconv.Unknown)
+}
+
+func agentSpanName(agentType string) string {
+	return semconv.OperationInvokeAgent + " " + cmp.Or(agentType, semconv.Unknown)
+}
 
 // Lookups return spans with their bodies loaded, except findByID, which
 // serves the walk up the owners (touch) and needs only heads.

@@ -42,7 +42,7 @@ func (m *machine) startAgent(missed bool) *openSpan {
 	}
 	agent := &openSpan{Kind: kindAgent, Key: key, Tool: ev.AgentType, spanBody: &spanBody{Span: tracing.Span{
 		SpanID: agentSpanID(s.ID, key),
-		Name:   semconv.OperationInvokeAgent + " " + typ,
+		Name:   agentSpanName(ev.AgentType),
 	}}}
 	agent.Span.Attrs = append(agent.Span.Attrs,
 		tracing.String(semconv.GenAIOperationName, semconv.OperationInvokeAgent),
@@ -154,7 +154,7 @@ func (m *machine) subagentStop() {
 	}
 	if ev.AgentType != "" && agent.Tool == "" {
 		agent.Tool = ev.AgentType
-		agent.Span.Name = semconv.OperationInvokeAgent + " " + ev.AgentType
+		agent.Span.Name = agentSpanName(ev.AgentType)
 		agent.Span.SetAttr(tracing.String(semconv.GenAIAgentName, ev.AgentType))
 	}
 	path := ev.AgentTranscriptPath

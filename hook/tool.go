@@ -64,7 +64,7 @@ func (m *machine) newTool(key, id, toolName string, missed bool) *openSpan {
 	}
 	tool := &openSpan{Kind: kindTool, Key: key, Tool: toolName, Agent: ev.AgentID, spanBody: &spanBody{Span: tracing.Span{
 		SpanID: toolSpanID(s.ID, key),
-		Name:   semconv.OperationExecuteTool + " " + name,
+		Name:   toolSpanName(toolName),
 	}}}
 	tool.Span.Attrs = append(tool.Span.Attrs,
 		tracing.String(semconv.GenAIOperationName, semconv.OperationExecuteTool),
