@@ -284,9 +284,8 @@ func transportKindHint(err error, hasCert bool) FailureKind {
 	return FailOther
 }
 
-// isDroppedConnection reports errors that mean "the server hung up",
-// which, right after a TLS 1.3 handshake, is often a refused client
-// certificate whose alert was lost in the race with our request.
+// isDroppedConnection reports errors that mean "the server hung up" on a
+// TLS ClientHello: what a plain-HTTP server does with one.
 func isDroppedConnection(err error) bool {
 	msg := err.Error()
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||

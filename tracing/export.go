@@ -124,8 +124,13 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 	resp, err := e.client.Do(req)
 	if err != nil {
 		ee := &ExportError{Kind: transportKindHint(err, e.cert), Err: err}
-		if ee.Kind == FailOther && isDroppedConnection(err) {
-			// The server hung up: ask it, with a bare handshake, why.
+		if ee.Kind == FailOther {
+			// An error with no name of its own is most often the server
+			// hanging up right after a TLS 1.3 handshake, a refused
+			// client certificate whose alert lost the race with our
+			// request; the transport words that differently each time
+			// (a reset, EOF, "http2: client conn is closed", …). Ask the
+			// server, with a bare handshake, why.
 			if h := ProbeTLS(ctx, e.opts); h.Err != nil && h.Kind != FailOther {
 				ee.Kind = h.Kind
 				ee.Err = fmt.Errorf("%w (TLS check: %v)", err, h.Err)

@@ -185,6 +185,44 @@ func TestExportClassifiesTLSFailures(t *testing.T) {
 	}
 }
 
+// A refused client certificate reaches the HTTP client as whatever the
+// transport made of the hang-up, and the words change from run to run
+// (CI once saw "http2: client conn is closed"). Whatever they are, Export
+// asks the server with a bare handshake and names the refusal.
+func TestExportNamesRefusalWhateverTheTransportSaid(t *testing.T) {
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
+	otherCA := otlptest.MustCA(t, "some other CA")
+	otherCert, otherKey := otherCA.MustIssue(t, "stranger", otlptest.Leaf{})
+	for _, said := range []string{
+		"http2: client conn is closed",
+		"http2: client connection lost",
+		"http2: client conn not usable",
+		"connection reset by peer",
+		"some wording no one has seen yet",
+	} {
+		t.Run(said, func(t *testing.T) {
+			cfg := testConfig(t, c, p)
+			cfg.ClientCert, cfg.ClientKey = otherCert, otherKey
+			exp, err := NewExporter(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer exp.Close()
+			exp.client.Transport = roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New(said) })
+			err = exp.Export(context.Background(), testSpans(t.Name(), 1))
+			var ee *ExportError
+			if !errors.As(err, &ee) || ee.Kind != FailClientCertRejected {
+				t.Fatalf("want %v, got %v", FailClientCertRejected, err)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestExportClassifiesHTTPFailures(t *testing.T) {
 	p := otlptest.MustPKI(t)
 	c := otlptest.MustStart(t, p)
