@@ -2,7 +2,6 @@ package hook
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,7 +80,7 @@ func (m *machine) load(o *openSpan) *openSpan {
 	}
 	b := &spanBody{}
 	raw := m.st.Span(m.s.ID, o.ID)
-	if err := json.Unmarshal(raw, b); err != nil { // nil raw too: no record
+	if err := decodeBody(raw, b); err != nil { // nil raw too: no record
 		m.res.Reset = fmt.Errorf("span %s (%s): record missing or unreadable", o.ID, o.Kind)
 		// The start is unknown; the span's last event bounds it.
 		b = &spanBody{Span: tracing.Span{TraceID: m.s.Trace, Name: lostName(o), Kind: tracing.KindInternal, Start: o.Last}}
@@ -118,10 +117,7 @@ func (m *machine) save() error {
 			continue
 		}
 		o.ID, o.Parent = o.Span.SpanID, o.Span.ParentSpanID
-		b, err := json.Marshal(o.spanBody)
-		if err != nil {
-			return err
-		}
+		b := encodeBody(o.spanBody)
 		if o.stored && bytes.Equal(b, o.raw) {
 			continue
 		}

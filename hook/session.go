@@ -196,22 +196,6 @@ func decodeSession(st Store, id string) (*session, error) {
 	return s, nil
 }
 
-// decodeHead decodes a session's head alone (no span index), as Sweep
-// and status need it.
-func decodeHead(b []byte) (*session, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var s session
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("session state: %w", err)
-	}
-	if s.V != sessionVersion && s.V != 1 {
-		return nil, fmt.Errorf("session state: version %d", s.V)
-	}
-	return &s, nil
-}
-
 // decodeV1 reads the open spans of a version 1 head, bodies inline.
 func decodeV1(b []byte, s *session) error {
 	type v1Span struct {
@@ -235,11 +219,6 @@ func decodeV1(b []byte, s *session) error {
 		s.Spans = append(s.Spans, &o)
 	}
 	return nil
-}
-
-func (s *session) encode() ([]byte, error) {
-	s.V = sessionVersion
-	return json.Marshal(s)
 }
 
 // closedRecently reports whether a span with this ID ended recently.

@@ -98,7 +98,12 @@ func TestVersion1HeadIsMigrated(t *testing.T) {
 		var head, body map[string]any
 		hb, _ := json.Marshal(o)
 		json.Unmarshal(hb, &head)
-		json.Unmarshal(s.st.Span("s1", o.ID), &body)
+		var rec spanBody
+		if err := decodeBody(s.st.Span("s1", o.ID), &rec); err != nil {
+			t.Fatal(err)
+		}
+		bb, _ := json.Marshal(&rec)
+		json.Unmarshal(bb, &body)
 		delete(head, "id")
 		delete(head, "parent")
 		for k, v := range body {
@@ -107,7 +112,8 @@ func TestVersion1HeadIsMigrated(t *testing.T) {
 		spans = append(spans, head)
 	}
 	var v1 map[string]any
-	json.Unmarshal(s.st.Session("s1"), &v1)
+	hv, _ := json.Marshal(cur)
+	json.Unmarshal(hv, &v1)
 	v1["v"], v1["spans"] = 1, spans
 	b, _ := json.Marshal(v1)
 	var old Memory

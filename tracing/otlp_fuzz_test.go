@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -36,11 +37,40 @@ import (
 // decode to equal ExportTraceServiceRequests.
 
 // FuzzProtoMatchesSDK: AppendOTLPProto writes what the SDK's exporter sends
-// over http/protobuf for the same spans.
+// over http/protobuf for the same spans. The random spans also go through
+// the outbox's binary form (checkSpanCodec): this target covers that
+// codec too.
 func FuzzProtoMatchesSDK(f *testing.F) {
 	addSeeds(f)
 	o := newSDKOracle(f, otlptracehttp.EncodingProtobuf)
-	f.Fuzz(func(t *testing.T, data []byte) { checkProto(t, o, genInput(data)) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := genInput(data)
+		checkSpanCodec(t, in)
+		checkProto(t, o, in)
+	})
+}
+
+// checkSpanCodec: each of in's spans, and one that sets the fields the
+// exporters ignore (Pending, ReadyAt, Extra: the other spans and a nil),
+// come back the same through Marshal and UnmarshalSpan. in is unchanged.
+func checkSpanCodec(t *testing.T, in fuzzInput) {
+	t.Helper()
+	for _, s := range in.spans {
+		checkRoundTrip(t, s)
+	}
+	top := *in.spans[0]
+	switch {
+	case in.schemaURL != "":
+		top.Pending = json.RawMessage(in.schemaURL)
+	case in.scope.Name != "":
+		top.Pending = json.RawMessage{}
+	}
+	top.ReadyAt = in.spans[len(in.spans)-1].End
+	top.Extra = slices.Clone(in.spans[1:])
+	if len(top.Extra) > 1 {
+		top.Extra = append(top.Extra, nil)
+	}
+	checkRoundTrip(t, &top)
 }
 
 func checkProto(t *testing.T, o *sdkOracle, in fuzzInput) {

@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/ccotel/ccotel/internal/otlptest"
@@ -10,10 +11,12 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// A span whose strings are not valid UTF-8 is exported as it would be
-// after a trip through the outbox (encoding/json): each bad byte becomes
-// U+FFFD, in both encoders, and the protobuf decodes with a decoder that
-// checks UTF-8 (the generated types).
+// A span whose strings are not valid UTF-8 is exported the same whether
+// it was read from the outbox's binary form, which keeps the bytes, or
+// from an entry in the JSON form of earlier versions (encoding/json made
+// each bad byte U+FFFD): both encoders replace bad bytes as encoding/json
+// did, and the protobuf decodes with a decoder that checks UTF-8 (the
+// generated types).
 func TestInvalidUTF8AsThroughTheOutbox(t *testing.T) {
 	const bad = "ok\xff\xfe\xc3(\xe2\x82"
 	s := &Span{
@@ -27,16 +30,27 @@ func TestInvalidUTF8AsThroughTheOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := UnmarshalSpan(b)
+	kept, err := UnmarshalSpan(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.Name != bad {
+		t.Fatalf("the outbox's binary form turned %q into %q", bad, kept.Name)
+	}
+	old, err := json.Marshal(s) // as versions before the binary form stored it
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := UnmarshalSpan(old)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if stored.Name != "ok\uFFFD\uFFFD\uFFFD(\uFFFD\uFFFD" {
-		t.Fatalf("the outbox keeps %q: the premise of this test changed", stored.Name)
+		t.Fatalf("the JSON outbox entry keeps %q: the premise of this test changed", stored.Name)
 	}
 	res, scope := []Attr{String("service.name", bad)}, Scope{Name: bad, Version: bad}
 	var got, want coltracepb.ExportTraceServiceRequest
-	if err := proto.Unmarshal(AppendOTLPProto(nil, res, bad, scope, []*Span{s}), &got); err != nil {
+	if err := proto.Unmarshal(AppendOTLPProto(nil, res, bad, scope, []*Span{kept}), &got); err != nil {
 		t.Fatal(err)
 	}
 	if err := proto.Unmarshal(AppendOTLPProto(nil, res, validUTF8Test(bad), scope, []*Span{stored}), &want); err != nil {
@@ -47,7 +61,7 @@ func TestInvalidUTF8AsThroughTheOutbox(t *testing.T) {
 	}
 	var fromJSON coltracepb.ExportTraceServiceRequest
 	var buf bytes.Buffer
-	if err := EncodeOTLPJSON(&buf, res, scope, []*Span{s}); err != nil {
+	if err := EncodeOTLPJSON(&buf, res, scope, []*Span{kept}); err != nil {
 		t.Fatal(err)
 	}
 	if err := otlptest.UnmarshalOTLPJSON(buf.Bytes(), &fromJSON); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -99,8 +100,12 @@ type Link struct {
 // Span is a finished span as it sits in the outbox: everything an exporter
 // needs, with IDs and times fixed by whoever produced it. It is the only
 // type shared by the producer (package hook) and the exporter (this
-// package); its JSON form is the outbox's storage format, so fields are
-// only ever added, never renamed.
+// package). The outbox stores it in a compact, versioned binary form
+// (AppendBinary, spanbin.go), not JSON, which a hook process would pay
+// encoding/json's reflection set-up for; UnmarshalSpan still reads the
+// JSON form that earlier versions stored, so the JSON names below are
+// only ever added, never renamed. Fields too are only ever added: see
+// spanbin.go for how the binary form takes them.
 type Span struct {
 	TraceID       TraceID    `json:"trace_id"`
 	SpanID        SpanID     `json:"span_id"`
@@ -149,16 +154,33 @@ func (s *Span) SetAttr(a Attr) {
 	s.Attrs = append(s.Attrs, a)
 }
 
-// Marshal encodes s for the outbox.
-func (s *Span) Marshal() ([]byte, error) { return json.Marshal(s) }
+// Marshal encodes s for the outbox, in its binary form (AppendBinary).
+// It fails only for spans nested in Extra deeper than the form keeps.
+func (s *Span) Marshal() ([]byte, error) {
+	if s.tooDeep(0) {
+		return nil, fmt.Errorf("tracing: span %s: extra spans nested more than %d deep", s.SpanID, maxSpanDepth)
+	}
+	return s.AppendBinary(make([]byte, 0, s.binarySize(0))), nil
+}
 
-// UnmarshalSpan decodes an outbox entry.
+// UnmarshalSpan decodes an outbox entry: the binary form, or the JSON
+// form (a leading '{') that earlier versions stored.
 func UnmarshalSpan(b []byte) (*Span, error) {
-	var s Span
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) > 0 && b[0] == '{' {
+		var s Span
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, err
+		}
+		return &s, nil
+	}
+	s, rest, err := DecodeSpanBinary(b)
+	if err != nil {
 		return nil, err
 	}
-	return &s, nil
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the span", errSpanBinary, len(rest))
+	}
+	return s, nil
 }
 
 // Finisher completes a span's Pending work just before export. It returns

@@ -240,7 +240,7 @@ func TestFlushRejectedSpanIsDroppedNotBlocking(t *testing.T) {
 	enqueue(t, cfg, spans)
 	// And an entry that is not a span at all.
 	st, _ := state.Open(state.Options{Dir: cfg.StateDir})
-	st.Update(func(tx *state.Tx) error { return tx.Enqueue([]byte("not json")) })
+	st.Update(func(tx *state.Tx) error { return tx.Enqueue([]byte("not a span")) })
 	st.Close()
 
 	res, err := Flush(context.Background(), cfg.opts(FlushOptions{Retry: true, MinBackoff: time.Millisecond}))

@@ -1,9 +1,9 @@
 package delivery
 
 import (
-	"encoding/json"
 	"time"
 
+	"github.com/ccotel/ccotel/hook"
 	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -35,13 +35,6 @@ type Status struct {
 	LostEvents      int64     `json:"lost_events"`
 }
 
-// sessionHead is the part of the hook package's session record that
-// status reads: when it ended (a tombstone) and its last event.
-type sessionHead struct {
-	Ended time.Time `json:"ended"`
-	Last  time.Time `json:"last"`
-}
-
 // ReadStatus gathers the report from the state directory, read-only;
 // endpoint is only reported, its password masked.
 func ReadStatus(stateDir, endpoint string) (*Status, error) {
@@ -59,14 +52,14 @@ func ReadStatus(stateDir, endpoint string) (*Status, error) {
 		r.Enqueued, r.Exported, r.Dropped, r.LostEvents = c.Enqueued, c.Exported, c.Dropped, c.LostEvents
 		r.Rejected, r.LastRejected, r.LastRejection = c.Rejected, c.LastRejected, c.LastRejection
 		return tx.ForEachSession(func(id string, b []byte) error {
-			var h sessionHead
-			if json.Unmarshal(b, &h) != nil || h.Ended.IsZero() {
+			last, ended, ok := hook.HeadTimes(b)
+			if !ok || ended.IsZero() {
 				r.SessionsOpen++
 			} else {
 				r.SessionsEnded++
 			}
-			if h.Last.After(r.LastEvent) {
-				r.LastEvent = h.Last
+			if last.After(r.LastEvent) {
+				r.LastEvent = last
 			}
 			return nil
 		})

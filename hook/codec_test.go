@@ -1,0 +1,147 @@
+package hook
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ccotel/ccotel/tracing"
+)
+
+func fullHead() *session {
+	at := time.Date(2026, 8, 1, 10, 0, 0, 123456789, time.UTC)
+	return &session{
+		V: sessionVersion, ID: "sess-1", Trace: TraceID("sess-1"), Run: 2,
+		Ended: at.Add(time.Hour), Last: at, Transcript: "/home/u/.claude/projects/p/s.jsonl",
+		Totals:  totals{Turns: 3, ToolCalls: 40, ToolErrors: 2, Subagents: 1, Compactions: 1, Late: 5, Notices: 1},
+		TurnSeq: 3, CompactSeq: 1, Seq: 7, LastPrompt: "p-3", Model: "claude-opus-5-5",
+		Background: []bgAgent{{Key: "a1", Trace: TraceID("x"), Span: tracing.SpanID{1, 2, 3}}},
+		Launched:   []launched{{Agent: "a2", Call: "toolu_1", Span: tracing.SpanID{4}}, {Call: "toolu_2"}},
+		Closed:     []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, ClosedNext: 1,
+	}
+}
+
+// The binary head gives back every field; an empty head too.
+func TestHeadRoundTrip(t *testing.T) {
+	for _, s := range []*session{fullHead(), {V: sessionVersion, ID: "x"}} {
+		b, err := s.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b[0] == '{' {
+			t.Fatal("the head is still JSON")
+		}
+		got, err := decodeHead(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, s) {
+			t.Fatalf("round trip:\n got %+v\nwant %+v", got, s)
+		}
+		last, ended, ok := HeadTimes(b)
+		if !ok || !last.Equal(s.Last) || !ended.Equal(s.Ended) {
+			t.Fatalf("HeadTimes = %v %v %v", last, ended, ok)
+		}
+	}
+}
+
+// Heads and span records written as JSON by earlier versions are still
+// read, and so is status's view of them.
+func TestJSONRecordsStillRead(t *testing.T) {
+	want := fullHead()
+	b, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeHead(b)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("JSON head: %v\n got %+v\nwant %+v", err, got, want)
+	}
+	if last, ended, ok := HeadTimes(b); !ok || !last.Equal(want.Last) || !ended.Equal(want.Ended) {
+		t.Fatalf("HeadTimes of JSON = %v %v %v", last, ended, ok)
+	}
+	body := testBody()
+	jb, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back spanBody
+	if err := decodeBody(jb, &back); err != nil {
+		t.Fatal(err)
+	}
+	sameBody(t, &back, body)
+}
+
+func testBody() *spanBody {
+	at := time.Date(2026, 8, 1, 10, 0, 0, 5, time.UTC)
+	return &spanBody{
+		Desc: "look around", Events: json.RawMessage(`[{"name":"permission_request","time":"2026-08-01T10:00:00Z"}]`), NEvents: 1,
+		Span: tracing.Span{
+			TraceID: TraceID("s"), SpanID: tracing.SpanID{9}, ParentSpanID: tracing.SpanID{8},
+			Name: "execute_tool Bash", Kind: tracing.KindInternal, Start: at,
+			Attrs: []tracing.Attr{tracing.String("gen_ai.tool.name", "Bash"), tracing.Int("n", 3), tracing.Bool("b", true)},
+		},
+	}
+}
+
+func sameBody(t *testing.T, got, want *spanBody) {
+	t.Helper()
+	if got.Desc != want.Desc || string(got.Events) != string(want.Events) || got.NEvents != want.NEvents {
+		t.Fatalf("body:\n got %+v\nwant %+v", got, want)
+	}
+	g, w := got.Span, want.Span
+	if !g.Start.Equal(w.Start) || !g.End.Equal(w.End) {
+		t.Fatalf("span times: got %v–%v, want %v–%v", g.Start, g.End, w.Start, w.End)
+	}
+	g.Start, g.End, w.Start, w.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("span:\n got %+v\nwant %+v", g, w)
+	}
+}
+
+func TestBodyRoundTrip(t *testing.T) {
+	for _, want := range []*spanBody{testBody(), {}} {
+		b := encodeBody(want)
+		if b[0] == '{' {
+			t.Fatal("the span record is still JSON")
+		}
+		var got spanBody
+		if err := decodeBody(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		sameBody(t, &got, want)
+	}
+}
+
+// A damaged record is an error, never a panic or a silently wrong head:
+// every truncation of a valid record, and random bytes.
+func TestDamagedRecords(t *testing.T) {
+	head, _ := fullHead().encode()
+	body := encodeBody(testBody())
+	for n := range len(head) {
+		if _, err := decodeHead(head[:n]); err == nil && n > 0 {
+			t.Fatalf("head cut at %d of %d bytes decoded", n, len(head))
+		}
+	}
+	for n := range len(body) {
+		if err := decodeBody(body[:n], &spanBody{}); err == nil {
+			t.Fatalf("span record cut at %d of %d bytes decoded", n, len(body))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, 1+r.IntN(80))
+		for i := range b {
+			b[i] = byte(r.UintN(256))
+		}
+		if r.IntN(2) == 0 {
+			b[0] = headMarker
+		}
+		decodeHead(b)
+		HeadTimes(b)
+		b[0] = bodyMarker
+		decodeBody(b, &spanBody{})
+	}
+}
