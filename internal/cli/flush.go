@@ -162,7 +162,7 @@ func flushBackground(flags map[string]string) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	o := cfg.Flush()
-	o.Linger, o.Lock, o.Retry, o.WaitPending = delivery.DefaultLinger, lock, true, true
+	o.Linger, o.Gather, o.Lock, o.Retry, o.WaitPending = delivery.DefaultLinger, delivery.DefaultGather, lock, true, true
 	res, err := delivery.Flush(ctx, o)
 	if err != nil || res.Sent > 0 || res.Rejected > 0 {
 		state.Logf(cfg.StateDir, "flush: sent %d, rejected %d, %d still queued, error: %v", res.Sent, res.Rejected, res.Remaining, err)

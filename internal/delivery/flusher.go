@@ -33,6 +33,10 @@ type FlushOptions struct {
 	// exits (the background flusher: hooks of an active session keep
 	// queueing).
 	Linger time.Duration
+	// Gather holds back a batch that is not full while the outbox still
+	// grows between looks (gatherPoll apart), for at most this long (the
+	// background flusher: DefaultGather). 0 sends what is ready at once.
+	Gather time.Duration
 	// Lock is the held flusher lock. Flush releases it before its last
 	// look at the outbox, and takes it again if spans appeared, so that no
 	// span is stranded between that look and the exit. nil: Flush neither
@@ -212,7 +216,9 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 
 	failures := 0 // consecutive failed attempts, for the backoff
 	var failingSince, lingerUntil time.Time
-	total := 0 // for progress: sent + queued at the last look
+	var gatherSince time.Time // the first look at the batch being gathered
+	gathered := 0             // the outbox's size at the last look
+	total := 0                // for progress: sent + queued at the last look
 	for {
 		if ctx.Err() != nil {
 			f.final()
@@ -283,6 +289,10 @@ func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 			return f.res, nil
 		}
 		lingerUntil = time.Time{}
+		if f.gather(r, &gatherSince, &gathered) {
+			sleep(ctx, gatherPoll)
+			continue
+		}
 
 		spans := spansOf(r.ready)
 		err = f.exp.Export(ctx, spans)

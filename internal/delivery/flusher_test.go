@@ -353,6 +353,40 @@ func TestFlushLingerNoStranding(t *testing.T) {
 	}
 }
 
+// A background flusher that starts while the hooks of a parallel tool
+// round are still queueing waits for the outbox to stop growing and
+// sends the round in one request; without Gather it sends as it finds.
+func TestFlushGathersARound(t *testing.T) {
+	p := otlptest.MustPKI(t)
+	requests := map[time.Duration]int{}
+	for _, gather := range []time.Duration{0, DefaultGather} {
+		c := otlptest.MustStart(t, p)
+		cfg := testConfig(t, c, p)
+		all := testSpans(fmt.Sprint("gather", gather), 40)
+		enqueue(t, cfg, all[:1])
+		stop := make(chan struct{})
+		go func() {
+			defer close(stop)
+			for i := 1; i < len(all); i++ {
+				time.Sleep(5 * time.Millisecond)
+				enqueue(t, cfg, all[i:i+1])
+			}
+		}()
+		res, err := Flush(context.Background(), cfg.opts(FlushOptions{Gather: gather, Linger: 400 * time.Millisecond}))
+		<-stop
+		if err != nil || res.Sent != len(all) || res.Remaining != 0 {
+			t.Fatalf("gather %v: %+v %v", gather, res, err)
+		}
+		assertDelivered(t, c, all)
+		requests[gather] = c.Stats().Requests
+	}
+	// 1 on a quiet machine; a loaded one may pause the writer past a
+	// look, which ends the gathering early.
+	if g, n := requests[DefaultGather], requests[0]; g > 2 || g >= n {
+		t.Errorf("%d requests with Gather, %d without: want the round in one or two, and fewer than without", g, n)
+	}
+}
+
 func init() {
 	// A test must never start the test binary as a flusher.
 	executable = func() (string, error) { return "", errors.New("no flusher executable in tests") }

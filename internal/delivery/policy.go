@@ -37,9 +37,17 @@ import (
 
 // Flusher defaults (ARCHITECTURE.md, "The flusher").
 const (
-	DefaultBatch      = 512
-	DefaultLinger     = 3 * time.Second
-	lingerPoll        = 200 * time.Millisecond
+	DefaultBatch  = 512
+	DefaultLinger = 3 * time.Second
+	lingerPoll    = 200 * time.Millisecond
+	// DefaultGather is how long the background flusher may hold back a
+	// batch that is not full while hooks keep queueing spans (a parallel
+	// tool round): it looks again every gatherPoll and sends once the
+	// outbox stopped growing, the batch is full, or DefaultGather has
+	// passed. One request instead of dozens, and no database
+	// transactions of its own among the hooks of the round.
+	DefaultGather     = time.Second
+	gatherPoll        = 50 * time.Millisecond
 	defaultMinBackoff = time.Second
 	defaultMaxBackoff = 30 * time.Second
 	defaultGiveUp     = 2 * time.Minute

@@ -181,6 +181,24 @@ func (f *flusher) finish(s *tracing.Span, now time.Time) (done bool, retryAt tim
 	return f.o.Finisher(s, now)
 }
 
+// gather reports whether to wait for more spans before sending r's: the
+// batch is not full, the outbox grew since the last look (or this is the
+// first), and Gather has not passed since the first look. It resets its
+// state when the answer is no.
+func (f *flusher) gather(r *round, since *time.Time, seen *int) bool {
+	now := f.o.Now()
+	if f.o.Gather > 0 && len(r.ready) < f.batch && len(f.suspects) == 0 &&
+		(since.IsZero() || (r.queued > *seen && now.Sub(*since) < f.o.Gather)) {
+		if since.IsZero() {
+			*since = now
+		}
+		*seen = r.queued
+		return true
+	}
+	*since, *seen = time.Time{}, 0
+	return false
+}
+
 // spansOf returns the spans of items to export: each one followed by the
 // spans its Finisher derived from it (tracing.Span.Extra).
 func spansOf(items []item) []*tracing.Span {
