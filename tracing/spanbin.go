@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
+
+	"github.com/ccotel/ccotel/internal/binrec"
 )
 
 // The binary form of a Span: the outbox's storage format, and what package
@@ -112,19 +113,19 @@ func (s *Span) appendBinary(b []byte, depth int) []byte {
 	b = append(b, s.TraceID[:]...)
 	b = append(b, s.SpanID[:]...)
 	b = append(b, s.ParentSpanID[:]...)
-	b = appendBinString(b, s.Name)
+	b = binrec.AppendString(b, s.Name)
 	b = binary.AppendVarint(b, int64(s.Kind))
-	b = appendBinTime(b, s.Start)
-	b = appendBinTime(b, s.End)
+	b = binrec.AppendTime(b, s.Start)
+	b = binrec.AppendTime(b, s.End)
 	b = appendBinAttrs(b, s.Attrs)
-	b = appendBinLen(b, len(s.Events), s.Events == nil)
+	b = binrec.AppendLen(b, len(s.Events), s.Events == nil)
 	for i := range s.Events {
 		e := &s.Events[i]
-		b = appendBinString(b, e.Name)
-		b = appendBinTime(b, e.Time)
+		b = binrec.AppendString(b, e.Name)
+		b = binrec.AppendTime(b, e.Time)
 		b = appendBinAttrs(b, e.Attrs)
 	}
-	b = appendBinLen(b, len(s.Links), s.Links == nil)
+	b = binrec.AppendLen(b, len(s.Links), s.Links == nil)
 	for i := range s.Links {
 		l := &s.Links[i]
 		b = append(b, l.TraceID[:]...)
@@ -132,16 +133,16 @@ func (s *Span) appendBinary(b []byte, depth int) []byte {
 		b = appendBinAttrs(b, l.Attrs)
 	}
 	b = binary.AppendVarint(b, int64(s.StatusCode))
-	b = appendBinString(b, s.StatusMessage)
+	b = binrec.AppendString(b, s.StatusMessage)
 	b = binary.AppendVarint(b, int64(s.DroppedEvents))
-	b = appendBinLen(b, len(s.Pending), s.Pending == nil)
+	b = binrec.AppendLen(b, len(s.Pending), s.Pending == nil)
 	b = append(b, s.Pending...)
-	b = appendBinTime(b, s.ReadyAt)
+	b = binrec.AppendTime(b, s.ReadyAt)
 	extra := s.Extra
 	if depth >= maxSpanDepth {
 		extra = nil
 	}
-	b = appendBinLen(b, len(extra), extra == nil)
+	b = binrec.AppendLen(b, len(extra), extra == nil)
 	for _, x := range extra {
 		if x == nil {
 			b = append(b, 0)
@@ -153,7 +154,7 @@ func (s *Span) appendBinary(b []byte, depth int) []byte {
 	// Now that the fields' length is known, write it where the byte was
 	// kept for it, moving the fields up if it needs more.
 	n := len(b) - at
-	if k := uvarintLen(uint64(n)); k > 1 {
+	if k := binrec.UvarintLen(uint64(n)); k > 1 {
 		b = append(b, make([]byte, k-1)...)
 		copy(b[at+k-1:], b[at:at+n])
 	}
@@ -161,46 +162,15 @@ func (s *Span) appendBinary(b []byte, depth int) []byte {
 	return b
 }
 
-func uvarintLen(v uint64) int {
-	n := 1
-	for ; v >= 0x80; v >>= 7 {
-		n++
-	}
-	return n
-}
-
-func appendBinString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// appendBinLen writes a list's or byte slice's length: 0 for nil, else
-// n+1.
-func appendBinLen(b []byte, n int, isNil bool) []byte {
-	if isNil {
-		return append(b, 0)
-	}
-	return binary.AppendUvarint(b, uint64(n)+1)
-}
-
-func appendBinTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
-	}
-	b = append(b, 1)
-	b = binary.AppendVarint(b, t.Unix())
-	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
-}
-
 func appendBinAttrs(b []byte, as []Attr) []byte {
-	b = appendBinLen(b, len(as), as == nil)
+	b = binrec.AppendLen(b, len(as), as == nil)
 	for i := range as {
 		a := &as[i]
-		b = appendBinString(b, a.Key)
+		b = binrec.AppendString(b, a.Key)
 		typ := attrTypeCode(a.Type)
 		b = append(b, typ)
 		if typ == attrTypeOther {
-			b = appendBinString(b, a.Type)
+			b = binrec.AppendString(b, a.Type)
 		}
 		var flags byte
 		if a.Str != "" {
@@ -220,7 +190,7 @@ func appendBinAttrs(b []byte, as []Attr) []byte {
 		}
 		b = append(b, flags)
 		if flags&attrStr != 0 {
-			b = appendBinString(b, a.Str)
+			b = binrec.AppendString(b, a.Str)
 		}
 		if flags&attrInt != 0 {
 			b = binary.AppendVarint(b, a.Int)
@@ -231,7 +201,7 @@ func appendBinAttrs(b []byte, as []Attr) []byte {
 		if flags&attrStrings != 0 {
 			b = binary.AppendUvarint(b, uint64(len(a.Strings)))
 			for _, v := range a.Strings {
-				b = appendBinString(b, v)
+				b = binrec.AppendString(b, v)
 			}
 		}
 	}
@@ -244,16 +214,16 @@ func appendBinAttrs(b []byte, as []Attr) []byte {
 func (s *Span) binarySize(depth int) int {
 	const v = binary.MaxVarintLen64
 	const t = 1 + 2*v // a time
-	n := 1 + v + 32 + strSize(s.Name) + v + 2*t + attrsSize(s.Attrs)
+	n := 1 + v + 32 + binrec.StringLen(s.Name) + v + 2*t + attrsSize(s.Attrs)
 	n += v
 	for i := range s.Events {
-		n += strSize(s.Events[i].Name) + t + attrsSize(s.Events[i].Attrs)
+		n += binrec.StringLen(s.Events[i].Name) + t + attrsSize(s.Events[i].Attrs)
 	}
 	n += v
 	for i := range s.Links {
 		n += 24 + attrsSize(s.Links[i].Attrs)
 	}
-	n += v + strSize(s.StatusMessage) + v + v + len(s.Pending) + t
+	n += v + binrec.StringLen(s.StatusMessage) + v + v + len(s.Pending) + t
 	n += v
 	if depth < maxSpanDepth {
 		for _, x := range s.Extra {
@@ -266,15 +236,13 @@ func (s *Span) binarySize(depth int) int {
 	return n
 }
 
-func strSize(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
-
 func attrsSize(as []Attr) int {
 	n := binary.MaxVarintLen64
 	for i := range as {
 		a := &as[i]
-		n += strSize(a.Key) + 2 + strSize(a.Str)
+		n += binrec.StringLen(a.Key) + 2 + binrec.StringLen(a.Str)
 		if attrTypeCode(a.Type) == attrTypeOther {
-			n += strSize(a.Type)
+			n += binrec.StringLen(a.Type)
 		}
 		if a.Int != 0 {
 			n += binary.MaxVarintLen64
@@ -285,7 +253,7 @@ func attrsSize(as []Attr) int {
 		if a.Strings != nil {
 			n += binary.MaxVarintLen64
 			for _, s := range a.Strings {
-				n += strSize(s)
+				n += binrec.StringLen(s)
 			}
 		}
 	}
@@ -314,292 +282,131 @@ func (s *Span) tooDeep(depth int) bool {
 // with b. Any input, however malformed, gives an error rather than a
 // panic or an outsize allocation; on error the rest is nil.
 func DecodeSpanBinary(b []byte) (*Span, []byte, error) {
-	h := spanReader{b: b}
-	end := h.header()
-	if h.err != nil {
-		return nil, nil, h.err
-	}
-	// One copy of the span's bytes as a string, from which all its strings
-	// are cut: one allocation instead of one per string.
-	r := spanReader{b: b[:end], s: string(b[:end])}
+	r := binrec.NewReader(b)
 	s := new(Span)
-	r.span(s, 0)
-	if r.err != nil {
-		return nil, nil, r.err
+	readSpan(&r, s, 0)
+	if err := r.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errSpanBinary, err)
 	}
-	return s, b[end:], nil
+	return s, r.Rest(), nil
 }
 
-// spanReader is a cursor over a span's binary form. The first error
-// sticks; after it every read returns a zero value.
-type spanReader struct {
-	b   []byte
-	s   string // b's bytes, when strings are to be read
-	i   int    // the next byte to read
-	err error
-}
-
-func (r *spanReader) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s at byte %d", errSpanBinary, what, r.i)
+// readSpan reads a span, marker and length first, into s at depth. The
+// fields are read from a Reader over the span's length alone, so none
+// reads past it, and bytes after the fields this version knows (appended
+// by a later one) are skipped.
+func readSpan(r *binrec.Reader, s *Span, depth int) {
+	if c := r.Byte(); c != spanFormat && r.Err() == nil {
+		r.Fail(fmt.Sprintf("unknown span format %#x", c))
 	}
-	r.i = len(r.b) // every later read fails
-}
-
-func (r *spanReader) left() int { return len(r.b) - r.i }
-
-func (r *spanReader) byte() byte {
-	if r.i >= len(r.b) {
-		r.fail("truncated")
-		return 0
-	}
-	c := r.b[r.i]
-	r.i++
-	return c
-}
-
-func (r *spanReader) uvarint() uint64 {
-	v, k := binary.Uvarint(r.b[r.i:])
-	if k <= 0 {
-		r.fail("bad uvarint")
-		return 0
-	}
-	r.i += k
-	return v
-}
-
-func (r *spanReader) varint() int64 {
-	v, k := binary.Varint(r.b[r.i:])
-	if k <= 0 {
-		r.fail("bad varint")
-		return 0
-	}
-	r.i += k
-	return v
-}
-
-func (r *spanReader) int() int {
-	v := r.varint()
-	if int64(int(v)) != v {
-		r.fail("int out of range")
-		return 0
-	}
-	return int(v)
-}
-
-func (r *spanReader) string() string {
-	n := r.uvarint()
-	if n > uint64(r.left()) {
-		r.fail("string past the end")
-		return ""
-	}
-	s := r.s[r.i : r.i+int(n)]
-	r.i += int(n)
-	return s
-}
-
-// count reads a plain element count, refusing one that the bytes left
-// cannot hold at min bytes per element.
-func (r *spanReader) count(min int) int {
-	v := r.uvarint()
-	if v > uint64(r.left()/min) {
-		r.fail("count past the end")
-		return 0
-	}
-	return int(v)
-}
-
-// list reads a list's or byte slice's length (see appendBinLen), refusing
-// one that the bytes left cannot hold at min bytes per element.
-func (r *spanReader) list(min int) (n int, isNil bool) {
-	v := r.uvarint()
-	if v == 0 {
-		return 0, true
-	}
-	if v-1 > uint64(r.left()/min) {
-		r.fail("count past the end")
-		return 0, true
-	}
-	return int(v - 1), false
-}
-
-// bytes reads a byte slice, copied, keeping nil apart from empty.
-func (r *spanReader) bytes() []byte {
-	n, isNil := r.list(1)
-	if isNil {
-		return nil
-	}
-	v := append([]byte{}, r.b[r.i:r.i+n]...)
-	r.i += n
-	return v
-}
-
-func (r *spanReader) id16() (id TraceID) {
-	if r.left() < len(id) {
-		r.fail("truncated id")
-		return id
-	}
-	r.i += copy(id[:], r.b[r.i:])
-	return id
-}
-
-func (r *spanReader) id8() (id SpanID) {
-	if r.left() < len(id) {
-		r.fail("truncated id")
-		return id
-	}
-	r.i += copy(id[:], r.b[r.i:])
-	return id
-}
-
-func (r *spanReader) time() time.Time {
-	switch r.byte() {
-	case 0:
-		return time.Time{}
-	case 1:
-		sec := r.varint()
-		nsec := r.uvarint()
-		if nsec >= 1e9 {
-			r.fail("bad nanoseconds")
-		}
-		if r.err != nil {
-			return time.Time{}
-		}
-		return time.Unix(sec, int64(nsec))
-	}
-	r.fail("bad time")
-	return time.Time{}
-}
-
-// header reads a span's marker and length and returns where its fields
-// end.
-func (r *spanReader) header() (end int) {
-	if c := r.byte(); c != spanFormat {
-		if r.err == nil {
-			r.i--
-			r.fail(fmt.Sprintf("unknown format %#x", c))
-		}
-		return 0
-	}
-	n := r.uvarint()
-	if n > uint64(r.left()) {
-		r.fail("length past the end")
-		return 0
-	}
-	return r.i + int(n)
-}
-
-// span reads a span, marker and length first, into s at depth.
-func (r *spanReader) span(s *Span, depth int) {
-	end := r.header()
-	if r.err != nil {
+	n := r.Uvarint()
+	if r.Err() != nil {
 		return
 	}
-	whole := r.b
-	r.b = r.b[:end] // no field reads past the span
-	r.fields(s, depth)
-	r.b = whole
-	if r.err != nil {
-		r.i = len(r.b)
-	} else {
-		r.i = end // past any fields added by a later version
-	}
+	f := r.Take(n)
+	readFields(&f, s, depth)
+	r.Adopt(&f)
 }
 
-func (r *spanReader) fields(s *Span, depth int) {
-	s.TraceID, s.SpanID, s.ParentSpanID = r.id16(), r.id8(), r.id8()
-	s.Name = r.string()
-	s.Kind = Kind(r.int())
-	s.Start, s.End = r.time(), r.time()
-	s.Attrs = r.attrs()
-	if n, isNil := r.list(3); !isNil {
+func readID(r *binrec.Reader, id []byte) { r.Fixed(id) }
+
+func readFields(r *binrec.Reader, s *Span, depth int) {
+	readID(r, s.TraceID[:])
+	readID(r, s.SpanID[:])
+	readID(r, s.ParentSpanID[:])
+	s.Name = r.Str()
+	s.Kind = Kind(r.Int())
+	s.Start, s.End = r.Time(), r.Time()
+	s.Attrs = readAttrs(r)
+	if n, isNil := r.Len(3); !isNil {
 		s.Events = make([]Event, n)
 		for i := range s.Events {
 			e := &s.Events[i]
-			e.Name, e.Time, e.Attrs = r.string(), r.time(), r.attrs()
+			e.Name, e.Time, e.Attrs = r.Str(), r.Time(), readAttrs(r)
 		}
 	}
-	if n, isNil := r.list(25); !isNil {
+	if n, isNil := r.Len(25); !isNil {
 		s.Links = make([]Link, n)
 		for i := range s.Links {
 			l := &s.Links[i]
-			l.TraceID, l.SpanID, l.Attrs = r.id16(), r.id8(), r.attrs()
+			readID(r, l.TraceID[:])
+			readID(r, l.SpanID[:])
+			l.Attrs = readAttrs(r)
 		}
 	}
-	s.StatusCode = StatusCode(r.int())
-	s.StatusMessage = r.string()
-	s.DroppedEvents = r.int()
-	s.Pending = r.bytes()
-	s.ReadyAt = r.time()
-	if n, isNil := r.list(1); !isNil {
-		if n > 0 && depth >= maxSpanDepth {
-			r.fail("extra spans nested too deep")
+	s.StatusCode = StatusCode(r.Int())
+	s.StatusMessage = r.Str()
+	s.DroppedEvents = r.Int()
+	s.Pending = r.Bytes()
+	s.ReadyAt = r.Time()
+	n, isNil := r.Len(1)
+	if isNil {
+		return
+	}
+	if n > 0 && depth >= maxSpanDepth {
+		r.Fail("extra spans nested too deep")
+		return
+	}
+	s.Extra = make([]*Span, n)
+	var all []Span // the non-nil ones, in one allocation
+	for i := range s.Extra {
+		if r.Err() != nil {
 			return
 		}
-		s.Extra = make([]*Span, n)
-		var all []Span // the non-nil ones, in one allocation
-		for i := range s.Extra {
-			if r.err != nil {
-				return
-			}
-			if r.i < len(r.b) && r.b[r.i] == 0 {
-				r.i++
-				continue
-			}
-			if len(all) == 0 {
-				all = make([]Span, min(n-i, 1+r.left()/minSpanLen))
-			}
-			x := &all[0]
-			all = all[1:]
-			r.span(x, depth+1)
-			s.Extra[i] = x
+		if c, ok := r.Peek(); ok && c == 0 {
+			r.Byte()
+			continue
 		}
+		if len(all) == 0 {
+			all = make([]Span, min(n-i, 1+r.Left()/minSpanLen))
+		}
+		x := &all[0]
+		all = all[1:]
+		readSpan(r, x, depth+1)
+		s.Extra[i] = x
 	}
 }
 
-func (r *spanReader) attrs() []Attr {
-	n, isNil := r.list(3)
+func readAttrs(r *binrec.Reader) []Attr {
+	n, isNil := r.Len(3)
 	if isNil {
 		return nil
 	}
 	as := make([]Attr, n)
 	for i := range as {
-		if r.err != nil {
+		if r.Err() != nil {
 			return nil
 		}
 		a := &as[i]
-		a.Key = r.string()
-		switch typ := r.byte(); {
+		a.Key = r.Str()
+		switch typ := r.Byte(); {
 		case typ < attrTypeOther:
 			a.Type = attrTypes[typ]
 		case typ == attrTypeOther:
-			a.Type = r.string()
+			a.Type = r.Str()
 		default:
-			r.fail("bad attribute type")
+			r.Fail("bad attribute type")
 		}
-		flags := r.byte()
+		flags := r.Byte()
 		if flags&^attrFlags != 0 {
-			r.fail("bad attribute flags")
+			r.Fail("bad attribute flags")
 		}
 		if flags&attrStr != 0 {
-			a.Str = r.string()
+			a.Str = r.Str()
 		}
 		if flags&attrInt != 0 {
-			a.Int = r.varint()
+			a.Int = r.Varint()
 		}
 		if flags&attrFloat != 0 {
-			if r.left() < 8 {
-				r.fail("truncated float")
-			} else {
-				a.Float = math.Float64frombits(binary.LittleEndian.Uint64(r.b[r.i:]))
-				r.i += 8
-			}
+			var f [8]byte
+			r.Fixed(f[:])
+			a.Float = math.Float64frombits(binary.LittleEndian.Uint64(f[:]))
 		}
 		a.Bool = flags&attrBool != 0
 		if flags&attrStrings != 0 {
-			a.Strings = make([]string, r.count(1))
+			a.Strings = make([]string, r.Count(1))
 			for j := range a.Strings {
-				a.Strings[j] = r.string()
+				a.Strings[j] = r.Str()
 			}
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/binrec"
 )
 
 // sameSpan reports whether two spans are the same struct, times compared
@@ -345,7 +347,7 @@ func TestSpanBinaryGarbage(t *testing.T) {
 	try([]byte{spanFormat, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	for _, count := range []uint64{math.MaxUint64, 1 << 40, 1<<31 + 1, 1000} {
 		body := make([]byte, 32)
-		body = appendBinString(body, "x")
+		body = binrec.AppendString(body, "x")
 		body = append(body, 0, 0, 0) // kind, start, end
 		body = binary.AppendUvarint(body, count)
 		body = append(body, make([]byte, 64)...)

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"crypto/sha256"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func unionMs(ivs []interval) int64 {
 			continue
 		}
 		if i == 0 || iv.start.After(cur.end) {
-			total += cur.end.Sub(cur.start)
+			total = addSat(total, cur.end.Sub(cur.start))
 			cur = iv
 			continue
 		}
@@ -136,6 +137,16 @@ func unionMs(ivs []interval) int64 {
 			cur.end = iv.end
 		}
 	}
-	total += cur.end.Sub(cur.start)
-	return total.Milliseconds()
+	return addSat(total, cur.end.Sub(cur.start)).Milliseconds()
+}
+
+// addSat adds two non-negative durations, saturating instead of
+// overflowing: a transcript's timestamps are the client's to write, and
+// intervals centuries long (time.Sub saturates at ~292 years) must not
+// add up to a negative total.
+func addSat(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
