@@ -308,12 +308,10 @@ func readSpan(r *binrec.Reader, s *Span, depth int) {
 	r.Adopt(&f)
 }
 
-func readID(r *binrec.Reader, id []byte) { r.Fixed(id) }
-
 func readFields(r *binrec.Reader, s *Span, depth int) {
-	readID(r, s.TraceID[:])
-	readID(r, s.SpanID[:])
-	readID(r, s.ParentSpanID[:])
+	r.Fixed(s.TraceID[:])
+	r.Fixed(s.SpanID[:])
+	r.Fixed(s.ParentSpanID[:])
 	s.Name = r.Str()
 	s.Kind = Kind(r.Int())
 	s.Start, s.End = r.Time(), r.Time()
@@ -329,8 +327,8 @@ func readFields(r *binrec.Reader, s *Span, depth int) {
 		s.Links = make([]Link, n)
 		for i := range s.Links {
 			l := &s.Links[i]
-			readID(r, l.TraceID[:])
-			readID(r, l.SpanID[:])
+			r.Fixed(l.TraceID[:])
+			r.Fixed(l.SpanID[:])
 			l.Attrs = readAttrs(r)
 		}
 	}
