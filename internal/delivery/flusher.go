@@ -169,33 +169,6 @@ func (f *flusher) defaults() {
 	f.suspects = map[uint64]string{}
 }
 
-func (f *flusher) open() (*state.Store, error) {
-	so := f.o.Store
-	lt := so.LockTimeout
-	if lt < 5*time.Second {
-		lt = 5 * time.Second // the flusher can afford to wait for hooks
-	}
-	// Under a deadline (sync mode: a hook is waiting) the wait ends with
-	// it, with a short grace so that the last transaction, which removes
-	// what the collector accepted, can still run.
-	if !f.deadline.IsZero() {
-		lt = min(lt, max(time.Until(f.deadline), 250*time.Millisecond))
-	}
-	so.LockTimeout = lt
-	st, err := state.Open(so)
-	if err != nil {
-		return nil, err
-	}
-
-	if now := f.o.Now(); now.Sub(f.lastSync) >= syncEvery {
-		if err := st.Sync(); err != nil {
-			f.o.Logf("sync: %v", err)
-		}
-		f.lastSync = now
-	}
-	return st, nil
-}
-
 func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 	f.deadline, _ = ctx.Deadline()
 	var err error

@@ -97,6 +97,34 @@ type round struct {
 	queued  int
 }
 
+// open opens the store for a round's transaction.
+func (f *flusher) open() (*state.Store, error) {
+	so := f.o.Store
+	lt := so.LockTimeout
+	if lt < 5*time.Second {
+		lt = 5 * time.Second // the flusher can afford to wait for hooks
+	}
+	// Under a deadline (sync mode: a hook is waiting) the wait ends with
+	// it, with a short grace so that the last transaction, which removes
+	// what the collector accepted, can still run.
+	if !f.deadline.IsZero() {
+		lt = min(lt, max(time.Until(f.deadline), 250*time.Millisecond))
+	}
+	so.LockTimeout = lt
+	st, err := state.Open(so)
+	if err != nil {
+		return nil, err
+	}
+
+	if now := f.o.Now(); now.Sub(f.lastSync) >= syncEvery {
+		if err := st.Sync(); err != nil {
+			f.o.Logf("sync: %v", err)
+		}
+		f.lastSync = now
+	}
+	return st, nil
+}
+
 // read applies the last round's outcome and reads the next batch in one
 // transaction, closes the store, and only then finishes the spans'
 // pending work: the finisher reads transcripts (large, slow, or not even
