@@ -25,14 +25,9 @@ var errCorruptPanic = errors.New("state: database corrupt")
 func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, file *os.File, err error) {
 	bo := boltOptions(opts, readOnly)
 	bo.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-		// A plain descriptor wrapped by os.NewFile, to skip os.OpenFile's
-		// attempt to register a regular file with the network poller.
-		fd, err := openRaw(name, flag)
-		if err != nil {
-			return nil, err
-		}
-		file = os.NewFile(uintptr(fd), name)
-		return file, nil
+		var err error
+		file, err = OpenFile(name, flag)
+		return file, err
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {

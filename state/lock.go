@@ -96,6 +96,18 @@ func (f lockFD) release() {
 	}
 }
 
+// OpenFile opens a file of the state directory as openRaw does and wraps
+// the descriptor with os.NewFile: os.OpenFile would first try to register
+// it with the network poller (epoll, an eventfd), for nothing on a
+// regular file, and follow a symlink.
+func OpenFile(path string, flags int) (*os.File, error) {
+	fd, err := openRaw(path, flags)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
 // openRaw opens a file close-on-exec and without following a symlink
 // (O_NOFOLLOW: every file of the state directory is opened this way),
 // creating it 0600 with O_CREAT.

@@ -38,12 +38,12 @@ func AcquireFlusherLock(stateDir string) (*FlusherLock, error) {
 		return nil, err
 	}
 	path := filepath.Join(stateDir, FlusherLockName)
-	f, err := openLockFile(path)
+	f, err := state.OpenFile(path, os.O_RDWR|os.O_CREATE)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(stateDir, 0o700); err != nil {
 			return nil, err
 		}
-		f, err = openLockFile(path)
+		f, err = state.OpenFile(path, os.O_RDWR|os.O_CREATE)
 	}
 	if err != nil {
 		return nil, err
@@ -55,23 +55,6 @@ func AcquireFlusherLock(stateDir string) (*FlusherLock, error) {
 	l := &FlusherLock{path: path, f: f}
 	l.writePID()
 	return l, nil
-}
-
-// openLockFile opens (creating 0600) the lock file without following a
-// symlink, as a plain descriptor wrapped by os.NewFile: os.OpenFile would
-// first set up the network poller (epoll, an eventfd) for it, which a
-// hook that finds the flusher running pays for nothing.
-func openLockFile(path string) (*os.File, error) {
-	for {
-		fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return os.NewFile(uintptr(fd), path), nil
-	}
 }
 
 // WaitFlusherLock takes flusher.lock, polling until deadline.
