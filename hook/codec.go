@@ -168,15 +168,9 @@ func decodeBody(b []byte, o *spanBody) error {
 	o.Desc = r.Str()
 	o.Events = r.Bytes()
 	o.NEvents = r.Int()
-	if err := r.Err(); err != nil {
+	sp := tracing.ReadSpanBinary(&r)
+	if err := r.Done(); err != nil {
 		return fmt.Errorf("session state: span record: %w", err)
-	}
-	sp, rest, err := tracing.DecodeSpanBinary(r.Rest())
-	if err != nil {
-		return fmt.Errorf("session state: span record: %w", err)
-	}
-	if len(rest) != 0 {
-		return errRecord
 	}
 	o.Span = *sp
 	return nil

@@ -283,12 +283,20 @@ func (s *Span) tooDeep(depth int) bool {
 // panic or an outsize allocation; on error the rest is nil.
 func DecodeSpanBinary(b []byte) (*Span, []byte, error) {
 	r := binrec.NewReader(b)
-	s := new(Span)
-	readSpan(&r, s, 0)
+	s := ReadSpanBinary(&r)
 	if err := r.Err(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errSpanBinary, err)
 	}
 	return s, r.Rest(), nil
+}
+
+// ReadSpanBinary reads a span in its binary form from r, for records
+// that embed one (package hook's span records): the strings are cut from
+// r's one copy of the record. On error, r.Err() says why.
+func ReadSpanBinary(r *binrec.Reader) *Span {
+	s := new(Span)
+	readSpan(r, s, 0)
+	return s
 }
 
 // readSpan reads a span, marker and length first, into s at depth. The
