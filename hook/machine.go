@@ -153,23 +153,20 @@ func (m *machine) apply() {
 	if m.s == nil {
 		m.newSession()
 	} else if m.s.tombstone() {
-		if ev.Name == "SessionEnd" || m.lateForTombstone() {
+		if m.lateForTombstone() {
 			m.late()
 			return
 		}
 		m.newRun()
-	} else if ev.Name == "SessionStart" {
+	} else if ev.Name == SessionStart {
 		// The root is still open (clear, compact, or a resume without a
 		// SessionEnd): note it on the root instead of opening a second one.
 		top := m.top()
-		m.addEvent(top, "SessionStart", m.eventAttrs())
+		m.addEvent(top, SessionStart, m.eventAttrs())
 		if ev.Model != "" {
 			top.Span.SetAttr(tracing.String(semconv.GenAIRequestModel, ev.Model))
 		}
 		m.resumeAttrs(top)
-	}
-	if ev.Name == "SessionStart" && ev.Model != "" {
-		m.s.Model = ev.Model
 	}
 	if m.s.Last.Before(m.t) {
 		m.s.Last = m.t
@@ -187,34 +184,9 @@ func (m *machine) apply() {
 		}
 	}
 
-	switch ev.Name {
-	case "SessionStart":
-		// Handled above.
-	case "SessionEnd":
-		m.endSession()
-	case "UserPromptSubmit":
-		m.promptSubmit()
-	case "Stop", "StopFailure":
-		m.stop()
-	case "PreToolUse":
-		m.preTool()
-	case "PostToolUse", "PostToolUseFailure", "PermissionDenied":
-		m.postTool()
-	case "PermissionRequest":
-		m.permissionRequest()
-	case "SubagentStart":
-		m.subagentStart()
-	case "SubagentStop":
-		m.subagentStop()
-	case "PostToolBatch":
-		m.postToolBatch()
-	case "PreModelSwitch", "PostModelSwitch":
-		m.modelSwitch()
-	case "PreCompact":
-		m.preCompact()
-	case "PostCompact":
-		m.postCompact()
-	default:
+	if h := specOf(ev.Name).handle; h != nil {
+		h(m)
+	} else {
 		m.addEvent(m.innermost(), eventName(ev.Name), m.eventAttrs())
 	}
 }
@@ -245,6 +217,15 @@ func capPlain(s string, n int) string {
 	return s[:n]
 }
 
+// sessionStart: the root, the run or the span event on the open root
+// that a SessionStart opens is made before the dispatch (apply); its
+// model is the request model of the turns that follow.
+func (m *machine) sessionStart() {
+	if m.ev.Model != "" {
+		m.s.Model = m.ev.Model
+	}
+}
+
 // modelSwitch records PreModelSwitch / PostModelSwitch as a span event;
 // after PostModelSwitch the new model is the request model of the turns
 // that follow. (2.1.328 sends a PreModelSwitch per model it prices, the
@@ -252,7 +233,7 @@ func capPlain(s string, n int) string {
 func (m *machine) modelSwitch() {
 	ev := m.ev
 	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
-	if ev.Name == "PostModelSwitch" && ev.ToModel != "" {
+	if ev.Name == PostModelSwitch && ev.ToModel != "" {
 		m.s.Model = ev.ToModel
 	}
 }

@@ -13,19 +13,22 @@ import (
 // alone: one stat of the transcript on UserPromptSubmit and SessionStart
 // (the byte offset where the turn's token usage will be read from), and on
 // SubagentStart one non-blocking read of the subagent's small meta file
-// (the Agent call that launched it). It runs once per event; Record calls
-// it for callers that did not.
+// (the Agent call that launched it): EventTable's PreLock. It runs once
+// per event; Record calls it for callers that did not.
 func Prepare(ev *Event, opts Options) {
 	if ev == nil || ev.prepared {
 		return
 	}
 	ev.prepared = true
-	if ev.transcriptSize < 0 && ev.TranscriptPath != "" &&
-		(ev.Name == "UserPromptSubmit" || ev.Name == "SessionStart") {
-		ev.transcriptSize = opts.transcriptSize(ev.TranscriptPath)
-	}
-	if ev.Name == "SubagentStart" && ev.launchToolUseID == "" {
-		ev.launchToolUseID = launchToolUseID(ev)
+	switch specOf(ev.Name).PreLock {
+	case PreLockTranscriptSize:
+		if ev.transcriptSize < 0 && ev.TranscriptPath != "" {
+			ev.transcriptSize = opts.transcriptSize(ev.TranscriptPath)
+		}
+	case PreLockLaunchCall:
+		if ev.launchToolUseID == "" {
+			ev.launchToolUseID = launchToolUseID(ev)
+		}
 	}
 }
 

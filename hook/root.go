@@ -62,7 +62,7 @@ func (m *machine) initTop(top *openSpan) {
 		tracing.String(semconv.GenAIProviderName, semconv.ProviderAnthropic),
 		tracing.String(semconv.GenAIConversationID, ev.SessionID),
 	)
-	if ev.Name == "SessionStart" {
+	if ev.Name == SessionStart {
 		if ev.Source != "" {
 			top.Span.SetAttr(tracing.String(semconv.SessionSource, ev.Source))
 		}
@@ -83,16 +83,17 @@ func (m *machine) initTop(top *openSpan) {
 // lateForTombstone reports whether an event for an ended session belongs
 // to the run that ended (an end of a span already exported, or a late
 // notification from an async hook) rather than starting a new run. Only
-// events that show the agent working again start one: SessionStart, a
-// prompt, a tool call or subagent not seen before, a compaction.
+// events that show the agent working again start one (EventTable's
+// Restart): SessionStart, a prompt, a tool call or subagent not seen
+// before, a compaction.
 func (m *machine) lateForTombstone() bool {
 	ev := m.ev
-	switch ev.Name {
-	case "SessionStart", "UserPromptSubmit", "PreToolUse", "SubagentStart", "PreCompact":
+	switch specOf(ev.Name).Restart {
+	case RestartAlways:
 		return false
-	case "PostToolUse", "PostToolUseFailure", "PermissionDenied":
+	case RestartNewTool:
 		return ev.ToolUseID != "" && m.s.closedRecently(toolSpanID(m.s.ID, ev.ToolUseID))
-	case "SubagentStop":
+	case RestartNewSubagent:
 		return ev.AgentID != "" && m.s.closedRecently(agentSpanID(m.s.ID, ev.AgentID))
 	}
 	return true
@@ -132,7 +133,7 @@ func (m *machine) toTombstone() {
 // session it continues on the run's top span.
 func (m *machine) resumeAttrs(top *openSpan) {
 	ev := m.ev
-	if ev.Name != "SessionStart" {
+	if ev.Name != SessionStart {
 		return
 	}
 	if ev.HasContextTokens {

@@ -51,7 +51,7 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	add(semconv.EventFileEvent, ev.FileEvent)
 	add(semconv.EventExpansionType, ev.ExpansionType)
 	add(semconv.EventCommandSource, ev.CommandSource)
-	if ev.Name == "SessionStart" {
+	if ev.Name == SessionStart {
 		add(semconv.GenAIRequestModel, ev.Model)
 	}
 	add(semconv.ModelFrom, ev.FromModel)
@@ -66,7 +66,7 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	if ev.HasEstimatedCacheWriteUSD {
 		a = append(a, tracing.Float(semconv.EstimatedCacheWriteUSD, ev.EstimatedCacheWriteUSD))
 	}
-	if ev.Name == "PostToolBatch" {
+	if ev.Name == PostToolBatch {
 		a = append(a, tracing.Int(semconv.EventToolBatchSize, int64(ev.ToolBatchSize)))
 	}
 	if !o.details() {
@@ -85,7 +85,7 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	addClean(semconv.EventMCPServerName, ev.MCPServerName)
 	addClean(semconv.EventCommandName, ev.CommandName)
 	addClean(semconv.EventTeammateName, ev.TeammateName)
-	if ev.Name == "PermissionDenied" || ev.Name == "SessionEnd" {
+	if ev.Name == PermissionDenied || ev.Name == SessionEnd {
 		addClean(semconv.EventReason, ev.Reason)
 	}
 	if !o.content() {
@@ -94,7 +94,7 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	addClean(semconv.EventMessage, ev.Message)
 	addClean(semconv.EventTitle, ev.Title)
 	addClean(semconv.EventTaskSubject, ev.TaskSubject)
-	if ev.Name == "UserPromptExpansion" {
+	if ev.Name == UserPromptExpansion {
 		addClean(semconv.PromptText, ev.Prompt)
 	}
 	return a

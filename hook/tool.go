@@ -174,12 +174,12 @@ func (m *machine) postTool() {
 	}
 	errType, msg := "", ""
 	switch ev.Name {
-	case "PostToolUseFailure":
+	case PostToolUseFailure:
 		errType, msg = semconv.ErrorToolError, ev.Error
 		if ev.IsInterrupt {
 			errType = semconv.ErrorInterrupted
 		}
-	case "PermissionDenied":
+	case PermissionDenied:
 		errType, msg = semconv.ErrorPermissionDenied, ev.Reason
 	default:
 		if (ev.ToolName == "Bash" || ev.ToolName == "PowerShell") && ev.ToolResponse != nil {

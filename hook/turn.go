@@ -136,7 +136,7 @@ func (m *machine) stop() {
 		m.addEvent(m.top(), ev.Name, m.eventAttrs())
 		return
 	}
-	if ev.Name == "StopFailure" {
+	if ev.Name == StopFailure {
 		kind := ev.Error
 		if kind == "" {
 			kind = semconv.Unknown

@@ -24,6 +24,8 @@ package settings
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ccotel/ccotel/hook"
 )
 
 // Event is a hook event ccotel registers for.
@@ -34,50 +36,18 @@ type Event struct {
 }
 
 // Events are the events ccotel's hook handles, in the order Install writes
-// them.
-//
-//   - All are synchronous: the hook takes milliseconds and queues spans for
-//     a detached flusher, and running it synchronously keeps the events of
-//     one session in order (an async PreToolUse could race its PostToolUse).
-//     InstructionsLoaded is always run in the background by Claude Code.
-//   - PermissionRequest is included: its time is the permission wait of the
-//     tool span. The hook prints nothing, so it never makes a decision.
-//   - The timeout bounds a stuck hook (a hook waits at most ~2 s for the
-//     database). SessionEnd gets 10 s, which also raises Claude Code's
-//     shared 1.5 s SessionEnd budget.
-//   - PostToolBatch is the only report of a tool call Claude Code rejected
-//     at input validation (no Pre, no Post event): one more hook process per
-//     tool round, measured at 3.5 ms median wall (a PostToolUse: 3.6 ms;
-//     `cat` of the same payload: 1.45 ms) on the 2-core CI machine. PreModelSwitch,
-//     PostModelSwitch and DirectoryAdded are rare (span events, the model of
-//     the turns that follow).
-//   - Never WorktreeCreate (its hook's stdout is the worktree path) nor
-//     MessageDisplay (every batch of assistant text waits for its hooks).
-var Events = []Event{
-	{"SessionStart", "", 5},
-	{"InstructionsLoaded", "", 5},
-	{"UserPromptSubmit", "", 5},
-	{"PreToolUse", "*", 5},
-	{"PermissionRequest", "*", 5},
-	{"PermissionDenied", "*", 5},
-	{"PostToolUse", "*", 5},
-	{"PostToolUseFailure", "*", 5},
-	{"PostToolBatch", "", 5},
-	{"SubagentStart", "", 5},
-	{"SubagentStop", "", 5},
-	{"TaskCreated", "", 5},
-	{"TaskCompleted", "", 5},
-	{"Notification", "", 5},
-	{"PreCompact", "", 5},
-	{"PostCompact", "", 5},
-	{"CwdChanged", "", 5},
-	{"ConfigChange", "", 5},
-	{"DirectoryAdded", "", 5},
-	{"PreModelSwitch", "", 5},
-	{"PostModelSwitch", "", 5},
-	{"Stop", "", 5},
-	{"StopFailure", "", 5},
-	{"SessionEnd", "", 10},
+// them: the wired rows of hook.EventTable, which says why each is wired or
+// not, with its matcher and timeout.
+var Events = wired(hook.EventTable)
+
+func wired(table []hook.EventSpec) []Event {
+	var out []Event
+	for _, e := range table {
+		if e.Wired() {
+			out = append(out, Event{e.Name, e.Matcher, e.Timeout})
+		}
+	}
+	return out
 }
 
 // Report says what an edit did, by event name.
