@@ -78,6 +78,66 @@
 //     transcript and its subagents directory; run: the transcript from its
 //     size when the run started) and ReadyAt = end + SettleDelay.
 //
+// # Events
+//
+// EventTable (events.go) is every hook event ccotel knows, one row each:
+// the machine's handler (Apply dispatches on it; an event not in the
+// table is a span event), whether the event restarts a session that has
+// ended, the file I/O Prepare does for it before the database lock, and
+// the settings.json entry install writes (matcher, timeout) or why it
+// writes none. The table below is generated from it (go test ./hook -run
+// TestEventTable -update); README.md lists the wired events, checked by
+// the same test.
+//
+//	event                handler                           restarts an ended session          pre-lock I/O        install
+//	SessionStart         sessionStart                      yes                                transcript size     5 s
+//	Setup                span event on the innermost span  no                                 -                   no
+//	InstructionsLoaded   span event on the innermost span  no                                 -                   5 s
+//	UserPromptSubmit     promptSubmit                      yes                                transcript size     5 s
+//	UserPromptExpansion  span event on the innermost span  no                                 -                   no
+//	MessageDisplay       span event on the innermost span  no                                 -                   no
+//	PreToolUse           preTool                           yes                                -                   "*", 5 s
+//	PermissionRequest    permissionRequest                 no                                 -                   "*", 5 s
+//	PermissionDenied     postTool                          unless its tool call was exported  -                   "*", 5 s
+//	PostToolUse          postTool                          unless its tool call was exported  -                   "*", 5 s
+//	PostToolUseFailure   postTool                          unless its tool call was exported  -                   "*", 5 s
+//	PostToolBatch        postToolBatch                     no                                 -                   5 s
+//	SubagentStart        subagentStart                     yes                                subagent meta file  5 s
+//	SubagentStop         subagentStop                      unless its subagent was exported   -                   5 s
+//	TaskCreated          span event on the innermost span  no                                 -                   5 s
+//	TaskCompleted        span event on the innermost span  no                                 -                   5 s
+//	TeammateIdle         span event on the innermost span  no                                 -                   no
+//	Notification         span event on the innermost span  no                                 -                   5 s
+//	Elicitation          span event on the innermost span  no                                 -                   no
+//	ElicitationResult    span event on the innermost span  no                                 -                   no
+//	PreCompact           preCompact                        yes                                -                   5 s
+//	PostCompact          postCompact                       no                                 -                   5 s
+//	CwdChanged           span event on the innermost span  no                                 -                   5 s
+//	ConfigChange         span event on the innermost span  no                                 -                   5 s
+//	DirectoryAdded       span event on the innermost span  no                                 -                   5 s
+//	FileChanged          span event on the innermost span  no                                 -                   no
+//	WorktreeCreate       span event on the innermost span  no                                 -                   no
+//	WorktreeRemove       span event on the innermost span  no                                 -                   no
+//	PreModelSwitch       modelSwitch                       no                                 -                   5 s
+//	PostModelSwitch      modelSwitch                       no                                 -                   5 s
+//	Stop                 stop                              no                                 -                   5 s
+//	StopFailure          stop                              no                                 -                   5 s
+//	SessionEnd           endSession                        no                                 -                   10 s
+//
+// Not wired (handled all the same when wired by hand):
+//
+//   - Setup: fires only under --init-only, -p --init or -p --maintenance, outside a session's work.
+//   - UserPromptExpansion: no span needs it; one more hook process per slash command.
+//   - MessageDisplay: every batch of assistant text would wait for it.
+//   - TeammateIdle: agent teams only; no span needs it.
+//   - Elicitation: no span needs it; a hook on it sits in the MCP server's dialog.
+//   - ElicitationResult: no span needs it; a hook on it sits in the MCP server's dialog.
+//   - FileChanged: its matcher is the literal names of the files to watch; ccotel watches none.
+//   - WorktreeCreate: Claude Code reads its hook's output as the worktree path.
+//   - WorktreeRemove: WorktreeCreate, its pair, cannot be wired.
+//
+// (Generated from EventTable.)
+//
 // # Capture
 //
 // At the default level (metadata) no text of the session is exported:
@@ -104,8 +164,8 @@
 // # Files
 //
 // Decoding: event.go (Event, Decode), stream.go (the windowed scanner)
-// and scan.go (its JSON helpers). The state machine: machine.go (Apply and
-// the dispatch of each hook event), then one file per span kind: root.go
+// and scan.go (its JSON helpers). The state machine: events.go (EventTable, the
+// hook events), machine.go (Apply and its dispatch), then one file per span kind: root.go
 // (the session's root and its resumed runs, tombstones), turn.go,
 // tool.go, subagent.go, compact.go; span.go opens, ends and finishes
 // spans of any kind, spanevent.go records span events. session.go is the

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccotel/ccotel/hook"
 	"github.com/rogpeppe/go-internal/diff"
 )
 
@@ -456,5 +457,24 @@ func TestInstallOtherBinaryName(t *testing.T) {
 	}
 	if un, _, _ := Uninstall(out, dev); string(un) != `{"model": "opus"}` {
 		t.Errorf("uninstall with the name: %s", un)
+	}
+}
+
+// Install writes exactly the wired rows of hook.EventTable, in its order,
+// with the row's matcher and timeout: the table is the only list of events.
+func TestEventsAreTheTable(t *testing.T) {
+	var want []Event
+	for _, e := range hook.EventTable {
+		if e.Timeout > 0 {
+			want = append(want, Event{e.Name, e.Matcher, e.Timeout})
+		}
+	}
+	if !reflect.DeepEqual(Events, want) {
+		t.Errorf("Events = %v\nhook.EventTable wires %v", Events, want)
+	}
+	for _, e := range Events {
+		if timeout := map[bool]int{true: 10, false: 5}[e.Name == hook.SessionEnd]; e.Timeout != timeout {
+			t.Errorf("%s: timeout %d s, want %d s", e.Name, e.Timeout, timeout)
+		}
 	}
 }
