@@ -206,7 +206,9 @@ func sourceCopy(t *testing.T, dir string) string {
 			}
 			return nil
 		}
-		if strings.HasSuffix(name, "_test.go") || !d.Type().IsRegular() {
+		// .git is a file in a git worktree: copied, it would make the
+		// copy's commit land on the worktree's branch.
+		if strings.HasSuffix(name, "_test.go") || name == ".git" || !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)
