@@ -2,11 +2,14 @@ package hook
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/binrec"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -186,5 +189,14 @@ func TestIndexCodec(t *testing.T) {
 	}
 	if _, err := decodeIndex(append(bytes.Clone(b), 0)); err == nil {
 		t.Error("trailing byte: no error")
+	}
+	unknown := bytes.Clone(b)
+	unknown[1] = byte(len(indexKinds)) // the first span's kind
+	if _, err := decodeIndex(unknown); !errors.Is(err, binrec.ErrRecord) {
+		t.Errorf("unknown kind: %v, want a binrec.ErrRecord", err)
+	}
+	huge := binary.AppendUvarint(nil, 1<<40) // a count its bytes cannot hold
+	if _, err := decodeIndex(append(huge, b[1:]...)); !errors.Is(err, binrec.ErrRecord) {
+		t.Errorf("huge count: %v, want a binrec.ErrRecord", err)
 	}
 }
