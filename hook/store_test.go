@@ -3,7 +3,6 @@ package hook
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -82,57 +81,6 @@ func TestEventTouchesOnlyItsSpans(t *testing.T) {
 	if len(out) != open+2 || st.Records() != 0 {
 		t.Errorf("SessionEnd ended %d spans (want %d), %d records left", len(out), open+2, st.Records())
 	}
-}
-
-// A head of version 1, which held every span inline, is read, and the
-// session goes on with its spans as records of their own.
-func TestVersion1HeadIsMigrated(t *testing.T) {
-	s := &sim{t: t}
-	s.at(0, ev("SessionStart", "source", "startup"))
-	s.at(10, ev("UserPromptSubmit", "prompt_id", "p"))
-	s.at(20, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", "b"))
-	// Rebuild the head as version 1 wrote it: each span's body inline.
-	cur, err := decodeSession(&s.st, "s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spans []map[string]any
-	for _, o := range cur.Spans {
-		var head, body map[string]any
-		hb, _ := json.Marshal(o)
-		json.Unmarshal(hb, &head)
-		var rec spanBody
-		if err := decodeBody(s.st.Span("s1", o.ID), &rec); err != nil {
-			t.Fatal(err)
-		}
-		bb, _ := json.Marshal(&rec)
-		json.Unmarshal(bb, &body)
-		delete(head, "id")
-		delete(head, "parent")
-		for k, v := range body {
-			head[k] = v
-		}
-		spans = append(spans, head)
-	}
-	var v1 map[string]any
-	hv, _ := json.Marshal(cur)
-	json.Unmarshal(hv, &v1)
-	v1["v"], v1["spans"] = 1, spans
-	b, _ := json.Marshal(v1)
-	var old Memory
-	old.PutSession("s1", b)
-	s.st = old
-
-	s.at(30, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "b", "duration_ms", 5))
-	if st, err := decodeSession(&s.st, "s1"); err != nil || st.V != sessionVersion || len(st.Spans) != 2 || s.st.Records() != 3 {
-		t.Fatalf("after the first event: %+v %v, %d records", st, err, s.st.Records())
-	}
-	s.at(40, ev("Stop", "prompt_id", "p"))
-	s.at(50, ev("SessionEnd"))
-	tool, turn, root := s.span("execute_tool Bash"), s.span("turn"), s.span("invoke_agent claude-code")
-	checkSpan(t, tool, turn, 20, 30)
-	checkSpan(t, turn, root, 10, 40)
-	checkSpan(t, root, nil, 0, 50)
 }
 
 // A span whose record is gone (a damaged database) still ends, from what
