@@ -1,6 +1,10 @@
 package hook
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ccotel/ccotel/internal/utf8cut"
+)
 
 // BatchCall is one element of PostToolBatch's tool_calls: the call's id
 // and tool, and whether Claude Code rejected it before running it (its
@@ -137,7 +141,7 @@ func (bc *BatchCall) set(key, str string) {
 		msg, ok := strings.CutPrefix(str, toolUseError)
 		bc.Rejected, bc.Message = ok, ""
 		if ok {
-			bc.Message = capPlain(strings.TrimSuffix(msg, "</tool_use_error>"), batchMessageCap)
+			bc.Message = utf8cut.Prefix(strings.TrimSuffix(msg, "</tool_use_error>"), batchMessageCap)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package hook
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -15,8 +14,10 @@ import (
 // every event, inside the database lock that the other hooks of the
 // session wait for. They are compact binary records, not JSON: encoding/
 // json builds its reflection caches anew in every hook process, which cost
-// ~10 % of a hook's CPU and most of its time holding the lock. Records
-// written as JSON by earlier versions (a leading '{') are still read.
+// ~10 % of a hook's CPU and most of its time holding the lock. A record
+// in any other form (no release wrote one) is damage, like a truncated
+// one: the state machine starts the session over (Result.Reset) or
+// rebuilds the span from its head.
 //
 // The head (headMarker first), in internal/binrec's primitives:
 //
@@ -35,14 +36,13 @@ import (
 // array, decoded only when the span ends), nevents varint, then the span
 // in tracing's binary form.
 const (
-	headMarker byte = 0x02 // sessionVersion 2 (span bodies in records of their own)
+	headMarker byte = 0x02 // span bodies in records of their own
 	bodyMarker byte = 0x01
 )
 
 var errRecord = errors.New("session state: record unreadable")
 
 func (s *session) encode() ([]byte, error) {
-	s.V = sessionVersion
 	n := 64 + len(s.ID) + len(s.Transcript) + len(s.LastPrompt) + len(s.Model) + len(s.Closed) + 48*(len(s.Background)+len(s.Launched))
 	b := append(make([]byte, 0, n), headMarker)
 	b = binrec.AppendTime(b, s.Last)
@@ -80,20 +80,10 @@ func decodeHead(b []byte) (*session, error) {
 		return nil, nil
 	}
 	var s session
-	if b[0] == '{' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("session state: %w", err)
-		}
-		if s.V != sessionVersion && s.V != 1 {
-			return nil, fmt.Errorf("session state: version %d", s.V)
-		}
-		return &s, nil
-	}
 	if b[0] != headMarker {
 		return nil, fmt.Errorf("session state: unknown record format %#x", b[0])
 	}
 	r := binrec.NewReader(b[1:])
-	s.V = sessionVersion
 	s.Last, s.Ended = r.Time(), r.Time()
 	s.ID, s.Transcript, s.LastPrompt, s.Model = r.Str(), r.Str(), r.Str(), r.Str()
 	r.Fixed(s.Trace[:])
@@ -132,16 +122,12 @@ func decodeHead(b []byte) (*session, error) {
 // ended session (a tombstone), when it ended; ok is false for a record
 // it cannot read. `ccotel status` counts sessions with it.
 func HeadTimes(b []byte) (last, ended time.Time, ok bool) {
-	if len(b) > 0 && b[0] == headMarker {
-		r := binrec.NewReader(b[1:])
-		last, ended = r.Time(), r.Time()
-		return last, ended, r.Err() == nil
-	}
-	s, err := decodeHead(b)
-	if err != nil || s == nil {
+	if len(b) == 0 || b[0] != headMarker {
 		return time.Time{}, time.Time{}, false
 	}
-	return s.Last, s.Ended, true
+	r := binrec.NewReader(b[1:])
+	last, ended = r.Time(), r.Time()
+	return last, ended, r.Err() == nil
 }
 
 // encodeBody is a span record.
@@ -155,13 +141,7 @@ func encodeBody(o *spanBody) []byte {
 
 // decodeBody reads a span record into o.
 func decodeBody(b []byte, o *spanBody) error {
-	if len(b) == 0 {
-		return errRecord
-	}
-	if b[0] == '{' {
-		return json.Unmarshal(b, o)
-	}
-	if b[0] != bodyMarker {
+	if len(b) == 0 || b[0] != bodyMarker {
 		return errRecord
 	}
 	r := binrec.NewReader(b[1:])

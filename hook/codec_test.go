@@ -13,7 +13,7 @@ import (
 func fullHead() *session {
 	at := time.Date(2026, 8, 1, 10, 0, 0, 123456789, time.UTC)
 	return &session{
-		V: sessionVersion, ID: "sess-1", Trace: TraceID("sess-1"), Run: 2,
+		ID: "sess-1", Trace: TraceID("sess-1"), Run: 2,
 		Ended: at.Add(time.Hour), Last: at, Transcript: "/home/u/.claude/projects/p/s.jsonl",
 		Totals:  totals{Turns: 3, ToolCalls: 40, ToolErrors: 2, Subagents: 1, Compactions: 1, Late: 5, Notices: 1},
 		TurnSeq: 3, CompactSeq: 1, Seq: 7, LastPrompt: "p-3", Model: "claude-opus-5-5",
@@ -33,7 +33,7 @@ func inUTC(s *session) *session {
 
 // The binary head gives back every field; an empty head too.
 func TestHeadRoundTrip(t *testing.T) {
-	for _, s := range []*session{fullHead(), {V: sessionVersion, ID: "x"}} {
+	for _, s := range []*session{fullHead(), {ID: "x"}} {
 		b, err := s.encode()
 		if err != nil {
 			t.Fatal(err)
@@ -55,31 +55,46 @@ func TestHeadRoundTrip(t *testing.T) {
 	}
 }
 
-// Heads and span records written as JSON by earlier versions are still
-// read, and so is status's view of them.
-func TestJSONRecordsStillRead(t *testing.T) {
-	want := fullHead()
-	b, err := json.Marshal(want)
+// A head or span record in any form but the current binary one (such as
+// the JSON of development versions before it; no release wrote one) is
+// damage: decoding it is an error, and the state machine takes the path
+// of any unreadable record: the session starts over, or the span is
+// rebuilt from its head, with Result.Reset set.
+func TestOtherFormsAreDamage(t *testing.T) {
+	jsonHead, err := json.Marshal(fullHead())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := decodeHead(b)
-	if err != nil || !reflect.DeepEqual(inUTC(got), want) {
-		t.Fatalf("JSON head: %v\n got %+v\nwant %+v", err, got, want)
+	if s, err := decodeHead(jsonHead); err == nil {
+		t.Fatalf("JSON head decoded: %+v", s)
 	}
-	if last, ended, ok := HeadTimes(b); !ok || !last.Equal(want.Last) || !ended.Equal(want.Ended) {
-		t.Fatalf("HeadTimes of JSON = %v %v %v", last, ended, ok)
+	if _, _, ok := HeadTimes(jsonHead); ok {
+		t.Fatal("HeadTimes read a JSON head")
 	}
-	body := testBody()
-	jb, err := json.Marshal(body)
+	jsonBody, err := json.Marshal(testBody())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back spanBody
-	if err := decodeBody(jb, &back); err != nil {
-		t.Fatal(err)
+	if err := decodeBody(jsonBody, &spanBody{}); err == nil {
+		t.Fatal("JSON span record decoded")
 	}
-	sameBody(t, &back, body)
+
+	e, _ := DecodeBytes([]byte(ev("UserPromptSubmit", "prompt_id", "p")))
+	var st Memory
+	st.PutSession("s1", []byte(`{"v":2,"id":"s1","last":"2026-08-01T10:00:00Z"}`))
+	res, err := Apply(&st, e, t0, Options{})
+	if err != nil || res.Reset == nil || OpenSpans(&st, "s1") != 2 {
+		t.Fatalf("JSON head: reset %v, err %v, %d open spans (want the new root and turn)", res.Reset, err, OpenSpans(&st, "s1"))
+	}
+
+	// The index and head read, the top span's record is JSON: it is
+	// rebuilt from its head and the session goes on.
+	st.PutSpan("s1", RootSpanID("s1"), jsonBody)
+	e, _ = DecodeBytes([]byte(ev("SessionEnd")))
+	res, err = Apply(&st, e, t0.Add(time.Second), Options{})
+	if err != nil || res.Reset == nil || len(res.Spans) != 2 {
+		t.Fatalf("JSON span record: reset %v, err %v, %d spans ended (want turn and root)", res.Reset, err, len(res.Spans))
+	}
 }
 
 func testBody() *spanBody {

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"io"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
 // Event is one decoded hook payload: the fields ccotel uses, every one
@@ -310,13 +311,4 @@ func (ev *Event) set(key string, v *rawValue) {
 // that is not must not put kilobytes into span names.
 const maxIdent = 256
 
-func capIdent(s string) string {
-	if len(s) <= maxIdent {
-		return s
-	}
-	n := maxIdent
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func capIdent(s string) string { return utf8cut.Prefix(s, maxIdent) }

@@ -2,21 +2,21 @@ package hook
 
 import (
 	"encoding/binary"
-	"errors"
-	"time"
+	"fmt"
 
-	"github.com/ccotel/ccotel/tracing"
+	"github.com/ccotel/ccotel/internal/binrec"
 )
 
 // The index is the heads of a session's open spans, in order (the top
 // span first), kept as a record of its own under indexKey: it is read
 // and written on every event, so it is a compact binary encoding rather
-// than JSON (which cost ~2 µs per open span per event). Per span:
+// than JSON (which cost ~2 µs per open span per event). In
+// internal/binrec's primitives, per span:
 //
 //	kind     1 byte (indexKinds)
 //	flags    1 byte (1: Perm)
-//	key, tool, agent, bound   uvarint length + bytes each
-//	last     varint unix nanoseconds (0: zero time)
+//	key, tool, agent, bound   string each
+//	last     time
 //	offset   varint
 //	owner, id, parent         8 bytes each
 //
@@ -28,12 +28,14 @@ var indexKey [8]byte
 
 var indexKinds = [...]string{kindRoot, kindRun, kindTurn, kindTool, kindAgent, kindCompact}
 
-var errIndex = errors.New("session state: span index unreadable")
+// minIndexSpan is the fewest bytes a span takes in the index: kind,
+// flags, four empty strings, the zero time, offset 0 and three IDs.
+const minIndexSpan = 2 + 4 + 1 + 1 + 24
 
 func encodeIndex(spans []*openSpan) []byte {
 	n := binary.MaxVarintLen64
 	for _, o := range spans {
-		n += 2 + 4*binary.MaxVarintLen64 + len(o.Key) + len(o.Tool) + len(o.Agent) + len(o.Bound) + 2*binary.MaxVarintLen64 + 24
+		n += minIndexSpan + 3*binary.MaxVarintLen64 + len(o.Key) + len(o.Tool) + len(o.Agent) + len(o.Bound) + 4*binary.MaxVarintLen64
 	}
 	b := binary.AppendUvarint(make([]byte, 0, n), uint64(len(spans)))
 	for _, o := range spans {
@@ -49,14 +51,9 @@ func encodeIndex(spans []*openSpan) []byte {
 		}
 		b = append(b, kind, flags)
 		for _, s := range [...]string{o.Key, o.Tool, o.Agent, o.Bound} {
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
+			b = binrec.AppendString(b, s)
 		}
-		var last int64
-		if !o.Last.IsZero() {
-			last = o.Last.UnixNano()
-		}
-		b = binary.AppendVarint(b, last)
+		b = binrec.AppendTime(b, o.Last)
 		b = binary.AppendVarint(b, o.Offset)
 		id, parent := o.id(), o.parent()
 		b = append(b, o.Owner[:]...)
@@ -66,55 +63,34 @@ func encodeIndex(spans []*openSpan) []byte {
 	return b
 }
 
+// decodeIndex reads an index. A damaged one (truncated, a length or
+// count past its end, an unknown kind, trailing bytes) is an error, never
+// a panic or an allocation its bytes cannot justify.
 func decodeIndex(b []byte) ([]*openSpan, error) {
-	// The strings are cut from one copy of the record: one allocation
-	// instead of one per key.
-	str := string(b)
-	at := func(rest []byte) int { return len(str) - len(rest) }
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return nil, errIndex
-	}
-	b = b[k:]
-	spans := make([]*openSpan, 0, n)
-	all := make([]openSpan, n)
+	r := binrec.NewReader(b)
+	all := make([]openSpan, r.Count(minIndexSpan))
+	spans := make([]*openSpan, len(all))
 	for i := range all {
 		o := &all[i]
-		if len(b) < 2 || int(b[0]) >= len(indexKinds) {
-			return nil, errIndex
+		if kind := r.Byte(); int(kind) < len(indexKinds) {
+			o.Kind = indexKinds[kind]
+		} else {
+			r.Fail("unknown span kind")
 		}
-		o.Kind, o.Perm = indexKinds[b[0]], b[1]&1 != 0
-		b = b[2:]
-		for _, s := range [...]*string{&o.Key, &o.Tool, &o.Agent, &o.Bound} {
-			l, k := binary.Uvarint(b)
-			if k <= 0 || l > uint64(len(b)-k) {
-				return nil, errIndex
-			}
-			*s = str[at(b)+k : at(b)+k+int(l)]
-			b = b[k+int(l):]
+		o.Perm = r.Byte()&1 != 0
+		o.Key, o.Tool, o.Agent, o.Bound = r.Str(), r.Str(), r.Str(), r.Str()
+		if t := r.Time(); !t.IsZero() {
+			o.Last = t.UTC()
 		}
-		last, k := binary.Varint(b)
-		if k <= 0 {
-			return nil, errIndex
-		}
-		b = b[k:]
-		if last != 0 {
-			o.Last = time.Unix(0, last).UTC()
-		}
-		if o.Offset, k = binary.Varint(b); k <= 0 {
-			return nil, errIndex
-		}
-		b = b[k:]
-		if len(b) < 24 {
-			return nil, errIndex
-		}
-		o.Owner, o.ID, o.Parent = tracing.SpanID(b[:8]), tracing.SpanID(b[8:16]), tracing.SpanID(b[16:24])
-		b = b[24:]
+		o.Offset = r.Varint()
+		r.Fixed(o.Owner[:])
+		r.Fixed(o.ID[:])
+		r.Fixed(o.Parent[:])
 		o.stored = true
-		spans = append(spans, o)
+		spans[i] = o
 	}
-	if len(b) != 0 {
-		return nil, errIndex
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("session state: span index: %w", err)
 	}
 	return spans, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/tracing"
@@ -203,18 +202,6 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return strings.TrimSpace(s)
-}
-
-// capPlain bounds an uncaptured, low-risk value (an enumeration or a
-// type name) that Claude Code should keep short anyway.
-func capPlain(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // sessionStart: the root, the run or the span event on the open root

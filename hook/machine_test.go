@@ -217,7 +217,8 @@ func TestCorruptStateStartsOver(t *testing.T) {
 	// A head naming another session is not followed to that session's
 	// records.
 	var other Memory
-	other.PutSession("s1", []byte(`{"v":2,"id":"s2","last":"2026-08-01T10:00:00Z"}`))
+	s2, _ := (&session{ID: "s2", Last: t0}).encode()
+	other.PutSession("s1", s2)
 	other.PutSpan("s2", indexKey, encodeIndex([]*openSpan{{Kind: kindRoot, ID: RootSpanID("s2")}}))
 	if res, err := Apply(&other, e, t0, Options{}); err != nil || res.Reset == nil || other.Span("s2", indexKey) == nil {
 		t.Errorf("head of s2 under s1: reset %v, err %v, s2's index kept: %v", res.Reset, err, other.Span("s2", indexKey) != nil)

@@ -47,19 +47,31 @@ const (
 	TraceSplitTurn    = "turn"
 )
 
-// Options steer the state machine. The zero value is usable: metadata
-// capture, 4096-byte attribute cap, 24 h idle timeout, 3 s settle delay.
+// The state machine's defaults, declared here, where they are used: a
+// zero Options field means its default, and internal/config resolves an
+// unset key to the same constant.
+const (
+	DefaultCapture     = CaptureMetadata
+	DefaultMaxAttrLen  = 4096
+	DefaultIdleTimeout = 24 * time.Hour
+	DefaultSettleDelay = 3 * time.Second
+	DefaultTraceSplit  = TraceSplitSession
+)
+
+// Options steer the state machine. The zero value is usable: every zero
+// field means its Default* constant.
 type Options struct {
 	// Capture is the capture level. Unknown values mean metadata.
 	Capture Capture
-	// MaxAttrLen caps every captured string attribute (bytes); default 4096.
+	// MaxAttrLen caps every captured string attribute (bytes); 0 means
+	// DefaultMaxAttrLen.
 	MaxAttrLen int
 	// Redactor cleans every captured string. When it is nil, nothing
 	// beyond metadata is captured, whatever Capture says: text never
 	// leaves unredacted.
 	Redactor Redactor
 	// IdleTimeout closes a session after this long without an event
-	// (Sweep); default 24 h.
+	// (Sweep); 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// Traceparent is the W3C TRACEPARENT of the hook's environment; when
 	// valid, the root span links to it, or, with ParentFromTraceparent,
@@ -68,14 +80,14 @@ type Options struct {
 	Traceparent           string
 	ParentFromTraceparent bool
 	// SettleDelay is how long after a span's end its token usage should be
-	// read (the transcript lags the hooks); default 3 s.
+	// read (the transcript lags the hooks); 0 means DefaultSettleDelay.
 	SettleDelay time.Duration
 	// TranscriptSize returns the size of a transcript file, read at
 	// UserPromptSubmit and SessionStart as the byte offset where the turn's
 	// (or run's) lines start. nil = os.Stat.
 	TranscriptSize func(path string) (int64, bool)
-	// TraceSplit is "session" (default: the whole session is one trace)
-	// or "turn": each turn is a trace of its own (its ID derived from the
+	// TraceSplit is "session" (DefaultTraceSplit, also "": the whole
+	// session is one trace) or "turn": each turn is a trace of its own (its ID derived from the
 	// session id and the turn's key), a root linked to the session's top
 	// span.
 	TraceSplit string
@@ -120,21 +132,21 @@ func (o *Options) maxLen() int {
 	if o.MaxAttrLen > 0 {
 		return o.MaxAttrLen
 	}
-	return 4096
+	return DefaultMaxAttrLen
 }
 
 func (o *Options) idleTimeout() time.Duration {
 	if o.IdleTimeout > 0 {
 		return o.IdleTimeout
 	}
-	return 24 * time.Hour
+	return DefaultIdleTimeout
 }
 
 func (o *Options) settleDelay() time.Duration {
 	if o.SettleDelay > 0 {
 		return o.SettleDelay
 	}
-	return 3 * time.Second
+	return DefaultSettleDelay
 }
 
 // clean redacts and caps a captured string. The Redactor is responsible

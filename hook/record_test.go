@@ -41,7 +41,8 @@ func TestSweep(t *testing.T) {
 	s.st.PutSession("junk", []byte("junk"))
 	s.st.PutSpan("junk", [8]byte{1}, []byte("{}"))
 	// An idle head whose span index is unreadable.
-	s.st.PutSession("noindex", []byte(`{"v":2,"id":"noindex","last":"2026-08-01T10:00:00Z"}`))
+	noindex, _ := (&session{ID: "noindex", Last: ms(10)}).encode()
+	s.st.PutSession("noindex", noindex)
 	s.st.PutSpan("noindex", indexKey, []byte("junk"))
 	if _, err := sweep(&s.st, ms(20).Add(25*time.Hour), Options{}); err != nil {
 		t.Fatal(err)

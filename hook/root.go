@@ -10,7 +10,7 @@ import (
 // newSession opens the root span of a session not seen before.
 func (m *machine) newSession() {
 	ev := m.ev
-	s := &session{V: sessionVersion, ID: ev.SessionID, Trace: TraceID(ev.SessionID), Last: m.t}
+	s := &session{ID: ev.SessionID, Trace: TraceID(ev.SessionID), Last: m.t}
 	m.s = s
 	root := &openSpan{Kind: kindRoot, Offset: -1, spanBody: &spanBody{Span: tracing.Span{
 		TraceID: s.Trace,

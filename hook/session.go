@@ -15,63 +15,62 @@ import (
 // closed IDs kept) so a later resume knows the root was exported; Sweep
 // removes tombstones after tombstoneTTL.
 type session struct {
-	V          int             `json:"v"`
-	ID         string          `json:"id"`
-	Trace      tracing.TraceID `json:"trace"`
-	Run        int             `json:"run,omitempty"`  // 0 = the root run; n = the n-th resume
-	Ended      time.Time       `json:"ended,omitzero"` // set: a tombstone
-	Last       time.Time       `json:"last"`           // time of the last event
-	Transcript string          `json:"transcript,omitempty"`
+	ID         string
+	Trace      tracing.TraceID
+	Run        int       // 0 = the root run; n = the n-th resume
+	Ended      time.Time // set: a tombstone
+	Last       time.Time // time of the last event
+	Transcript string
 	// Spans are the heads of the open spans, Spans[0] the top span (root
 	// or run) while open; they are stored in the index (index.go).
-	Spans      []*openSpan `json:"-"`
-	Totals     totals      `json:"totals"`
-	TurnSeq    int         `json:"turn_seq,omitempty"`
-	CompactSeq int         `json:"compact_seq,omitempty"`
-	Seq        int         `json:"seq,omitempty"` // for keys of tools and agents without an id
-	LastPrompt string      `json:"last_prompt,omitempty"`
+	Spans      []*openSpan
+	Totals     totals
+	TurnSeq    int
+	CompactSeq int
+	Seq        int // for keys of tools and agents without an id
+	LastPrompt string
 	// Model is the model the session runs on, as SessionStart or the last
 	// PostModelSwitch said: the request model of the spans that follow.
-	Model string `json:"model,omitempty"`
+	Model string
 	// Background are the background subagents that ended and whose task
 	// notification has not come yet (its turn links to their span).
-	Background []bgAgent `json:"bg,omitempty"`
+	Background []bgAgent
 	// Launched are background Agent calls that returned (async_launched)
 	// before their subagent's SubagentStart came: the hooks of one tool
 	// round run concurrently, so the start can lose the race.
-	Launched []launched `json:"launched,omitempty"`
+	Launched []launched
 	// Closed is a ring of the IDs of recently closed spans (8 bytes each),
 	// so a late or repeated end event is recognised and dropped instead of
 	// exporting a second span under the same ID.
-	Closed     []byte `json:"closed,omitempty"`
-	ClosedNext int    `json:"closed_next,omitempty"`
+	Closed     []byte
+	ClosedNext int
 }
 
 // totals are the counters of one run, exported on its top span.
 type totals struct {
-	Turns       int `json:"turns,omitempty"`
-	ToolCalls   int `json:"tools,omitempty"`
-	ToolErrors  int `json:"tool_errors,omitempty"`
-	Subagents   int `json:"subagents,omitempty"`
-	Compactions int `json:"compactions,omitempty"`
-	Late        int `json:"late,omitempty"`
-	Notices     int `json:"notices,omitempty"` // task-notification turns (not in Turns)
+	Turns       int
+	ToolCalls   int
+	ToolErrors  int
+	Subagents   int
+	Compactions int
+	Late        int
+	Notices     int // task-notification turns (not in Turns)
 }
 
 // bgAgent is an ended background subagent: its key and its span.
 type bgAgent struct {
-	Key   string          `json:"key"`
-	Trace tracing.TraceID `json:"trace"`
-	Span  tracing.SpanID  `json:"span"`
+	Key   string
+	Trace tracing.TraceID
+	Span  tracing.SpanID
 }
 
 // launched is an ended Agent call and the subagent it launched (the
 // agentId of its async_launched response, or its tool_use_id as the meta
 // file names it).
 type launched struct {
-	Agent string         `json:"agent,omitempty"`
-	Call  string         `json:"call"`
-	Span  tracing.SpanID `json:"span"`
+	Agent string
+	Call  string
+	Span  tracing.SpanID
 }
 
 // maxBackground bounds Session.Background and Session.Launched.
@@ -93,26 +92,26 @@ const (
 // events) is its body, a record of its own in the Store, loaded on first
 // use (machine.load) and written back only when it changed.
 type openSpan struct {
-	Kind  string    `json:"kind"`
-	Key   string    `json:"key,omitempty"`   // tool_use_id, agent_id or prompt id
-	Tool  string    `json:"tool,omitempty"`  // tool_name
-	Agent string    `json:"agent,omitempty"` // tools: the agent_id they ran under
-	Bound string    `json:"bound,omitempty"` // Agent/Task tools: the subagent they launched
-	Perm  bool      `json:"perm,omitempty"`  // tools: a PermissionRequest was seen
-	Last  time.Time `json:"last"`            // latest event in this span's subtree
+	Kind  string
+	Key   string    // tool_use_id, agent_id or prompt id
+	Tool  string    // tool_name
+	Agent string    // tools: the agent_id they ran under
+	Bound string    // Agent/Task tools: the subagent they launched
+	Perm  bool      // tools: a PermissionRequest was seen
+	Last  time.Time // latest event in this span's subtree
 	// Offset is the transcript size when a turn or run started (-1 unknown).
-	Offset int64 `json:"off,omitempty"`
+	Offset int64
 	// Owner, when set, is the open span whose end ends this one, in place
 	// of its parent: a background subagent outlives the Agent call that
 	// launched it (still its parent in the trace) and ends with the run.
-	Owner tracing.SpanID `json:"owner,omitzero"`
+	Owner tracing.SpanID
 	// ID and Parent are the body's Span.SpanID and Span.ParentSpanID as
 	// of the last save; once the body is loaded, it is the truth (id,
 	// parent).
-	ID     tracing.SpanID `json:"id"`
-	Parent tracing.SpanID `json:"parent,omitzero"`
+	ID     tracing.SpanID
+	Parent tracing.SpanID
 
-	*spanBody `json:"-"` // nil until loaded
+	*spanBody // nil until loaded
 
 	stored bool   // the body has a record in the Store
 	raw    []byte // the record as loaded, to skip rewriting it unchanged
@@ -121,12 +120,12 @@ type openSpan struct {
 // spanBody is the part of an open span kept in a record of its own.
 type spanBody struct {
 	// Desc is an Agent/Task call's captured description (details).
-	Desc string `json:"desc,omitempty"`
+	Desc string
 	// Events are the span's events as a JSON array (tracing.Event), and
 	// NEvents their number; decoded only when the span ends.
-	Events  json.RawMessage `json:"events,omitempty"`
-	NEvents int             `json:"nevents,omitempty"`
-	Span    tracing.Span    `json:"span"`
+	Events  json.RawMessage
+	NEvents int
+	Span    tracing.Span
 }
 
 func (o *openSpan) id() tracing.SpanID {
@@ -151,19 +150,12 @@ func (o *openSpan) owner() tracing.SpanID {
 	return o.parent()
 }
 
-const (
-	// sessionVersion 2 keeps span bodies in records of their own; a
-	// version 1 head held them inline (decodeSession still reads it).
-	sessionVersion = 2
-	closedRingLen  = 512 // span IDs remembered, open or ended (tombstone)
-)
+const closedRingLen = 512 // span IDs remembered, open or ended (tombstone)
 
 func (s *session) tombstone() bool { return !s.Ended.IsZero() }
 
 // decodeSession reads a session's head and span index from st (nil for
-// an unknown session); its spans' bodies stay in st until used. A
-// version 1 head, which held the spans inline, comes back with their
-// bodies loaded (and saved as records on the next write).
+// an unknown session); its spans' bodies stay in st until used.
 func decodeSession(st Store, id string) (*session, error) {
 	b := st.Session(id)
 	s, err := decodeHead(b)
@@ -174,12 +166,7 @@ func decodeSession(st Store, id string) (*session, error) {
 		// Its records would be looked up, and written, under another id.
 		return nil, fmt.Errorf("session state: head of %q stored under %q", s.ID, id)
 	}
-	switch {
-	case s.V == 1:
-		if err := decodeV1(b, s); err != nil {
-			return nil, err
-		}
-	case !s.tombstone():
+	if !s.tombstone() {
 		if s.Spans, err = decodeIndex(st.Span(id, indexKey)); err != nil {
 			return nil, err
 		}
@@ -194,31 +181,6 @@ func decodeSession(st Store, id string) (*session, error) {
 		}
 	}
 	return s, nil
-}
-
-// decodeV1 reads the open spans of a version 1 head, bodies inline.
-func decodeV1(b []byte, s *session) error {
-	type v1Span struct {
-		openSpan
-		spanBody
-	}
-	var v1 struct {
-		Spans []*v1Span `json:"spans"`
-	}
-	if err := json.Unmarshal(b, &v1); err != nil {
-		return fmt.Errorf("session state: %w", err)
-	}
-	s.Spans = s.Spans[:0]
-	for _, v := range v1.Spans {
-		if v == nil {
-			s.Spans = append(s.Spans, nil)
-			continue
-		}
-		o, body := v.openSpan, v.spanBody
-		o.spanBody = &body
-		s.Spans = append(s.Spans, &o)
-	}
-	return nil
 }
 
 // closedRecently reports whether a span with this ID ended recently.

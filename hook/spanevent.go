@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/utf8cut"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -36,7 +37,7 @@ func (m *machine) eventAttrs() []tracing.Attr {
 	var a []tracing.Attr
 	add := func(k, v string) {
 		if v != "" {
-			a = append(a, tracing.String(k, capPlain(v, 256)))
+			a = append(a, tracing.String(k, utf8cut.Prefix(v, 256)))
 		}
 	}
 	add(semconv.GenAIToolName, ev.ToolName)

@@ -2,11 +2,13 @@ package hook
 
 import (
 	"bytes"
-	"encoding/json"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/binrec"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -81,57 +83,6 @@ func TestEventTouchesOnlyItsSpans(t *testing.T) {
 	}
 }
 
-// A head of version 1, which held every span inline, is read, and the
-// session goes on with its spans as records of their own.
-func TestVersion1HeadIsMigrated(t *testing.T) {
-	s := &sim{t: t}
-	s.at(0, ev("SessionStart", "source", "startup"))
-	s.at(10, ev("UserPromptSubmit", "prompt_id", "p"))
-	s.at(20, ev("PreToolUse", "tool_name", "Bash", "tool_use_id", "b"))
-	// Rebuild the head as version 1 wrote it: each span's body inline.
-	cur, err := decodeSession(&s.st, "s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spans []map[string]any
-	for _, o := range cur.Spans {
-		var head, body map[string]any
-		hb, _ := json.Marshal(o)
-		json.Unmarshal(hb, &head)
-		var rec spanBody
-		if err := decodeBody(s.st.Span("s1", o.ID), &rec); err != nil {
-			t.Fatal(err)
-		}
-		bb, _ := json.Marshal(&rec)
-		json.Unmarshal(bb, &body)
-		delete(head, "id")
-		delete(head, "parent")
-		for k, v := range body {
-			head[k] = v
-		}
-		spans = append(spans, head)
-	}
-	var v1 map[string]any
-	hv, _ := json.Marshal(cur)
-	json.Unmarshal(hv, &v1)
-	v1["v"], v1["spans"] = 1, spans
-	b, _ := json.Marshal(v1)
-	var old Memory
-	old.PutSession("s1", b)
-	s.st = old
-
-	s.at(30, ev("PostToolUse", "tool_name", "Bash", "tool_use_id", "b", "duration_ms", 5))
-	if st, err := decodeSession(&s.st, "s1"); err != nil || st.V != sessionVersion || len(st.Spans) != 2 || s.st.Records() != 3 {
-		t.Fatalf("after the first event: %+v %v, %d records", st, err, s.st.Records())
-	}
-	s.at(40, ev("Stop", "prompt_id", "p"))
-	s.at(50, ev("SessionEnd"))
-	tool, turn, root := s.span("execute_tool Bash"), s.span("turn"), s.span("invoke_agent claude-code")
-	checkSpan(t, tool, turn, 20, 30)
-	checkSpan(t, turn, root, 10, 40)
-	checkSpan(t, root, nil, 0, 50)
-}
-
 // A span whose record is gone (a damaged database) still ends, from what
 // its head knows, and the loss is reported.
 func TestMissingSpanRecord(t *testing.T) {
@@ -186,5 +137,14 @@ func TestIndexCodec(t *testing.T) {
 	}
 	if _, err := decodeIndex(append(bytes.Clone(b), 0)); err == nil {
 		t.Error("trailing byte: no error")
+	}
+	unknown := bytes.Clone(b)
+	unknown[1] = byte(len(indexKinds)) // the first span's kind
+	if _, err := decodeIndex(unknown); !errors.Is(err, binrec.ErrRecord) {
+		t.Errorf("unknown kind: %v, want a binrec.ErrRecord", err)
+	}
+	huge := binary.AppendUvarint(nil, 1<<40) // a count its bytes cannot hold
+	if _, err := decodeIndex(append(huge, b[1:]...)); !errors.Is(err, binrec.ErrRecord) {
+		t.Errorf("huge count: %v, want a binrec.ErrRecord", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/internal/utf8cut"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -128,7 +129,7 @@ func (m *machine) launcher() *openSpan {
 		if m.ev.AgentType == "" {
 			return o
 		}
-		if a, ok := o.Span.Attr(semconv.ToolSubagentType); ok && a.Str == capPlain(m.ev.AgentType, 128) {
+		if a, ok := o.Span.Attr(semconv.ToolSubagentType); ok && a.Str == utf8cut.Prefix(m.ev.AgentType, 128) {
 			return o
 		}
 		if first == nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/utf8cut"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -105,7 +106,7 @@ func (m *machine) toolInputAttrs(tool *openSpan) {
 	tool.Span.SetAttr(tracing.Int(semconv.ToolInputSize, ev.ToolInputSize))
 	isAgent := ev.ToolName == "Agent" || ev.ToolName == "Task"
 	if t := ev.InputField("subagent_type"); isAgent && t != "" {
-		tool.Span.SetAttr(tracing.String(semconv.ToolSubagentType, capPlain(t, 128)))
+		tool.Span.SetAttr(tracing.String(semconv.ToolSubagentType, utf8cut.Prefix(t, 128)))
 	}
 	o := m.opts
 	if !o.details() {

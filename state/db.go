@@ -21,7 +21,8 @@ const (
 	compactSuffix = ".compact-tmp"
 )
 
-// Defaults for zero Options fields.
+// Defaults for zero Options fields, declared here, where they are used;
+// internal/config resolves an unset key to the same constants.
 const (
 	DefaultLockTimeout    = 2 * time.Second
 	DefaultOutboxMaxSpans = 100_000

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
 // The outbox: finished spans waiting for export, oldest first.
@@ -124,7 +126,7 @@ func (tx *Tx) Reject(keys []uint64, n int, at time.Time, reason string) error {
 		tx.counters().rejected += int64(extra)
 	}
 	v := strconv.AppendInt(nil, toNanos(at), 10)
-	v = append(append(v, ' '), truncate(reason, maxErrorLen)...)
+	v = append(append(v, ' '), utf8cut.Prefix(reason, maxErrorLen)...)
 	return m.Put(keyLastRejection, v)
 }
 

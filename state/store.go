@@ -42,12 +42,12 @@ var ErrLocked = errors.New("state: database busy (lock wait timed out)")
 // Options configure a Store.
 type Options struct {
 	Dir         string        // state directory; created 0700 if missing
-	LockTimeout time.Duration // bounded wait for the lock; default 2s
+	LockTimeout time.Duration // bounded wait for the lock; 0 = DefaultLockTimeout
 	Durable     bool          // fsync every commit (durability = "full")
 	ReadOnly    bool          // shared lock, no writes (status, doctor)
 
-	OutboxMaxSpans int   // default 100_000
-	OutboxMaxBytes int64 // default 64 MiB
+	OutboxMaxSpans int   // 0 = DefaultOutboxMaxSpans
+	OutboxMaxBytes int64 // 0 = DefaultOutboxMaxBytes
 }
 
 // Entry is one outbox entry.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
 // Buckets. The outbox maps an 8-byte big-endian sequence number to an
@@ -244,7 +246,7 @@ func (tx *Tx) RecordExport(at time.Time, err error, nextAttempt time.Time) error
 	}
 	r.lastExportOK = 0
 	r.failures++
-	return m.Put(keyLastError, []byte(truncate(err.Error(), maxErrorLen)))
+	return m.Put(keyLastError, []byte(utf8cut.Prefix(err.Error(), maxErrorLen)))
 }
 
 // AddLostEvents counts hook events that could not be recorded.
@@ -314,17 +316,6 @@ func fromNanos(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n)
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // record is the counters as stored under meta/counters: a sequence of

@@ -79,7 +79,7 @@ func NewExporter(opts *Options, logf func(format string, args ...any)) (*Exporte
 	}
 	return &Exporter{
 		opts: opts,
-		client: &http.Client{Transport: tr, Timeout: opts.Timeout,
+		client: &http.Client{Transport: tr, Timeout: opts.timeout(),
 			// Never follow a redirect: a 30x to a page that answers 200
 			// would count lost spans as sent, and a 307 to http:// would
 			// send the spans and the header secrets in clear text. The
@@ -110,7 +110,7 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, e.opts.timeout())
 	defer cancel()
 	body, err := e.encode(spans)
 	if err != nil {

@@ -7,10 +7,10 @@ import "time"
 // them from flags, the environment and the config file (Config.Export).
 type Options struct {
 	Endpoint    string            // full traces URL, e.g. https://collector:4318/v1/traces
-	Protocol    string            // "http/protobuf" (default) or "http/json"
-	Compression string            // "gzip" or "none"
+	Protocol    string            // "http/protobuf" ("" too) or "http/json"
+	Compression string            // "gzip" or "none" ("" too)
 	Headers     map[string]string // extra HTTP headers (values are secrets: never log them)
-	Timeout     time.Duration     // per request, and per TLS probe dial
+	Timeout     time.Duration     // per request, and per TLS probe dial; 0 = DefaultTimeout
 
 	ClientCert         string // PEM client certificate path
 	ClientKey          string // PEM client key path (may also hold the certificate)
@@ -30,5 +30,19 @@ type Options struct {
 	Sources map[string]string
 }
 
-// DefaultServiceName is service.name when none is configured.
-const DefaultServiceName = "claude-code"
+// The export's defaults, declared here, where they are used;
+// internal/config resolves an unset key to them.
+const (
+	DefaultProtocol    = "http/protobuf"
+	DefaultCompression = "gzip"
+	DefaultTimeout     = 10 * time.Second
+	// DefaultServiceName is service.name when none is configured.
+	DefaultServiceName = "claude-code"
+)
+
+func (o *Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultTimeout
+}

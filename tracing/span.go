@@ -102,9 +102,7 @@ type Link struct {
 // type shared by the producer (package hook) and the exporter (this
 // package). The outbox stores it in a compact, versioned binary form
 // (AppendBinary, spanbin.go), not JSON, which a hook process would pay
-// encoding/json's reflection set-up for; UnmarshalSpan still reads the
-// JSON form that earlier versions stored, so the JSON names below are
-// only ever added, never renamed. Fields too are only ever added: see
+// encoding/json's reflection set-up for. Fields are only ever added: see
 // spanbin.go for how the binary form takes them.
 type Span struct {
 	TraceID       TraceID    `json:"trace_id"`
@@ -163,16 +161,10 @@ func (s *Span) Marshal() ([]byte, error) {
 	return s.AppendBinary(make([]byte, 0, s.binarySize(0))), nil
 }
 
-// UnmarshalSpan decodes an outbox entry: the binary form, or the JSON
-// form (a leading '{') that earlier versions stored.
+// UnmarshalSpan decodes an outbox entry, in the binary form. An entry in
+// any other form (no release wrote one) is an error, as a damaged one is:
+// the flusher drops and counts it.
 func UnmarshalSpan(b []byte) (*Span, error) {
-	if len(b) > 0 && b[0] == '{' {
-		var s Span
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, err
-		}
-		return &s, nil
-	}
 	s, rest, err := DecodeSpanBinary(b)
 	if err != nil {
 		return nil, err

@@ -12,12 +12,11 @@ import (
 // The binary form of a Span: the outbox's storage format, and what package
 // hook embeds in its span records. It replaces JSON because encoding/json
 // builds its reflection caches anew in every (short-lived) hook process,
-// which cost ~10 % of a hook's CPU; UnmarshalSpan still reads the JSON
-// that earlier versions wrote.
+// which cost ~10 % of a hook's CPU.
 //
 // A span is
 //
-//	marker   1 byte, spanFormat (never '{', which starts the old JSON form)
+//	marker   1 byte, spanFormat
 //	length   uvarint: the number of bytes of the fields that follow
 //	fields   in this order:
 //	  trace id 16 bytes, span id 8, parent span id 8

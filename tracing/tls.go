@@ -122,7 +122,7 @@ func ProbeTLS(ctx context.Context, opts *Options) *Handshake {
 	}
 	if u.Scheme == "http" {
 		// Plain HTTP by request. Only check the server is not a TLS one.
-		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.Timeout}, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // detection only, nothing is sent
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.timeout()}, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // detection only, nothing is sent
 		conn, err := d.DialContext(ctx, "tcp", h.Addr)
 		if err == nil || strings.Contains(err.Error(), "remote error: tls:") {
 			if conn != nil {
@@ -154,7 +154,7 @@ func ProbeTLS(ctx context.Context, opts *Options) *Handshake {
 		}
 	}
 	dctx := context.WithValue(ctx, certRequestKey{}, req)
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.Timeout}, Config: tc}
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.timeout()}, Config: tc}
 	began := time.Now()
 	conn, err := d.DialContext(dctx, "tcp", h.Addr)
 	took := time.Since(began)

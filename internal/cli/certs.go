@@ -10,7 +10,6 @@ import (
 
 	"github.com/ccotel/ccotel/internal/certs"
 	"github.com/ccotel/ccotel/internal/config"
-	"github.com/ccotel/ccotel/internal/settings"
 )
 
 const certsUsage = `Usage: ccotel certs init [--dir DIR] [--cn NAME] [--force]
@@ -105,10 +104,10 @@ func runCerts(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // writeCertConfig points ccotel's config file at the new client pair.
 func writeCertConfig(res *certs.Result, home string, stdout, stderr io.Writer) int {
 	path := config.ConfigFilePath(nil)
-	col := settings.Collector{ClientCert: res.ClientCert, ClientKey: res.ClientKey}
+	col := config.Collector{ClientCert: res.ClientCert, ClientKey: res.ClientKey}
 	set, _, err := col.Settings(home)
 	if err == nil {
-		_, err = settings.WriteConfig(path, set, false)
+		_, err = config.WriteFile(path, set, false)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel certs init: the certificates are made, but the config file %s was not updated: %v\n  set client_cert = %q and client_key = %q there yourself\n", path, err, res.ClientCert, res.ClientKey)

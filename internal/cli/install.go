@@ -99,7 +99,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var sf settingsFlags
 	sf.register(fs)
 	command := fs.String("command", "", "")
-	var col settings.Collector
+	var col config.Collector
 	fs.StringVar(&col.Endpoint, "endpoint", "", "")
 	fs.StringVar(&col.ClientCert, "client-cert", "", "")
 	fs.StringVar(&col.ClientKey, "client-key", "", "")
@@ -164,7 +164,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ccotel install: cannot tell where the config file goes: set HOME or CCOTEL_CONFIG")
 			return exitFailure
 		}
-		cres, err := settings.WriteConfig(cfgPath, colSettings, sf.dryRun)
+		cres, err := config.WriteFile(cfgPath, colSettings, sf.dryRun)
 		if err != nil {
 			fmt.Fprintf(stderr, "ccotel install: %s: %v\n", cfgPath, err)
 			return exitFailure

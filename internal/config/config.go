@@ -28,10 +28,10 @@ import (
 type Config struct {
 	// Export.
 	Endpoint           string            // full traces URL ("" = not configured: the hook does nothing)
-	Protocol           string            // "http/protobuf" (default) or "http/json"
-	Compression        string            // "gzip" (default) or "none"
+	Protocol           string            // "http/protobuf" (tracing.DefaultProtocol) or "http/json"
+	Compression        string            // "gzip" (tracing.DefaultCompression) or "none"
 	Headers            map[string]string // extra HTTP headers (values are secrets: never log them)
-	Timeout            time.Duration     // per export request; default 10s
+	Timeout            time.Duration     // per export request; default tracing.DefaultTimeout
 	ClientCert         string            // PEM client certificate path ("~" expanded)
 	ClientKey          string            // PEM client key path
 	CA                 string            // PEM CA bundle for the server, added to system roots
@@ -40,24 +40,24 @@ type Config struct {
 	Disabled           bool              // OTEL_SDK_DISABLED=true or disabled = true
 
 	// Resource.
-	ServiceName   string            // default "claude-code"
+	ServiceName   string            // default tracing.DefaultServiceName
 	ResourceAttrs map[string]string // OTEL_RESOURCE_ATTRIBUTES, CCOTEL_RESOURCE_ATTRIBUTES, [resource] table
 
 	// State and delivery.
 	StateDir       string        // default $XDG_STATE_HOME/ccotel or ~/.local/state/ccotel
 	Sync           bool          // export inline in the hook (hard deadline = Timeout)
-	Durability     string        // "default" (no fsync in the hook) or "full"
-	LockTimeout    time.Duration // hook's bounded wait for the database; default 2s
-	OutboxMaxSpans int           // default 100000
-	OutboxMaxBytes int64         // default 64 MiB
-	IdleTimeout    time.Duration // a session with no event for this long is closed; default 24h
+	Durability     string        // "default" (DefaultDurability: no fsync in the hook) or "full"
+	LockTimeout    time.Duration // hook's bounded wait for the database; default state.DefaultLockTimeout
+	OutboxMaxSpans int           // default state.DefaultOutboxMaxSpans
+	OutboxMaxBytes int64         // default state.DefaultOutboxMaxBytes
+	IdleTimeout    time.Duration // a session with no event for this long is closed; default hook.DefaultIdleTimeout
 
 	// Trace content.
-	Capture               hook.Capture // hook.CaptureMetadata (default), CaptureDetails, CaptureContent
-	MaxAttrLen            int          // cap on every captured string attribute; default 4096
+	Capture               hook.Capture // hook.CaptureMetadata (hook.DefaultCapture), CaptureDetails, CaptureContent
+	MaxAttrLen            int          // cap on every captured string attribute; default hook.DefaultMaxAttrLen
 	RedactPatterns        []string     // extra regexes whose matches are redacted
 	ParentFromTraceparent bool         // TRACEPARENT becomes the root's parent instead of a link
-	TraceSplit            string       // hook.TraceSplitSession (default: one trace per session) or TraceSplitTurn
+	TraceSplit            string       // hook.TraceSplitSession (hook.DefaultTraceSplit: one trace per session) or TraceSplitTurn
 
 	// Cost: per-model prices in USD per million tokens, overriding the
 	// built-in table. Keys are model ids or prefixes ("claude-sonnet-4-5").
@@ -91,19 +91,14 @@ type LoadOptions struct {
 	Flags map[string]string
 }
 
-// Defaults.
+// Every other default is declared by the package that uses the value
+// (tracing, state, hook: otlpconfig's way); Load resolves an unset key to
+// that package's constant, and TestDocumentedDefaults holds docs/CONFIG.md
+// to them.
 const (
-	DefaultProtocol       = "http/protobuf"
-	DefaultCompression    = "gzip"
-	DefaultTimeout        = 10 * time.Second
-	DefaultServiceName    = "claude-code"
-	DefaultLockTimeout    = 2 * time.Second
-	DefaultOutboxMaxSpans = 100_000
-	DefaultOutboxMaxBytes = 64 << 20
-	DefaultIdleTimeout    = 24 * time.Hour
-	DefaultCapture        = hook.CaptureMetadata
-	DefaultMaxAttrLen     = 4096
-	DefaultDurability     = "default"
+	// DefaultDurability is the durability key's own vocabulary: "default"
+	// is state.Options.Durable false, "full" is true.
+	DefaultDurability = "default"
 
 	// TracesPath is appended to a base endpoint.
 	TracesPath = "/v1/traces"

@@ -12,6 +12,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/ccotel/ccotel/hook"
 	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 type loader struct {
@@ -183,7 +185,7 @@ func (l *loader) loadEndpoint() error {
 
 func (l *loader) loadExport() error {
 	c := l.cfg
-	c.Protocol, c.Compression, c.Timeout = DefaultProtocol, DefaultCompression, DefaultTimeout
+	c.Protocol, c.Compression, c.Timeout = tracing.DefaultProtocol, tracing.DefaultCompression, tracing.DefaultTimeout
 	for _, k := range []string{"protocol", "compression", "headers", "timeout", "disabled", "insecure_skip_verify"} {
 		l.set(k, "default")
 	}
@@ -288,7 +290,7 @@ func (l *loader) loadTLS() error {
 
 func (l *loader) loadResource() error {
 	c := l.cfg
-	c.ServiceName = DefaultServiceName
+	c.ServiceName = tracing.DefaultServiceName
 	l.set("service_name", "default")
 	if v, ok := l.pick("service_name"); ok {
 		c.ServiceName = v.raw
@@ -361,8 +363,8 @@ func (l *loader) loadState() error {
 		l.set("state_dir", src)
 	}
 
-	c.Durability, c.LockTimeout, c.IdleTimeout = DefaultDurability, DefaultLockTimeout, DefaultIdleTimeout
-	c.OutboxMaxSpans, c.OutboxMaxBytes = DefaultOutboxMaxSpans, DefaultOutboxMaxBytes
+	c.Durability, c.LockTimeout, c.IdleTimeout = DefaultDurability, state.DefaultLockTimeout, hook.DefaultIdleTimeout
+	c.OutboxMaxSpans, c.OutboxMaxBytes = state.DefaultOutboxMaxSpans, state.DefaultOutboxMaxBytes
 	if err := l.boolKey("sync", &c.Sync); err != nil {
 		return err
 	}
@@ -395,7 +397,7 @@ func (l *loader) loadState() error {
 
 func (l *loader) loadContent() error {
 	c := l.cfg
-	c.Capture, c.MaxAttrLen = DefaultCapture, DefaultMaxAttrLen
+	c.Capture, c.MaxAttrLen = hook.DefaultCapture, hook.DefaultMaxAttrLen
 	l.set("capture", "default")
 	if v, ok := l.pick("capture"); ok {
 		if c.Capture, ok = hook.ParseCapture(v.raw); !ok {
@@ -403,7 +405,7 @@ func (l *loader) loadContent() error {
 		}
 		l.set("capture", v.src)
 	}
-	c.TraceSplit = hook.TraceSplitSession
+	c.TraceSplit = hook.DefaultTraceSplit
 	l.set("trace_split", "default")
 	if v, ok := l.pick("trace_split"); ok {
 		switch v.raw {

@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
 // Redactor redacts the built-in secret kinds plus user-supplied patterns.
@@ -80,7 +82,7 @@ func (r *Redactor) Clean(s string, max int) string {
 	orig := len(s)
 	precut := false
 	if max > 0 && len(s) > max+precutMargin {
-		s = cutUTF8(s, max+precutMargin)
+		s = utf8cut.Prefix(s, max+precutMargin)
 		precut = true
 	}
 	if !utf8.ValidString(s) {
@@ -101,12 +103,12 @@ func (r *Redactor) Clean(s string, max int) string {
 	keep := max - len(marker)
 	if keep < 0 {
 		// No room for the marker: a bare cut.
-		return cutUTF8(s, max)
+		return utf8cut.Prefix(s, max)
 	}
 	if keep > limit {
 		keep = limit
 	}
-	return cutUTF8(s, keep) + marker
+	return utf8cut.Prefix(s, keep) + marker
 }
 
 const (
@@ -118,23 +120,6 @@ const (
 	precutMargin = 32 << 10
 	precutGuard  = 16 << 10
 )
-
-// cutUTF8 returns the longest prefix of s of at most n bytes that does not
-// split a UTF-8 sequence.
-func cutUTF8(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	if n <= 0 {
-		return ""
-	}
-	i := n
-	// Back up over continuation bytes to the start of the rune at i.
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
 
 func (r *Redactor) redact(s string) string {
 	if s == "" {

@@ -30,11 +30,12 @@ type Result struct {
 //     synced and renamed over the old one, with the old file's mode (0600 for
 //     a new file, whose missing parent directories are created 0700).
 func EditFile(path string, edit func([]byte) ([]byte, error), dryRun bool) (Result, error) {
-	return editFile(path, edit, dryRun, 0)
+	return EditFileMode(path, edit, dryRun, 0)
 }
 
-// editFile is EditFile; a non-zero mode is forced on the file and its backup.
-func editFile(path string, edit func([]byte) ([]byte, error), dryRun bool, force fs.FileMode) (Result, error) {
+// EditFileMode is EditFile; a non-zero mode is forced on the file and its
+// backup (internal/config writes its file 0600 whatever it was).
+func EditFileMode(path string, edit func([]byte) ([]byte, error), dryRun bool, force fs.FileMode) (Result, error) {
 	r := Result{Path: path}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		r.Path = real

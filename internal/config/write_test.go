@@ -1,4 +1,4 @@
-package settings
+package config
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 )
 
-func TestSetConfig(t *testing.T) {
+func TestSetKeys(t *testing.T) {
 	set := []Setting{{"endpoint", "https://c:4318"}, {"client_cert", `/p/with "quote" \ and é`}}
 	for _, tc := range []struct{ name, src, want string }{
 		{"empty", "", configHeader + "endpoint = \"https://c:4318\"\nclient_cert = \"/p/with \\\"quote\\\" \\\\ and é\"\n"},
@@ -34,7 +34,7 @@ endpoint = "not the top-level one"
 		{"quoted key, no newline at end", `"endpoint" = 'x'`, "endpoint = \"https://c:4318\"\nclient_cert = \"/p/with \\\"quote\\\" \\\\ and é\"\n"},
 		{"only tables", "[resource]\nteam = \"x\"\n", "endpoint = \"https://c:4318\"\nclient_cert = \"/p/with \\\"quote\\\" \\\\ and é\"\n[resource]\nteam = \"x\"\n"},
 	} {
-		got, err := SetConfig([]byte(tc.src), set)
+		got, err := SetKeys([]byte(tc.src), set)
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
@@ -42,12 +42,12 @@ endpoint = "not the top-level one"
 		if string(got) != tc.want {
 			t.Errorf("%s:\n%s", tc.name, string(diff.Diff("want", []byte(tc.want), "got", got)))
 		}
-		if again, _ := SetConfig(got, set); string(again) != string(got) {
+		if again, _ := SetKeys(got, set); string(again) != string(got) {
 			t.Errorf("%s: second run changed it", tc.name)
 		}
 	}
 	for _, bad := range []string{"endpoint = ", "endpoint = \"\"\"\nmulti\n\"\"\"\n"} {
-		if _, err := SetConfig([]byte(bad), set); err == nil {
+		if _, err := SetKeys([]byte(bad), set); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -85,10 +85,10 @@ func TestCollectorSettings(t *testing.T) {
 	}
 }
 
-func TestWriteConfigMode(t *testing.T) {
+func TestWriteFileMode(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "xdg", "ccotel", "config.toml")
-	if _, err := WriteConfig(path, []Setting{{"endpoint", "https://c"}}, false); err != nil {
+	if _, err := WriteFile(path, []Setting{{"endpoint", "https://c"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
@@ -98,7 +98,7 @@ func TestWriteConfigMode(t *testing.T) {
 		t.Errorf("dir mode %v", di.Mode())
 	}
 	os.Chmod(path, 0o644)
-	r, err := WriteConfig(path, []Setting{{"endpoint", "https://d"}}, false)
+	r, err := WriteFile(path, []Setting{{"endpoint", "https://d"}}, false)
 	if err != nil || r.Backup == "" {
 		t.Fatalf("%+v %v", r, err)
 	}

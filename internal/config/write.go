@@ -1,4 +1,4 @@
-package settings
+package config
 
 import (
 	"errors"
@@ -12,8 +12,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
-	"github.com/ccotel/ccotel/internal/config"
+	"github.com/ccotel/ccotel/internal/settings"
 )
+
+// Writing the config file (what `ccotel install` and `ccotel certs init`
+// set) lives here with reading it (Load), so that one package owns the
+// file: its keys, its format, its path.
 
 // Collector holds what `ccotel install --endpoint … --client-cert … ` writes
 // to the config file; empty fields are left as they are in the file.
@@ -35,7 +39,7 @@ type Setting struct {
 // home, relative paths are taken from the current directory). The warnings
 // are for the person running install (a key readable by others, client
 // certificates on a plain-http endpoint).
-func (c Collector) Settings(home string) (settings []Setting, warnings []string, err error) {
+func (c Collector) Settings(home string) (set []Setting, warnings []string, err error) {
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -44,7 +48,7 @@ func (c Collector) Settings(home string) (settings []Setting, warnings []string,
 		if u.Scheme == "http" && (c.ClientCert != "" || c.ClientKey != "" || c.CA != "") {
 			warnings = append(warnings, fmt.Sprintf("endpoint %s is plain http: the certificates are not used; use https:// for mutual TLS", c.Endpoint))
 		}
-		settings = append(settings, Setting{"endpoint", c.Endpoint})
+		set = append(set, Setting{"endpoint", c.Endpoint})
 	}
 	for _, f := range []struct{ key, flag, path string }{
 		{"client_cert", "--client-cert", c.ClientCert},
@@ -54,7 +58,7 @@ func (c Collector) Settings(home string) (settings []Setting, warnings []string,
 		if f.path == "" {
 			continue
 		}
-		p, err := filepath.Abs(config.ExpandHome(f.path, home))
+		p, err := filepath.Abs(ExpandHome(f.path, home))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -73,9 +77,9 @@ func (c Collector) Settings(home string) (settings []Setting, warnings []string,
 		if f.key == "client_key" && fi.Mode().Perm()&0o077 != 0 {
 			warnings = append(warnings, fmt.Sprintf("%s is readable by other users (mode %04o); run: chmod 600 %s", p, fi.Mode().Perm(), p))
 		}
-		settings = append(settings, Setting{f.key, p})
+		set = append(set, Setting{f.key, p})
 	}
-	return settings, warnings, nil
+	return set, warnings, nil
 }
 
 func unwrapPath(err error) error {
@@ -88,13 +92,13 @@ func unwrapPath(err error) error {
 
 const configHeader = "# ccotel configuration. `ccotel doctor` explains every value and where it came from.\n"
 
-// SetConfig returns the TOML config file src with each setting's key set to
+// SetKeys returns the TOML config file src with each setting's key set to
 // its value. It keeps everything else, comments included: an existing
 // top-level line `key = …` is replaced, a missing key is added after the
 // last top-level key (top-level keys must come before the first [table]).
 // A file that is not valid TOML, or one whose key cannot be replaced line
 // for line (a multi-line value), is refused: set the key by hand.
-func SetConfig(src []byte, settings []Setting) ([]byte, error) {
+func SetKeys(src []byte, set []Setting) ([]byte, error) {
 	var before map[string]any
 	if _, err := toml.Decode(string(src), &before); err != nil {
 		return nil, fmt.Errorf("not valid TOML, not changed: %w", err)
@@ -117,7 +121,7 @@ func SetConfig(src []byte, settings []Setting) ([]byte, error) {
 			break
 		}
 	}
-	for _, s := range settings {
+	for _, s := range set {
 		line := s.Key + " = " + tomlString(s.Value) + "\n"
 		re := regexp.MustCompile(`^\s*(` + regexp.QuoteMeta(s.Key) + `|"` + regexp.QuoteMeta(s.Key) + `"|'` + regexp.QuoteMeta(s.Key) + `')\s*=`)
 		found := false
@@ -143,11 +147,11 @@ func SetConfig(src []byte, settings []Setting) ([]byte, error) {
 	out := strings.Join(lines, "")
 	var after map[string]any
 	if _, err := toml.Decode(out, &after); err != nil {
-		return nil, fmt.Errorf("cannot update the file line by line (%v); set these keys by hand: %s", err, settingsText(settings))
+		return nil, fmt.Errorf("cannot update the file line by line (%v); set these keys by hand: %s", err, settingsText(set))
 	}
-	for _, s := range settings {
+	for _, s := range set {
 		if after[s.Key] != s.Value {
-			return nil, fmt.Errorf("cannot update %q line by line; set these keys by hand: %s", s.Key, settingsText(settings))
+			return nil, fmt.Errorf("cannot update %q line by line; set these keys by hand: %s", s.Key, settingsText(set))
 		}
 	}
 	return []byte(out), nil
@@ -158,9 +162,9 @@ func isBlankOrComment(l string) bool {
 	return t == "" || strings.HasPrefix(t, "#")
 }
 
-func settingsText(settings []Setting) string {
+func settingsText(set []Setting) string {
 	var b strings.Builder
-	for _, s := range settings {
+	for _, s := range set {
 		b.WriteString("\n  " + s.Key + " = " + tomlString(s.Value))
 	}
 	return b.String()
@@ -187,9 +191,10 @@ func tomlString(s string) string {
 	return b.String()
 }
 
-// WriteConfig sets settings in the config file at path (see SetConfig) and,
-// unless dryRun, writes it like EditFile does, but always with mode 0600 in
-// a directory created 0700: the file may also hold header secrets.
-func WriteConfig(path string, settings []Setting, dryRun bool) (Result, error) {
-	return editFile(path, func(src []byte) ([]byte, error) { return SetConfig(src, settings) }, dryRun, 0o600)
+// WriteFile sets settings in the config file at path (see SetKeys) and,
+// unless dryRun, writes it like settings.EditFile does, but always with
+// mode 0600 in a directory created 0700: the file may also hold header
+// secrets.
+func WriteFile(path string, set []Setting, dryRun bool) (settings.Result, error) {
+	return settings.EditFileMode(path, func(src []byte) ([]byte, error) { return SetKeys(src, set) }, dryRun, 0o600)
 }
