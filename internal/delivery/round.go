@@ -161,6 +161,14 @@ func (f *flusher) read() (*round, error) {
 		return nil, err
 	}
 	f.applied()
+	f.take(r, entries)
+	return r, nil
+}
+
+// take sorts the entries read into r: up to a batch of spans ready to
+// export (their pending work finished now if it can be), the ones still
+// waiting for it, and the undecodable.
+func (f *flusher) take(r *round, entries []state.Entry) {
 	now := f.o.Now()
 	for _, e := range entries {
 		if len(r.ready) >= f.retry.batch {
@@ -196,7 +204,6 @@ func (f *flusher) read() (*round, error) {
 		}
 		r.ready = append(r.ready, it)
 	}
-	return r, nil
 }
 
 func (f *flusher) finish(s *tracing.Span, now time.Time) (done bool, retryAt time.Time) {
