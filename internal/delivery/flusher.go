@@ -57,8 +57,12 @@ type FlushOptions struct {
 	// Logf receives diagnostics (default: state.Logf into the state
 	// directory).
 	Logf func(format string, args ...any)
-	// Now is the clock (tests); default time.Now.
-	Now func() time.Time
+	// Now is the clock, and Wait pauses the flusher for d (backoff,
+	// linger, gather, pending work) or until ctx is done: tests replace
+	// both with a fake clock so that they do not sleep. Defaults:
+	// time.Now and a timer.
+	Now  func() time.Time
+	Wait func(ctx context.Context, d time.Duration)
 }
 
 // FlushResult is what a Flush did.
@@ -126,22 +130,30 @@ type Exporter interface {
 	Close() error
 }
 
+// flusher is one run of Flush: its options, its exporter, and the state
+// it carries from one round to the next.
 type flusher struct {
 	o   FlushOptions
 	exp Exporter
 
 	res      FlushResult
 	deadline time.Time // ctx's deadline: bounds the waits for the database
-	batch    int
 	lastSync time.Time
 	swept    bool
 	pending  outcome // written in the next transaction
-	// suspects are spans the collector refused on their own, with its
-	// reason; policy.go says when they are poison.
-	suspects map[uint64]string
-	accepted bool   // the collector accepted a request in this run
-	dbID     string // state.Tx.DatabaseID of the database it started with
-	replaced bool   // the database file was replaced: stop, touch nothing
+	dbID     string  // state.Tx.DatabaseID of the database it started with
+	replaced bool    // the database file was replaced: stop, touch nothing
+	total    int     // for progress: sent + queued at the last look
+
+	retry retryState // the retry policy's memory (policy.go)
+	idle  idleState  // lingering on an empty outbox, gathering a round
+}
+
+// idleState is what the flusher remembers while it waits for spans.
+type idleState struct {
+	lingerUntil time.Time // an empty outbox ends the run after this (Linger)
+	gatherSince time.Time // the first look at the batch being gathered
+	gathered    int       // the outbox's size at the last look
 }
 
 func (f *flusher) defaults() {
@@ -161,224 +173,134 @@ func (f *flusher) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Wait == nil {
+		o.Wait = wait
+	}
 	if o.Logf == nil {
 		dir := f.o.Store.Dir
 		o.Logf = func(format string, args ...any) { state.Logf(dir, "flush: "+format, args...) }
 	}
-	f.batch = o.Batch
-	f.suspects = map[uint64]string{}
+	f.retry.batch = o.Batch
+	f.retry.suspects = map[uint64]string{}
 }
 
+// run is the flusher's loop: one round per iteration (read the oldest
+// spans, then wait, send, or stop) until step says it is done.
 func (f *flusher) run(ctx context.Context) (FlushResult, error) {
 	f.deadline, _ = ctx.Deadline()
-	var err error
-	if f.exp = f.o.Exporter; f.exp == nil {
-		if f.o.Export.Endpoint == "" {
-			return f.res, errors.New("no endpoint configured")
-		}
-		f.exp, err = tracing.NewExporter(&f.o.Export, f.o.Logf)
-	}
-	if err != nil {
-		f.o.Logf("cannot export: %v", err)
-		f.res.LastErr = err
-		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(MaxRetryWindow)})
-		f.final()
+	if err := f.openExporter(); err != nil {
 		return f.res, err
 	}
 	defer f.exp.Close()
-
-	failures := 0 // consecutive failed attempts, for the backoff
-	var failingSince, lingerUntil time.Time
-	var gatherSince time.Time // the first look at the batch being gathered
-	gathered := 0             // the outbox's size at the last look
-	total := 0                // for progress: sent + queued at the last look
 	for {
 		if ctx.Err() != nil {
 			f.final()
 			return f.res, f.stopErr(ctx.Err())
 		}
 		r, err := f.read()
+		if errors.Is(err, state.ErrLocked) {
+			continue // hooks are busy; try again
+		}
 		if err != nil {
-			if errors.Is(err, state.ErrLocked) {
-				continue // hooks are busy; try again
-			}
 			f.o.Logf("outbox: %v", err)
 			f.res.LastErr = err
 			return f.res, err
 		}
-		if len(r.poison) > 0 {
-			f.settle(outcome{reject: r.poison, reason: "undecodable outbox entry"})
-		}
-		if total < f.res.Sent+r.queued {
-			total = f.res.Sent + r.queued
-		}
-
-		if len(r.ready) == 0 && len(f.suspects) > 0 {
-			// Only spans refused on their own are left, and the
-			// collector accepted nothing to compare them with: keep
-			// them (configuration, or nothing to tell poison from it).
-			err := f.res.LastErr
-			f.suspects = map[uint64]string{}
-			if stop := f.failed(ctx, &failures, &failingSince, nil, err); stop {
-				return f.res, err
-			}
-			continue
-		}
-		if len(r.ready) == 0 {
-			now := f.o.Now()
-			if r.waiting > 0 && f.o.WaitPending {
-				// Pending work not ready: wait for it (this is not
-				// "empty", so no linger).
-				lingerUntil = time.Time{}
-				sleep(ctx, clamp(r.retryAt.Sub(now), lingerPoll, 2*time.Second))
-				continue
-			}
-			if r.waiting == 0 && f.o.Linger > 0 {
-				if lingerUntil.IsZero() {
-					lingerUntil = now.Add(f.o.Linger)
-				}
-				if now.Before(lingerUntil) {
-					sleep(ctx, lingerPoll)
-					continue
-				}
-			}
-			// Empty (or only not-ready spans we leave for later). A
-			// hook that queued spans while we held the lock saw it held
-			// and left them to us: release, then look once more. A hook
-			// that queues after the release takes the lock itself. A
-			// span whose usage is not ready yet counts too when we wait
-			// for those: its hook also left it to us.
-			if f.o.Lock != nil {
-				f.o.Lock.Release()
-				if again, err := f.read(); err == nil &&
-					(len(again.ready) > 0 || (f.o.WaitPending && again.waiting > r.waiting)) &&
-					f.o.Lock.Reacquire() {
-					lingerUntil = time.Time{}
-					continue
-				}
-			}
-			f.res.Pending = r.waiting
-			f.final()
-			return f.res, nil
-		}
-		lingerUntil = time.Time{}
-		if f.gather(r, &gatherSince, &gathered) {
-			sleep(ctx, gatherPoll)
-			continue
-		}
-
-		spans := spansOf(r.ready)
-		err = f.exp.Export(ctx, spans)
-		ee := exportError(err)
-		switch decide(err) {
-		case verdictDelivered:
-			o := outcome{remove: keysOf(r.ready), attempted: true}
-			if ee != nil { // a partial success
-				f.o.Logf("collector accepted %d spans but rejected %d of them: %s", len(spans), ee.Rejected, ee.Body)
-				o.partial = int(min(max(ee.Rejected, 0), int64(len(spans))))
-				o.reason = ee.Body
-				o.remove = keysOf(r.ready)
-			}
-			// The collector takes spans: what it refused alone is poison.
-			f.accepted = true
-			f.dropSuspects(&o)
-			f.settle(o)
-			f.res.Sent += len(spans) - o.partial
-			f.res.LastErr = nil
-			failures, failingSince = 0, time.Time{}
-			f.batch = min(f.batch*2, f.o.Batch)
-			if f.o.Progress != nil {
-				fmt.Fprintf(f.o.Progress, "sent %d/%d spans\n", f.res.Sent, total)
-			}
-			continue
-
-		case verdictRefused:
-			f.res.LastErr = err
-			if len(r.ready) > 1 {
-				// Find the culprit by halving the batch.
-				f.batch = max(1, len(r.ready)/2)
-				f.o.Logf("collector refused a batch of %d spans (%v); retrying in batches of %d", len(r.ready), err, f.batch)
-				f.settle(outcome{keep: r.ready, attempted: true, err: err})
-				continue
-			}
-			it := r.ready[0]
-			if f.accepted {
-				f.o.Logf("dropping span %s %q: the collector accepts other spans but refused this one: %v", it.span.SpanID, it.span.Name, err)
-				f.settle(outcome{reject: []uint64{it.key}, reason: reasonOf(ee), attempted: true, err: err})
-				f.batch = f.o.Batch
-				continue
-			}
-			f.suspects[it.key] = reasonOf(ee)
-			f.settle(outcome{keep: r.ready, attempted: true, err: err})
-			if len(f.suspects) < maxSuspects {
-				continue // does the collector take the others?
-			}
-			f.o.Logf("the collector refused %d spans one by one and accepted none: keeping them all (configuration?): %v", len(f.suspects), err)
-			f.suspects = map[uint64]string{}
-			f.batch = f.o.Batch
-			if stop := f.failed(ctx, &failures, &failingSince, nil, err); stop {
-				return f.res, err
-			}
-
-		default: // verdictRetry, verdictHold
-			f.res.LastErr = err
-			if stop := f.failed(ctx, &failures, &failingSince, r.ready, err); stop {
-				return f.res, err
-			}
+		if done, err := f.step(ctx, r); done {
+			return f.res, err
 		}
 	}
 }
 
-// failed records a failed attempt (keep: the spans to write back), and
-// either backs off (false) or, past GiveUp or without Retry, ends the run
-// (true: the caller returns err).
-func (f *flusher) failed(ctx context.Context, failures *int, since *time.Time, keep []item, err error) (stop bool) {
-	now := f.o.Now()
-	*failures++
-	if since.IsZero() {
-		*since = now
+// openExporter builds the exporter from Export unless one was given. An
+// exporter that cannot be built (an unreadable certificate) is recorded
+// as a failed attempt with the configuration's backoff window.
+func (f *flusher) openExporter() error {
+	if f.exp = f.o.Exporter; f.exp != nil {
+		return nil
 	}
-	wait := backoff(*failures, f.o.MinBackoff, f.o.MaxBackoff, err)
-	next := now.Add(wait)
-	if decide(err) == verdictHold {
-		next = now.Add(max(wait, min(MaxRetryWindow, f.o.GiveUp)))
+	if f.o.Export.Endpoint == "" {
+		return errors.New("no endpoint configured")
 	}
-	f.settle(outcome{keep: keep, attempted: true, err: err, next: next})
-	if !f.o.Retry || now.Sub(*since) >= f.o.GiveUp {
-		if f.o.Retry {
-			f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(*since).Round(time.Second), err, next.Format(time.RFC3339))
-		}
+	exp, err := tracing.NewExporter(&f.o.Export, f.o.Logf)
+	if err != nil {
+		f.o.Logf("cannot export: %v", err)
+		f.res.LastErr = err
+		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(MaxRetryWindow)})
 		f.final()
-		return true
+		return err
 	}
-	f.o.Logf("export failed (retry in %s): %v", wait.Round(time.Millisecond), err)
-	if f.o.Progress != nil {
-		fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", wait.Round(time.Millisecond), err)
-	}
-	sleep(ctx, wait)
-	return false
+	f.exp = exp
+	return nil
 }
 
-// dropSuspects moves the suspects into o as rejected: the collector just
-// accepted other spans, so the ones it refused alone are poison.
-func (f *flusher) dropSuspects(o *outcome) {
-	for key, reason := range f.suspects {
-		f.o.Logf("dropping outbox entry %d: the collector accepts other spans but refused it: %s", key, reason)
-		o.reject = append(o.reject, key)
-		o.reason = reason
+// step acts on one round: done reports that the run is over (with err,
+// what Flush returns).
+func (f *flusher) step(ctx context.Context, r *round) (done bool, err error) {
+	if len(r.poison) > 0 {
+		f.settle(outcome{reject: r.poison, reason: "undecodable outbox entry"})
 	}
-	f.suspects = map[uint64]string{}
+	f.total = max(f.total, f.res.Sent+r.queued)
+	switch {
+	case len(r.ready) == 0 && len(f.retry.suspects) > 0:
+		return f.onlySuspects(ctx)
+	case len(r.ready) == 0:
+		return f.empty(ctx, r)
+	}
+	f.idle.lingerUntil = time.Time{}
+	if f.gather(r) {
+		f.o.Wait(ctx, gatherPoll)
+		return false, nil
+	}
+	spans := spansOf(r.ready)
+	return f.afterExport(ctx, r, spans, f.exp.Export(ctx, spans))
 }
 
-// reasonOf is the collector's message for a refusal, as status shows it.
-func reasonOf(e *tracing.ExportError) string {
-	if e == nil {
-		return ""
+// empty handles a round with nothing ready to send: wait for pending
+// work, linger, or end the run (done).
+func (f *flusher) empty(ctx context.Context, r *round) (done bool, err error) {
+	now := f.o.Now()
+	if r.waiting > 0 && f.o.WaitPending {
+		// Pending work not ready: wait for it (this is not "empty", so
+		// no linger).
+		f.idle.lingerUntil = time.Time{}
+		f.o.Wait(ctx, clamp(r.retryAt.Sub(now), lingerPoll, 2*time.Second))
+		return false, nil
 	}
-	if e.Body != "" {
-		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body)
+	if r.waiting == 0 && f.o.Linger > 0 {
+		if f.idle.lingerUntil.IsZero() {
+			f.idle.lingerUntil = now.Add(f.o.Linger)
+		}
+		if now.Before(f.idle.lingerUntil) {
+			f.o.Wait(ctx, lingerPoll)
+			return false, nil
+		}
 	}
-	return e.Error()
+	if f.lastLook(r) {
+		f.idle.lingerUntil = time.Time{}
+		return false, nil
+	}
+	f.res.Pending = r.waiting
+	f.final()
+	return true, nil
+}
+
+// lastLook reports whether spans appeared after the flusher released its
+// lock (and it took the lock again to send them). Empty (or only
+// not-ready spans we leave for later): a hook that queued spans while we
+// held the lock saw it held and left them to us: release, then look once
+// more. A hook that queues after the release takes the lock itself. A
+// span whose usage is not ready yet counts too when we wait for those:
+// its hook also left it to us.
+func (f *flusher) lastLook(r *round) bool {
+	if f.o.Lock == nil {
+		return false
+	}
+	f.o.Lock.Release()
+	again, err := f.read()
+	return err == nil &&
+		(len(again.ready) > 0 || (f.o.WaitPending && again.waiting > r.waiting)) &&
+		f.o.Lock.Reacquire()
 }
 
 // ErrDatabaseReplaced: the database file is not the one the flusher
@@ -467,7 +389,9 @@ func clamp(d, lo, hi time.Duration) time.Duration {
 	return max(lo, min(d, hi))
 }
 
-func sleep(ctx context.Context, d time.Duration) {
+// wait is the flusher's default Wait: d on the real clock, or until ctx
+// is done.
+func wait(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

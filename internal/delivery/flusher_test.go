@@ -174,7 +174,7 @@ func TestFlushOutage(t *testing.T) {
 
 	// 503: a flusher that gives up quickly leaves everything queued and
 	// records the backoff window.
-	res, err := Flush(context.Background(), cfg.opts(fastRetry(FlushOptions{Retry: true, GiveUp: 150 * time.Millisecond})))
+	res, err := Flush(context.Background(), newFakeClock().opts(cfg.opts(fastRetry(FlushOptions{Retry: true, GiveUp: 150 * time.Millisecond}))))
 	var ee *tracing.ExportError
 	if !errors.As(err, &ee) || ee.Kind != tracing.FailUnavailable || res.Remaining != 700 {
 		t.Fatalf("503: %+v %v", res, err)
@@ -189,25 +189,22 @@ func TestFlushOutage(t *testing.T) {
 	ln.Close()
 	down := *cfg
 	down.Endpoint = "https://" + addr + "/v1/traces"
-	res, err = Flush(context.Background(), down.opts(fastRetry(FlushOptions{Retry: true, GiveUp: 100 * time.Millisecond})))
+	res, err = Flush(context.Background(), newFakeClock().opts(down.opts(fastRetry(FlushOptions{Retry: true, GiveUp: 100 * time.Millisecond}))))
 	if !errors.As(err, &ee) || ee.Kind != tracing.FailRefused || res.Remaining != 700 {
 		t.Fatalf("down: %+v %v", res, err)
 	}
 
 	// Up again, while a retrying flusher runs: it backs off, then
 	// delivers.
-	done := make(chan struct{})
-	var fres FlushResult
-	var ferr error
-	go func() {
-		defer close(done)
-		fres, ferr = Flush(context.Background(), cfg.opts(fastRetry(FlushOptions{Retry: true})))
-	}()
-	time.Sleep(150 * time.Millisecond)
-	more := testSpans("outage-more", 30) // a hook queues more meanwhile
-	enqueue(t, cfg, more)
-	c.FailWith(0)
-	<-done
+	more := testSpans("outage-more", 30)
+	clk := newFakeClock()
+	clk.onWait = func(n int, d time.Duration) {
+		if n == 3 { // in its third backoff
+			enqueue(t, cfg, more) // a hook queues more meanwhile
+			c.FailWith(0)
+		}
+	}
+	fres, ferr := Flush(context.Background(), clk.opts(cfg.opts(fastRetry(FlushOptions{Retry: true}))))
 	if ferr != nil || fres.Remaining != 0 {
 		t.Fatalf("recovery: %+v %v", fres, ferr)
 	}
@@ -331,21 +328,28 @@ func TestFlushLingerNoStranding(t *testing.T) {
 	defer lock.Release()
 	first := testSpans("linger-1", 5)
 	enqueue(t, cfg, first)
-	done := make(chan FlushResult)
-	go func() {
-		res, _ := Flush(context.Background(), cfg.opts(FlushOptions{Lock: lock, Linger: 1500 * time.Millisecond}))
-		done <- res
-	}()
-	time.Sleep(250 * time.Millisecond)
-	// A hook during the linger: the lock is held, so it starts nothing.
 	second := testSpans("linger-2", 5)
-	enqueue(t, cfg, second)
-	if started, err := StartFlusher(cfg.StateDir, time.Time{}, time.Now()); started || err != nil {
-		t.Fatalf("StartFlusher while a flusher runs: %v %v", started, err)
+	clk := newFakeClock()
+	clk.onWait = func(n int, d time.Duration) {
+		if n != 2 {
+			return
+		}
+		// A hook during the linger: the lock is held, so it starts
+		// nothing.
+		enqueue(t, cfg, second)
+		if started, err := StartFlusher(cfg.StateDir, time.Time{}, time.Now()); started || err != nil {
+			t.Errorf("StartFlusher while a flusher runs: %v %v", started, err)
+		}
 	}
-	res := <-done
-	if res.Sent != 10 || res.Remaining != 0 {
-		t.Errorf("result %+v", res)
+	const linger = 1500 * time.Millisecond
+	res, err := Flush(context.Background(), clk.opts(cfg.opts(FlushOptions{Lock: lock, Linger: linger})))
+	if err != nil || res.Sent != 10 || res.Remaining != 0 {
+		t.Errorf("result %+v %v", res, err)
+	}
+	// Two looks into the linger after the first spans, then a whole
+	// linger after the second.
+	if s := clk.slept(); s < 2*lingerPoll+linger {
+		t.Errorf("lingered %v in all, want at least %v", s, 2*lingerPoll+linger)
 	}
 	assertDelivered(t, c, append(first, second...))
 	if FlusherPID(cfg.StateDir) != 0 {
@@ -356,34 +360,45 @@ func TestFlushLingerNoStranding(t *testing.T) {
 // A background flusher that starts while the hooks of a parallel tool
 // round are still queueing waits for the outbox to stop growing and
 // sends the round in one request; without Gather it sends as it finds.
+// The hooks queue perLook spans during each of the flusher's waits.
 func TestFlushGathersARound(t *testing.T) {
 	p := otlptest.MustPKI(t)
-	requests := map[time.Duration]int{}
-	for _, gather := range []time.Duration{0, DefaultGather} {
+	run := func(gather time.Duration, perLook int) (requests int, progress string) {
 		c := otlptest.MustStart(t, p)
 		cfg := testConfig(t, c, p)
-		all := testSpans(fmt.Sprint("gather", gather), 40)
+		all := testSpans(fmt.Sprint("gather", gather, perLook), 40)
 		enqueue(t, cfg, all[:1])
-		stop := make(chan struct{})
-		go func() {
-			defer close(stop)
-			for i := 1; i < len(all); i++ {
-				time.Sleep(5 * time.Millisecond)
-				enqueue(t, cfg, all[i:i+1])
+		next := 1
+		clk := newFakeClock()
+		clk.onWait = func(n int, d time.Duration) {
+			if next < len(all) {
+				end := min(next+perLook, len(all))
+				enqueue(t, cfg, all[next:end])
+				next = end
 			}
-		}()
-		res, err := Flush(context.Background(), cfg.opts(FlushOptions{Gather: gather, Linger: 400 * time.Millisecond}))
-		<-stop
+		}
+		var out strings.Builder
+		res, err := Flush(context.Background(), clk.opts(cfg.opts(FlushOptions{Gather: gather, Linger: 400 * time.Millisecond, Progress: &out})))
 		if err != nil || res.Sent != len(all) || res.Remaining != 0 {
 			t.Fatalf("gather %v: %+v %v", gather, res, err)
 		}
 		assertDelivered(t, c, all)
-		requests[gather] = c.Stats().Requests
+		return c.Stats().Requests, out.String()
 	}
-	// 1 on a quiet machine; a loaded one may pause the writer past a
-	// look, which ends the gathering early.
-	if g, n := requests[DefaultGather], requests[0]; g > 2 || g >= n {
-		t.Errorf("%d requests with Gather, %d without: want the round in one or two, and fewer than without", g, n)
+	// A round of 40 spans arriving 3 per look: one request with Gather,
+	// one per look without.
+	if n, _ := run(DefaultGather, 3); n != 1 {
+		t.Errorf("%d requests with Gather, want the round in one", n)
+	}
+	if n, _ := run(0, 3); n != 14 {
+		t.Errorf("%d requests without Gather, want 14 (1 + 39 spans, 3 per look)", n)
+	}
+	// One span per look: the outbox grows for longer than Gather, so the
+	// flusher sends what arrived within Gather, then gathers the rest.
+	n, progress := run(DefaultGather, 1)
+	first := int(DefaultGather/gatherPoll) + 1
+	if want := fmt.Sprintf("sent %d/%d spans\n", first, first); n != 2 || !strings.HasPrefix(progress, want) {
+		t.Errorf("Gather %v, a span per %v look: %d requests, progress:\n%s\nwant 2, the first %q", DefaultGather, gatherPoll, n, progress, want)
 	}
 }
 
@@ -492,14 +507,16 @@ func TestFlushNowDeadlineBoundsDatabaseWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// On the real clock (the wait is the database's lock), but short:
+	// without the deadline the flusher waits 5 s for the database.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	if _, err := FlushNow(ctx, cfg.opts(FlushOptions{})); err == nil {
 		t.Error("FlushNow succeeded with the database held")
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("FlushNow took %v with a 1 s deadline", d)
+		t.Errorf("FlushNow took %v with a 300 ms deadline", d)
 	}
 }
 
@@ -546,16 +563,17 @@ func TestFlushNoStrandingPendingSpan(t *testing.T) {
 		late := testSpans(fmt.Sprintf("late-pending-%d", n), 1)[0]
 		late.Pending = json.RawMessage(`{"scope":"turn"}`)
 		calls, queued, hookStarted := 0, false, false
+		clk := newFakeClock()
 		now := func() time.Time {
 			calls++
 			if calls < n || queued {
-				return time.Now()
+				return clk.Now()
 			}
 			st, err := state.Open(state.Options{Dir: cfg.StateDir, LockTimeout: 10 * time.Millisecond})
 			if err != nil {
-				return time.Now() // inside the flusher's transaction: next time
+				return clk.Now() // inside the flusher's transaction: next time
 			}
-			late.ReadyAt = time.Now().Add(100 * time.Millisecond)
+			late.ReadyAt = clk.Now().Add(100 * time.Millisecond)
 			b, _ := late.Marshal()
 			if err := st.Update(func(tx *state.Tx) error { return tx.Enqueue(b) }); err != nil {
 				t.Error(err)
@@ -567,10 +585,10 @@ func TestFlushNoStrandingPendingSpan(t *testing.T) {
 				hookStarted = true // it would start a flusher itself
 				l.Release()
 			}
-			return time.Now()
+			return clk.Now()
 		}
 		res, err := Flush(context.Background(), cfg.opts(FlushOptions{
-			Finisher: finisher, Lock: lock, WaitPending: true, Retry: true, Now: now,
+			Finisher: finisher, Lock: lock, WaitPending: true, Retry: true, Now: now, Wait: clk.Wait,
 		}))
 		lock.Release()
 		if err != nil {

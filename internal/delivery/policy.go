@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -132,6 +134,150 @@ func capNextAttempt(next, now time.Time) time.Time {
 		return now
 	}
 	return next
+}
+
+// retryState is the retry policy's memory within one flusher run.
+type retryState struct {
+	batch    int       // spans per request: halved to isolate a refused span
+	failures int       // consecutive failed attempts, for the backoff
+	since    time.Time // the first of them
+	// suspects are spans the collector refused on their own, with its
+	// reason: poison once the collector accepts another span.
+	suspects map[uint64]string
+	accepted bool // the collector accepted a request in this run
+}
+
+// afterExport acts on the verdict for the export of r's spans: done
+// reports that the run is over (with err, what Flush returns).
+func (f *flusher) afterExport(ctx context.Context, r *round, spans []*tracing.Span, err error) (done bool, _ error) {
+	switch decide(err) {
+	case verdictDelivered:
+		f.delivered(r, spans, err)
+		return false, nil
+	case verdictRefused:
+		f.res.LastErr = err
+		if len(r.ready) > 1 {
+			f.bisect(r, err)
+			return false, nil
+		}
+		return f.refusedAlone(ctx, r.ready[0], err)
+	default: // verdictRetry, verdictHold
+		f.res.LastErr = err
+		return f.failed(ctx, r.ready, err), err
+	}
+}
+
+// delivered removes what the collector accepted (all of r, a partial
+// success included), drops the suspects, and grows the batch back.
+func (f *flusher) delivered(r *round, spans []*tracing.Span, err error) {
+	o := outcome{remove: keysOf(r.ready), attempted: true}
+	if ee := exportError(err); ee != nil { // a partial success
+		f.o.Logf("collector accepted %d spans but rejected %d of them: %s", len(spans), ee.Rejected, ee.Body)
+		o.partial = int(min(max(ee.Rejected, 0), int64(len(spans))))
+		o.reason = ee.Body
+	}
+	// The collector takes spans: what it refused alone is poison.
+	f.retry.accepted = true
+	f.dropSuspects(&o)
+	f.settle(o)
+	f.res.Sent += len(spans) - o.partial
+	f.res.LastErr = nil
+	f.retry.failures, f.retry.since = 0, time.Time{}
+	f.retry.batch = min(f.retry.batch*2, f.o.Batch)
+	if f.o.Progress != nil {
+		fmt.Fprintf(f.o.Progress, "sent %d/%d spans\n", f.res.Sent, f.total)
+	}
+}
+
+// bisect finds the culprit of a refused batch by halving it: the next
+// rounds send r's spans in batches of half the size.
+func (f *flusher) bisect(r *round, err error) {
+	f.retry.batch = max(1, len(r.ready)/2)
+	f.o.Logf("collector refused a batch of %d spans (%v); retrying in batches of %d", len(r.ready), err, f.retry.batch)
+	f.settle(outcome{keep: r.ready, attempted: true, err: err})
+}
+
+// refusedAlone handles a span the collector refused on its own: poison if
+// the collector accepts other spans, a suspect otherwise, and after
+// maxSuspects suspects configuration (keep everything, back off).
+func (f *flusher) refusedAlone(ctx context.Context, it item, err error) (done bool, _ error) {
+	ee := exportError(err)
+	if f.retry.accepted {
+		f.o.Logf("dropping span %s %q: the collector accepts other spans but refused this one: %v", it.span.SpanID, it.span.Name, err)
+		f.settle(outcome{reject: []uint64{it.key}, reason: reasonOf(ee), attempted: true, err: err})
+		f.retry.batch = f.o.Batch
+		return false, nil
+	}
+	f.retry.suspects[it.key] = reasonOf(ee)
+	f.settle(outcome{keep: []item{it}, attempted: true, err: err})
+	if len(f.retry.suspects) < maxSuspects {
+		return false, nil // does the collector take the others?
+	}
+	f.o.Logf("the collector refused %d spans one by one and accepted none: keeping them all (configuration?): %v", len(f.retry.suspects), err)
+	f.retry.suspects = map[uint64]string{}
+	f.retry.batch = f.o.Batch
+	return f.failed(ctx, nil, err), err
+}
+
+// onlySuspects handles a round where only spans refused on their own are
+// left, and the collector accepted nothing to compare them with: keep
+// them (configuration, or nothing to tell poison from it) and back off.
+func (f *flusher) onlySuspects(ctx context.Context) (done bool, _ error) {
+	err := f.res.LastErr
+	f.retry.suspects = map[uint64]string{}
+	return f.failed(ctx, nil, err), err
+}
+
+// failed records a failed attempt (keep: the spans to write back), and
+// either backs off (false) or, past GiveUp or without Retry, ends the run
+// (true: the caller returns err).
+func (f *flusher) failed(ctx context.Context, keep []item, err error) (stop bool) {
+	now := f.o.Now()
+	f.retry.failures++
+	if f.retry.since.IsZero() {
+		f.retry.since = now
+	}
+	wait := backoff(f.retry.failures, f.o.MinBackoff, f.o.MaxBackoff, err)
+	next := now.Add(wait)
+	if decide(err) == verdictHold {
+		next = now.Add(max(wait, min(MaxRetryWindow, f.o.GiveUp)))
+	}
+	f.settle(outcome{keep: keep, attempted: true, err: err, next: next})
+	if !f.o.Retry || now.Sub(f.retry.since) >= f.o.GiveUp {
+		if f.o.Retry {
+			f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(f.retry.since).Round(time.Second), err, next.Format(time.RFC3339))
+		}
+		f.final()
+		return true
+	}
+	f.o.Logf("export failed (retry in %s): %v", wait.Round(time.Millisecond), err)
+	if f.o.Progress != nil {
+		fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", wait.Round(time.Millisecond), err)
+	}
+	f.o.Wait(ctx, wait)
+	return false
+}
+
+// dropSuspects moves the suspects into o as rejected: the collector just
+// accepted other spans, so the ones it refused alone are poison.
+func (f *flusher) dropSuspects(o *outcome) {
+	for key, reason := range f.retry.suspects {
+		f.o.Logf("dropping outbox entry %d: the collector accepts other spans but refused it: %s", key, reason)
+		o.reject = append(o.reject, key)
+		o.reason = reason
+	}
+	f.retry.suspects = map[uint64]string{}
+}
+
+// reasonOf is the collector's message for a refusal, as status shows it.
+func reasonOf(e *tracing.ExportError) string {
+	if e == nil {
+		return ""
+	}
+	if e.Body != "" {
+		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body)
+	}
+	return e.Error()
 }
 
 func exportError(err error) *tracing.ExportError {

@@ -86,7 +86,7 @@ type item struct {
 	finished bool // Pending was cleared this round: write back if not exported
 }
 
-// round reads the oldest entries. ready holds up to f.batch spans to
+// round reads the oldest entries. ready holds up to f.retry.batch spans to
 // export; waiting counts spans whose pending work is not ready, with the
 // earliest time to ask again.
 type round struct {
@@ -152,7 +152,7 @@ func (f *flusher) read() (*round, error) {
 			}
 		}
 		// Look past spans that are not ready yet, within reason.
-		entries, err = tx.Peek(min(f.batch*2, f.batch+4096))
+		entries, err = tx.Peek(min(f.retry.batch*2, f.retry.batch+4096))
 		r.queued = tx.Counters().Queued
 		return err
 	})
@@ -161,9 +161,17 @@ func (f *flusher) read() (*round, error) {
 		return nil, err
 	}
 	f.applied()
+	f.take(r, entries)
+	return r, nil
+}
+
+// take sorts the entries read into r: up to a batch of spans ready to
+// export (their pending work finished now if it can be), the ones still
+// waiting for it, and the undecodable.
+func (f *flusher) take(r *round, entries []state.Entry) {
 	now := f.o.Now()
 	for _, e := range entries {
-		if len(r.ready) >= f.batch {
+		if len(r.ready) >= f.retry.batch {
 			break
 		}
 		s, err := tracing.UnmarshalSpan(e.Value)
@@ -172,7 +180,7 @@ func (f *flusher) read() (*round, error) {
 			r.poison = append(r.poison, e.Key)
 			continue
 		}
-		if _, ok := f.suspects[e.Key]; ok {
+		if _, ok := f.retry.suspects[e.Key]; ok {
 			continue // refused on its own: try the others first
 		}
 		it := item{key: e.Key, span: s}
@@ -196,7 +204,6 @@ func (f *flusher) read() (*round, error) {
 		}
 		r.ready = append(r.ready, it)
 	}
-	return r, nil
 }
 
 func (f *flusher) finish(s *tracing.Span, now time.Time) (done bool, retryAt time.Time) {
@@ -213,17 +220,17 @@ func (f *flusher) finish(s *tracing.Span, now time.Time) (done bool, retryAt tim
 // batch is not full, the outbox grew since the last look (or this is the
 // first), and Gather has not passed since the first look. It resets its
 // state when the answer is no.
-func (f *flusher) gather(r *round, since *time.Time, seen *int) bool {
-	now := f.o.Now()
-	if f.o.Gather > 0 && len(r.ready) < f.batch && len(f.suspects) == 0 &&
-		(since.IsZero() || (r.queued > *seen && now.Sub(*since) < f.o.Gather)) {
-		if since.IsZero() {
-			*since = now
+func (f *flusher) gather(r *round) bool {
+	now, g := f.o.Now(), &f.idle
+	if f.o.Gather > 0 && len(r.ready) < f.retry.batch && len(f.retry.suspects) == 0 &&
+		(g.gatherSince.IsZero() || (r.queued > g.gathered && now.Sub(g.gatherSince) < f.o.Gather)) {
+		if g.gatherSince.IsZero() {
+			g.gatherSince = now
 		}
-		*seen = r.queued
+		g.gathered = r.queued
 		return true
 	}
-	*since, *seen = time.Time{}, 0
+	g.gatherSince, g.gathered = time.Time{}, 0
 	return false
 }
 

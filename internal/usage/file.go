@@ -44,13 +44,6 @@ func openRegular(path string) (*os.File, os.FileInfo, error) {
 
 var errPartial = errors.New("partial last line")
 
-var (
-	quotedAssistant  = []byte(`"assistant"`)
-	quotedToolResult = []byte(`"tool_result"`)
-	quotedAPIRequest = []byte(`"api-request"`)
-	quotedCostState  = []byte(`"cost-state"`)
-)
-
 // lineReader returns complete lines ('\n'-terminated), never holding more
 // than MaxLine bytes of one line.
 type lineReader struct {

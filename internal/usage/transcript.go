@@ -217,8 +217,12 @@ var MaxPass int64 = 1 << 30
 
 // scanWith reads path from o.offset: see scanOpts.
 func scanWith(path string, o scanOpts) (*scan, error) {
-	sc := &scan{opts: o, pos: o.offset, counting: o.skipRuns == 0}
+	sc := newScan(o)
 	return sc, sc.resume(path, true)
+}
+
+func newScan(o scanOpts) *scan {
+	return &scan{opts: o, pos: o.offset, counting: o.skipRuns == 0}
 }
 
 // resume reads what was appended to the file since the last pass, and
@@ -235,184 +239,100 @@ func (sc *scan) resume(path string, first bool) error {
 		return err
 	}
 	defer f.Close()
+	first, changed := sc.reopen(fi, first)
+	if !changed {
+		return nil // nothing new
+	}
+	p := pass{offset: sc.pos}
+	if p.offset > fi.Size() {
+		return errors.New("offset beyond the end of the transcript (file replaced or truncated?)")
+	}
+	if first && p.offset > 0 {
+		if p.skipFirst, err = sc.startMidway(f, p.offset); err != nil {
+			return err
+		}
+	}
+	limit := fi.Size() - p.offset
+	if limit > MaxPass {
+		limit = MaxPass
+		sc.tooLong++ // counted as a line not read: usage incomplete
+	}
+	p.lr = newLineReader(io.NewSectionReader(f, p.offset, limit))
+	return sc.readLines(&p)
+}
+
+// reopen starts sc again from its start offset when the file was
+// replaced or truncated (first: a first pass now), and reports whether
+// there is anything new to read.
+func (sc *scan) reopen(fi os.FileInfo, first bool) (_ bool, changed bool) {
 	if !first && (!os.SameFile(fi, sc.file) || fi.Size() < sc.pos) {
 		o := sc.opts
 		if o.turn != nil {
 			o.turn = &turnFilter{promptID: o.turn.promptID}
 		}
-		*sc = scan{opts: o, pos: o.offset, counting: o.skipRuns == 0}
+		*sc = *newScan(o)
 		first = true
 	}
 	if !first && fi.Size() == sc.size && fi.ModTime().Equal(sc.modTime) {
-		return nil // nothing new
+		return first, false
 	}
 	sc.file, sc.modTime, sc.size = fi, fi.ModTime(), fi.Size()
-	o := sc.opts
-	offset := sc.pos
-	if offset > fi.Size() {
-		return errors.New("offset beyond the end of the transcript (file replaced or truncated?)")
+	return first, true
+}
+
+// startMidway prepares a first pass that starts at offset > 0: an offset
+// taken while a line was being written points into that line, whose rest
+// belongs to the line before the turn (skipFirst); and a run's read
+// starts from the cost-state line of the run before.
+func (sc *scan) startMidway(f *os.File, offset int64) (skipFirst bool, err error) {
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], offset-1); err != nil {
+		return false, err
 	}
-	// An offset taken while a line was being written points into that
-	// line; its rest belongs to the line before the turn: skip it.
-	skipFirst := false
-	if first && offset > 0 {
-		var b [1]byte
-		if _, err := f.ReadAt(b[:], offset-1); err != nil {
-			return err
-		}
-		skipFirst = b[0] != '\n'
-		if o.stopAtRunEnd {
-			// The run's cost is Claude Code's running total at its
-			// end less the total at the end of the run before.
-			sc.costPrev = lastCostBefore(f, offset)
-		}
+	if sc.opts.stopAtRunEnd {
+		// The run's cost is Claude Code's running total at its end
+		// less the total at the end of the run before.
+		sc.costPrev = lastCostBefore(f, offset)
 	}
-	limit := fi.Size() - offset
-	if limit > MaxPass {
-		limit = MaxPass
-		sc.tooLong++ // counted as a line not read: usage incomplete
-	}
-	lr := newLineReader(io.NewSectionReader(f, offset, limit))
-	turn := o.turn
+	return b[0] != '\n', nil
+}
+
+// pass is one resume's reading of the file.
+type pass struct {
+	lr        *lineReader
+	offset    int64 // where lr starts in the file
+	skipFirst bool  // the first line is the rest of one begun before offset
+}
+
+// readLines hands each complete line to sc.line, keeping sc.pos after
+// the last one consumed, until the end, a partial last line (read again
+// once complete) or a handler that ends the pass.
+func (sc *scan) readLines(p *pass) error {
 	sc.partialTail = false
 	for ; ; sc.lines++ {
-		start := offset + lr.consumed
-		line, tooLong, err := lr.next()
+		start := p.offset + p.lr.consumed
+		line, tooLong, err := p.lr.next()
 		if err == errPartial {
 			sc.partialTail = true
 			sc.pos = start // read the line again once it is complete
-			break
+			return nil
+		}
+		if err == io.EOF {
+			sc.pos = p.offset + p.lr.consumed
+			return nil
 		}
 		if err != nil {
-			if err == io.EOF {
-				sc.pos = offset + lr.consumed
-				break
-			}
 			return err
 		}
-		sc.pos = offset + lr.consumed
-		n := sc.lines
-		if first && n == 0 && skipFirst {
-			continue
-		}
-		if tooLong {
+		sc.pos = p.offset + p.lr.consumed
+		switch {
+		case sc.lines == 0 && p.skipFirst:
+		case tooLong:
 			sc.tooLong++
-			continue
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		if turn == nil && !bytes.Contains(line, quotedAssistant) && !bytes.Contains(line, quotedToolResult) &&
-			!bytes.Contains(line, quotedAPIRequest) && !bytes.Contains(line, quotedCostState) {
-			// Only these lines count here, and each has its token
-			// outside any string (inside one it reads \"assistant\").
-			// Skips decoding the other lines of a whole-session read.
-			continue
-		}
-		var e entry
-		if err := json.Unmarshal(line, &e); err != nil {
-			sc.malformed++
-			continue
-		}
-		if e.Type == "cost-state" {
-			cs := costState{unknown: e.HasUnknownCost, byModel: map[string]float64{}}
-			if e.TotalCostUSD != nil {
-				cs.total = *e.TotalCostUSD
-			}
-			for m, u := range e.ModelUsage {
-				cs.byModel[m] = u.CostUSD
-			}
-			if !sc.counting {
-				sc.runEnds++
-				if sc.runEnds >= o.skipRuns {
-					sc.counting = true
-					sc.costPrev = &cs
-				}
-				continue
-			}
-			sc.costs = append(sc.costs, cs)
-			if o.stopAtRunEnd {
-				sc.runEnded, sc.finished = true, true
-				break
-			}
-			continue
-		}
-		if !sc.counting {
-			continue
-		}
-		if sc.sessionID == "" {
-			sc.sessionID = e.SessionID
-		}
-		if e.Type == "api-request" {
-			if sc.apiReqs == nil {
-				sc.apiReqs = map[string]time.Time{}
-			}
-			if t := e.time(); e.ID != "" && !t.IsZero() {
-				sc.apiReqs[e.ID] = t
-			}
-			continue
-		}
-		if e.Type == "user" && e.Message != nil {
-			t := e.time()
-			for _, id := range e.Message.Content.results {
-				if iv := sc.tools[id]; iv != nil && iv.end.IsZero() {
-					iv.end = t
-				}
-			}
-		}
-		if turn != nil {
-			if e.Type == "system" && turn.answered && (e.Subtype == "stop_hook_summary" || e.Subtype == "turn_duration") {
-				sc.stopMarker = true
-			}
-			keep, done := turn.keep(&e)
-			if e.Type == "user" && (turn.started || turn.answered) && !turn.other && !done {
-				sc.trigger = e.time()
-			}
-			if done {
-				sc.ended, sc.finished = true, true
-				break
-			}
-			if !keep {
-				continue
-			}
-		} else {
-			if e.Type == "user" {
-				sc.trigger = e.time()
-			}
-			if e.Type != "assistant" {
-				continue
-			}
-		}
-		r, ok := e.toRequest(n)
-		if !ok {
-			sc.malformed++
-			continue
-		}
-		if r == nil {
-			continue
-		}
-		t := e.time()
-		r.end = t
-		if at, ok := sc.apiReqs[e.RequestRef]; ok && e.RequestRef != "" {
-			r.start = at
-		} else {
-			r.start, r.estimated = sc.trigger, true
-			if r.start.IsZero() || r.start.After(t) {
-				r.start = t
-			}
-		}
-		sc.add(r)
-		for _, id := range e.Message.Content.toolUses {
-			if sc.tools == nil {
-				sc.tools = map[string]*interval{}
-			}
-			if _, ok := sc.tools[id]; !ok && id != "" {
-				sc.tools[id] = &interval{start: t}
-				sc.toolIDs = append(sc.toolIDs, id)
-			}
+		case sc.line(line, sc.lines):
+			return nil
 		}
 	}
-	return nil
 }
 
 // lastCostBefore finds the last cost-state line in the MiB before offset
@@ -436,9 +356,6 @@ func lastCostBefore(f *os.File, offset int64) *costState {
 	if json.Unmarshal(line, &e) != nil || e.TotalCostUSD == nil {
 		return nil
 	}
-	cs := &costState{total: *e.TotalCostUSD, unknown: e.HasUnknownCost, byModel: map[string]float64{}}
-	for m, u := range e.ModelUsage {
-		cs.byModel[m] = u.CostUSD
-	}
-	return cs
+	cs := costOf(&e)
+	return &cs
 }
