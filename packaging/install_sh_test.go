@@ -54,19 +54,39 @@ func (s script) run(shell string, args ...string) (code int, stdout, stderr stri
 
 // goEnv returns the real toolchain's settings, so the script's build uses
 // the same module and build caches as `go test` (a fresh HOME would
-// otherwise mean a cold cache and a network fetch).
+// otherwise mean a cold cache and a network fetch). It reads them as JSON:
+// `go env A B C` prints one line per name, and an empty value (GOFLAGS on
+// most laptops) is an empty line that trimming would lose.
 func goEnv(t *testing.T) []string {
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOFLAGS").Output()
+	t.Helper()
+	out, err := exec.Command("go", "env", "-json", "GOCACHE", "GOMODCACHE", "GOFLAGS").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	var v struct{ GOCACHE, GOMODCACHE, GOFLAGS string }
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("go env -json: %v\n%s", err, out)
+	}
 	return []string{
-		"GOCACHE=" + v[0], "GOMODCACHE=" + v[1], "GOFLAGS=" + v[2],
+		"GOCACHE=" + v.GOCACHE, "GOMODCACHE=" + v.GOMODCACHE, "GOFLAGS=" + v.GOFLAGS,
 		"GOTOOLCHAIN=local", "GOPROXY=off",
 		// -trimpath compiles every package anew (its cache keys differ
 		// from go test's); release.sh builds with it.
 		"GO_BUILD_FLAGS=-trimpath=false",
+	}
+}
+
+// TestGoEnvPlain: goEnv in a new user's environment, where GOFLAGS is
+// empty and no `go env -w` file sets it.
+func TestGoEnvPlain(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no Go toolchain")
+	}
+	t.Setenv("GOENV", "off")
+	t.Setenv("GOFLAGS", "")
+	env := goEnv(t)
+	if len(env) < 3 || !strings.HasPrefix(env[0], "GOCACHE=/") || !strings.HasPrefix(env[1], "GOMODCACHE=/") || env[2] != "GOFLAGS=" {
+		t.Errorf("goEnv with GOFLAGS empty: %q", env)
 	}
 }
 
@@ -200,15 +220,19 @@ func sourceCopy(t *testing.T, dir string) string {
 		}
 		rel, _ := filepath.Rel(root, p)
 		name := d.Name()
-		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "dist") {
+		if rel == "." {
+			return nil
+		}
+		// Dot-files too: in a git worktree .git is a file naming the real
+		// repository, and a copy of it would make the git commands below
+		// commit and tag in the developer's own repository.
+		if strings.HasPrefix(name, ".") || (d.IsDir() && (name == "testdata" || name == "dist")) {
+			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		// .git is a file in a git worktree: copied, it would make the
-		// copy's commit land on the worktree's branch.
-		if strings.HasSuffix(name, "_test.go") || name == ".git" || !d.Type().IsRegular() {
+		if d.IsDir() || strings.HasSuffix(name, "_test.go") || !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -226,6 +250,8 @@ func sourceCopy(t *testing.T, dir string) string {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
+	gitEnv := append(os.Environ(), "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z", "GIT_AUTHOR_DATE=2026-01-02T03:04:05Z", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir,
+		"GIT_DIR="+filepath.Join(dir, ".git"), "GIT_WORK_TREE="+dir, "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir))
 	for _, args := range [][]string{
 		{"init", "-q"},
 		{"add", "-A"},
@@ -234,7 +260,7 @@ func sourceCopy(t *testing.T, dir string) string {
 	} {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z", "GIT_AUTHOR_DATE=2026-01-02T03:04:05Z", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+		cmd.Env = gitEnv
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}

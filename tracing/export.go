@@ -23,10 +23,10 @@ const ScopeName = "github.com/ccotel/ccotel"
 // try again. It is not safe for concurrent use.
 //
 // It speaks the OTLP/HTTP protocol itself rather than through the
-// OpenTelemetry SDK's otlptracehttp: that exporter drags the SDK, the
-// generated OTLP packages and gRPC into the binary, whose package
-// initialisation every hook process would pay for (about 7 ms of a hook's
-// 20 ms on the build machine). TestProtoMatchesSDK proves the requests are
+// OpenTelemetry SDK's otlptracehttp, whose dependencies every hook process
+// would pay for at start-up: docs/ARCHITECTURE.md ("Choices that were
+// measured") says why, docs/PERFORMANCE.md has the figures.
+// FuzzProtoMatchesSDK and FuzzJSONMatchesSDK check that the requests are
 // the ones otlptracehttp sends for the same spans.
 type Exporter struct {
 	opts     *Options

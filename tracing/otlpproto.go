@@ -21,18 +21,12 @@ import (
 //
 // The wire format is written directly (wire.go) instead of by the generated
 // types of go.opentelemetry.io/proto/otlp marshalled with
-// google.golang.org/protobuf, for code only the flusher runs: linking those
-// costs every process of the binary, hooks included, before any work, a
-// 2 MiB larger binary, descriptor registration and internal/detrand's
-// init reading the executable. Measured on the 2-core development machine
-// (bench/floor/compare, interleaved, medians of 300-500 rounds per batch):
-// bench/floor/prototypes takes 0.79 ms more than bench/drain (15 batches,
-// 0.63-1.14), 0.69 ms with the benchmark at real-time priority (10
-// batches, 0.58-0.77), and `ccotel hook` 0.48 ms more when built with them
-// (0.36-0.56), which would take the hook from about 2.0x to 2.3x the
-// drain-only program. FuzzProtoMatchesSDK checks that the bytes decode,
-// with those generated types, to what the OpenTelemetry SDK's exporter
-// sends for the same spans.
+// google.golang.org/protobuf: linking those costs every process of the
+// binary, hooks included, before any work, for code only the flusher runs.
+// docs/ARCHITECTURE.md ("Choices that were measured") says why,
+// docs/PERFORMANCE.md has the figures. FuzzProtoMatchesSDK checks that the
+// bytes decode, with those generated types, to what the OpenTelemetry SDK's
+// exporter sends for the same spans.
 func AppendOTLPProto(b []byte, resource []Attr, schemaURL string, scope Scope, spans []*Span) []byte {
 	return appendMessage(b, 1, func(b []byte) []byte { // resource_spans
 		b = appendMessage(b, 1, func(b []byte) []byte { // resource

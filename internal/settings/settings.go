@@ -1,4 +1,4 @@
-// Package install wires ccotel into Claude Code: it adds ccotel's hook
+// Package settings wires ccotel into Claude Code: it adds ccotel's hook
 // entries to a settings.json and removes them again, and writes the
 // collector settings into ccotel's config file.
 //

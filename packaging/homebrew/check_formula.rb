@@ -1,16 +1,18 @@
-# check_formula.rb: a check of ccotel.rb without Homebrew. It loads the
-# formula against a small stand-in for Homebrew's Formula DSL, checks its
-# metadata, runs its install method (a real `go build` of SOURCE_DIR into a
-# temporary prefix) and then its test block against the built binary.
+# check_formula.rb: a check of the formula release.sh writes, without
+# Homebrew. It loads FORMULA against a small stand-in for Homebrew's Formula
+# DSL on this machine's platform, checks its metadata, fetches the archive
+# its url names (file:// URLs only: write the formula with
+# BASE_URL=file://DIST), checks the sha256, unpacks it, runs the install
+# method into a temporary prefix and then the test block.
 #
-#   ruby packaging/homebrew/check_formula.rb SOURCE_DIR
+#   ruby packaging/homebrew/check_formula.rb dist/ccotel.rb
 #
-# The stand-in mirrors what the formula uses (std_go_args, system,
-# shell_output, assert_match, bin, version, time, testpath); it is not
-# Homebrew, so before publishing also run `brew audit --strict --new ccotel`
-# and `brew install --build-from-source ccotel && brew test ccotel` in the tap.
-# CHECK_FORMULA_NO_TRIMPATH=1 leaves -trimpath out of std_go_args, so a test
-# run shares `go test`'s build cache.
+# The stand-in mirrors what the formula uses (on_macos, on_linux, on_arm,
+# on_intel, bin.install, shell_output, assert_match, bin, version,
+# testpath); it is not Homebrew, so before publishing also run
+# `brew audit --strict ccotel` and `brew test ccotel` on a Mac.
+require "digest"
+require "fileutils"
 require "open3"
 require "pathname"
 require "time"
@@ -22,16 +24,24 @@ class Formula
       @meta ||= { deps: [] }
     end
 
-    %i[desc homepage url sha256 license].each do |m|
+    %i[desc homepage url sha256 license version].each do |m|
       define_method(m) { |v| meta[m] = v }
     end
 
-    def head(url, **opts)
-      meta[:head] = [url, opts]
+    def on_macos
+      yield if RUBY_PLATFORM.include?("darwin")
     end
 
-    def depends_on(dep)
-      meta[:deps] << dep
+    def on_linux
+      yield if RUBY_PLATFORM.include?("linux")
+    end
+
+    def on_arm
+      yield if RUBY_PLATFORM.match?(/arm64|aarch64/)
+    end
+
+    def on_intel
+      yield if RUBY_PLATFORM.match?(/x86_64|amd64/)
     end
 
     def test(&block)
@@ -50,18 +60,7 @@ class Formula
   end
 
   def version
-    self.class.meta[:url][%r{/v?(\d+(?:\.\d+)*)\.tar\.gz\z}, 1] or raise "no version in the url"
-  end
-
-  def time
-    Time.utc(2026, 1, 2, 3, 4, 5)
-  end
-
-  def std_go_args(output: bin/name, ldflags: nil)
-    args = ENV["CHECK_FORMULA_NO_TRIMPATH"] == "1" ? [] : ["-trimpath"]
-    args << "-o=#{output}"
-    args << "-ldflags=#{Array(ldflags).join(" ")}" if ldflags
-    args
+    self.class.meta[:version]
   end
 
   def system(*args)
@@ -82,24 +81,42 @@ class Formula
   end
 end
 
-src = File.expand_path(ARGV.fetch(0) { abort "usage: ruby check_formula.rb SOURCE_DIR" })
-load File.join(__dir__, "ccotel.rb")
+class Pathname
+  # bin.install: move files into this directory, as Homebrew does.
+  def install(*files)
+    mkpath
+    files.each { |f| FileUtils.mv(f, self/File.basename(f)) }
+  end
+end
+
+formula = File.expand_path(ARGV.fetch(0) { abort "usage: ruby check_formula.rb FORMULA" })
+load formula
 meta = Ccotel.meta
 
 problems = []
-problems << "desc too long (#{meta[:desc].length} > 80)" if meta[:desc].to_s.length > 80
+problems << "desc too long (#{meta[:desc].to_s.length} > 80)" if meta[:desc].to_s.length > 80
 problems << "desc must not start with the name" if meta[:desc].to_s.downcase.start_with?("ccotel")
-problems << "url is not a github.com/ccotel/ccotel tarball" unless meta[:url].to_s.start_with?("https://github.com/ccotel/ccotel/archive/")
+problems << "no version" unless meta[:version].to_s.match?(/\A\d/)
+problems << "license is not Apache-2.0" unless meta[:license] == "Apache-2.0"
+problems << "no url for this platform (#{RUBY_PLATFORM})" unless meta[:url]
 problems << "sha256 is not 64 hex digits" unless meta[:sha256].to_s.match?(/\A\h{64}\z/)
-problems << "head is not the git repository" unless meta.dig(:head, 0) == "https://github.com/ccotel/ccotel.git"
-problems << "go must be a build dependency" unless meta[:deps].include?({ "go" => :build })
 problems << "no test block" unless meta[:test]
-abort "ccotel.rb: #{problems.join("; ")}" unless problems.empty?
+abort "#{formula}: #{problems.join("; ")}" unless problems.empty?
+url = meta[:url]
+abort "#{formula}: #{url} is not a file:// URL; write the formula with BASE_URL=file://..." unless url.start_with?("file://")
+archive = url.delete_prefix("file://")
+got = Digest::SHA256.file(archive).hexdigest
+abort "#{formula}: #{archive} has sha256 #{got}, the formula says #{meta[:sha256]}" if got != meta[:sha256]
 
 f = Ccotel.new
 Dir.mktmpdir("ccotel-formula") do |tmp|
   f.prefix = Pathname(tmp)/"prefix"
-  Dir.chdir(src) { f.install }
+  src = Pathname(tmp)/"src"
+  src.mkpath
+  Dir.chdir(src) { f.system "tar", "xzf", archive }
+  top = src.children
+  abort "#{archive}: not one top-level directory: #{top}" unless top.size == 1 && top[0].directory?
+  Dir.chdir(top[0]) { f.install }
   raise "install left no #{f.bin/"ccotel"}" unless (f.bin/"ccotel").executable?
 
   f.testpath = Pathname(tmp)/"test"
@@ -113,4 +130,4 @@ Dir.mktmpdir("ccotel-formula") do |tmp|
   end
   puts f.caveats
 end
-puts "ccotel.rb: metadata, install and test block OK"
+puts "#{File.basename(formula)}: metadata, sha256, install and test block OK for #{url}"
