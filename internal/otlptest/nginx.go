@@ -42,6 +42,10 @@ type Nginx struct {
 	ServerCert string // nginx's certificate and key
 	ServerKey  string
 	ClientCA   string // ssl_client_certificate: the CA client certificates must come from
+	// CRL, when set, is the client CA's CRL: StartNginx adds ssl_crl
+	// (ingress-nginx's ca.crl in the auth-tls-secret) after
+	// ssl_verify_client. ReloadNginx makes nginx read it again.
+	CRL string
 	Upstream   string // host:port of the plain-HTTP OTLP receiver behind it
 }
 
@@ -79,6 +83,13 @@ func StartNginx(t testing.TB, n Nginx) string {
 			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", r.old)
 		}
 		conf = strings.ReplaceAll(conf, r.old, r.new)
+	}
+	if n.CRL != "" {
+		const verify = "ssl_verify_client      on;"
+		if !strings.Contains(conf, verify) {
+			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", verify)
+		}
+		conf = strings.Replace(conf, verify, verify+"\n    ssl_crl                "+n.CRL+";", 1)
 	}
 	site := writeTestFile(t, dir, "ccotel.conf", conf)
 	user := ""
@@ -133,6 +144,18 @@ http {
 			t.Fatalf("nginx did not listen on %s", port)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ReloadNginx has the nginx StartNginx runs for n read its configuration
+// and files (certificates, the CRL) again, as `nginx -s reload` does after
+// a CRL is published. The reload completes in the background: new
+// connections may meet the old workers for a moment.
+func ReloadNginx(t testing.TB, n Nginx) {
+	t.Helper()
+	out, err := exec.Command(n.Bin, "-c", filepath.Join(n.Dir, "nginx.conf"), "-p", n.Dir, "-e", filepath.Join(n.Dir, "error.log"), "-s", "reload").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nginx -s reload: %v\n%s", err, out)
 	}
 }
 
