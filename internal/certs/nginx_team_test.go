@@ -13,7 +13,8 @@ import (
 // TestNginxTeamCA runs the shipped examples/nginx/ccotel.conf with the
 // team CA as ssl_client_certificate and its CRL as ssl_crl, as `certs
 // ca` prints them: certificates from `certs sign` get through; one from
-// another team CA does not; after `certs revoke` and the CRL published
+// another team CA does not; /v1/metrics and /v1/logs (Claude Code's own
+// telemetry) pass the same gate; after `certs revoke` and the CRL published
 // (copied where ssl_crl points, nginx reloaded) the revoked certificate is
 // refused and nginx logs why, while a colleague's goes on working.
 //
@@ -47,6 +48,21 @@ func TestNginxTeamCA(t *testing.T) {
 	}
 	if got := up.Header().Get("X-Client-Subject"); !strings.Contains(got, "CN=bob@corp") {
 		t.Errorf("upstream saw X-Client-Subject %q", got)
+	}
+	// Claude Code's own telemetry goes through the same gate to the same
+	// upstream (which takes traces only, so answers Go's 404); other paths
+	// stop at nginx.
+	base := strings.TrimSuffix(url, "/v1/traces")
+	for _, path := range []string{"/v1/metrics", "/v1/logs"} {
+		if code, body := postThrough(t, base+path, server.ServerCA.Path, bob.ClientCert, bob.ClientKey); code != 404 || body != "404 page not found\n" {
+			t.Errorf("%s with bob's certificate: HTTP %d %q, want the upstream's 404", path, code, body)
+		}
+		if code, _ := postThrough(t, base+path, server.ServerCA.Path, "", ""); code != 400 {
+			t.Errorf("%s without a certificate: HTTP %d, want 400", path, code)
+		}
+	}
+	if code, body := postThrough(t, base+"/v1/profiles", server.ServerCA.Path, bob.ClientCert, bob.ClientKey); code != 404 || !strings.Contains(body, "nginx") {
+		t.Errorf("/v1/profiles: HTTP %d %q, want nginx's own 404", code, body)
 	}
 	if code, body := post(mallory); code != 400 || !strings.Contains(body, "The SSL certificate error") {
 		t.Errorf("another CA's certificate (same CN): HTTP %d, want 400 \"The SSL certificate error\"\n%s", code, body)
