@@ -16,7 +16,9 @@ import (
 // another team CA does not; /v1/metrics and /v1/logs (Claude Code's own
 // telemetry) pass the same gate; after `certs revoke` and the CRL published
 // (copied where ssl_crl points, nginx reloaded) the revoked certificate is
-// refused and nginx logs why, while a colleague's goes on working.
+// refused and nginx logs why, while a colleague's goes on working; a CRL
+// past its next update makes nginx refuse everyone until `certs crl`
+// writes a fresh one.
 //
 // It needs nginx (Debian's package); it is skipped without it, except in
 // CI (CI=true), where a missing nginx is a failure.
@@ -73,13 +75,8 @@ func TestNginxTeamCA(t *testing.T) {
 	}
 	publish()
 	otlptest.ReloadNginx(t, ng)
-	code, body := 200, ""
-	for deadline := time.Now().Add(10 * time.Second); code == 200 && time.Now().Before(deadline); {
-		if code, body = post(bob); code == 200 {
-			time.Sleep(100 * time.Millisecond) // the old workers, still draining
-		}
-	}
-	if code != 400 || !strings.Contains(body, "The SSL certificate error") {
+	waitStatus(t, func() int { c, _ := post(bob); return c }, 400)
+	if code, body := post(bob); code != 400 || !strings.Contains(body, "The SSL certificate error") {
 		t.Errorf("bob's revoked certificate after the CRL is published: HTTP %d, want 400\n%s", code, body)
 	}
 	if log, _ := os.ReadFile(filepath.Join(ng.Dir, "error.log")); !strings.Contains(string(log), "certificate revoked") {
@@ -88,6 +85,44 @@ func TestNginxTeamCA(t *testing.T) {
 	if code, body := post(alice); code != 200 {
 		t.Errorf("alice's certificate (not revoked) after the CRL: HTTP %d, want 200\n%s", code, body)
 	}
+
+	// A CRL past its next update: nginx refuses everyone, until `certs
+	// crl` writes a fresh one and it is published.
+	stale := func() time.Time { return time.Now().Add(-48 * time.Hour) }
+	if _, err := RefreshCRL(RevokeOptions{CADir: tm.ca.Dir, CRLValidity: 24 * time.Hour, Now: stale}); err != nil {
+		t.Fatal(err)
+	}
+	publish()
+	otlptest.ReloadNginx(t, ng)
+	if code := waitStatus(t, func() int { c, _ := post(alice); return c }, 400); code != 400 {
+		t.Errorf("alice's certificate with an expired CRL: HTTP %d, want 400", code)
+	}
+	if log, _ := os.ReadFile(filepath.Join(ng.Dir, "error.log")); !strings.Contains(string(log), "CRL has expired") {
+		t.Errorf("nginx's error log does not say \"CRL has expired\"")
+	}
+	if _, err := RefreshCRL(RevokeOptions{CADir: tm.ca.Dir, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	publish()
+	otlptest.ReloadNginx(t, ng)
+	if code := waitStatus(t, func() int { c, _ := post(alice); return c }, 200); code != 200 {
+		t.Errorf("alice's certificate after `certs crl`: HTTP %d, want 200", code)
+	}
+	if code, _ := post(bob); code != 400 {
+		t.Errorf("bob's revoked certificate after `certs crl`: HTTP %d, want 400 (still revoked)", code)
+	}
+}
+
+// waitStatus calls post until it returns want or 10 s have passed (a
+// reload's old workers drain meanwhile) and returns the last status.
+func waitStatus(t *testing.T, post func() int, want int) int {
+	t.Helper()
+	code := post()
+	for deadline := time.Now().Add(10 * time.Second); code != want && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		code = post()
+	}
+	return code
 }
 
 func mustNewCA(t *testing.T, dir string, now func() time.Time) *CAResult {
