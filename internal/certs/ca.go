@@ -145,6 +145,19 @@ func loadAuthority(p CAPaths, now time.Time) (*authority, error) {
 	return &authority{CAPaths: p, cert: ca, key: key}, nil
 }
 
+// openAuthority is loadAuthority on the CA in dir, with its ledger read.
+func openAuthority(dir string, now time.Time) (*authority, []Issued, error) {
+	a, err := loadAuthority(CAPathsIn(dir), now)
+	if err != nil {
+		return nil, nil, err
+	}
+	issued, err := ReadLedger(a.Ledger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, issued, nil
+}
+
 // PublishCommand is the kubectl command that creates or updates the
 // cluster's secret with the CA certificate (ca.crt) and its CRL (ca.crl),
 // the two keys ingress-nginx's auth-tls-secret reads.

@@ -37,13 +37,14 @@ func TestNginxTeamCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	up := otlptest.MustStartPlain(t)
-	published := filepath.Join(mkdirT(t, dir, "nginx-etc"), "client-ca.crl")
-	publish := func() { copyFile(t, tm.ca.CRL, published) }
-	publish()
 	ng := otlptest.Nginx{Bin: bin, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
-		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: tm.ca.Cert, CRL: published, Upstream: up.Addr()}
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: tm.ca.Cert, CRL: filepath.Join(mkdirT(t, dir, "nginx-etc"), "client-ca.crl"), Upstream: up.Addr()}
+	publish := func() { otlptest.PublishCRL(t, ng, tm.ca.CRL) }
+	publish()
 	url := "https://127.0.0.1:" + otlptest.StartNginx(t, ng) + "/v1/traces"
-	post := func(p Paths) (int, string) { return postThrough(t, url, server.ServerCA.Path, p.ClientCert, p.ClientKey) }
+	post := func(p Paths) (int, string) {
+		return postThrough(t, url, server.ServerCA.Path, p.ClientCert, p.ClientKey)
+	}
 
 	if code, body := post(bob); code != 200 {
 		t.Errorf("bob's signed certificate: HTTP %d, want 200\n%s", code, body)
@@ -75,7 +76,6 @@ func TestNginxTeamCA(t *testing.T) {
 	}
 	publish()
 	otlptest.ReloadNginx(t, ng)
-	waitStatus(t, func() int { c, _ := post(bob); return c }, 400)
 	if code, body := post(bob); code != 400 || !strings.Contains(body, "The SSL certificate error") {
 		t.Errorf("bob's revoked certificate after the CRL is published: HTTP %d, want 400\n%s", code, body)
 	}
@@ -94,7 +94,7 @@ func TestNginxTeamCA(t *testing.T) {
 	}
 	publish()
 	otlptest.ReloadNginx(t, ng)
-	if code := waitStatus(t, func() int { c, _ := post(alice); return c }, 400); code != 400 {
+	if code, _ := post(alice); code != 400 {
 		t.Errorf("alice's certificate with an expired CRL: HTTP %d, want 400", code)
 	}
 	if log, _ := os.ReadFile(filepath.Join(ng.Dir, "error.log")); !strings.Contains(string(log), "CRL has expired") {
@@ -105,26 +105,13 @@ func TestNginxTeamCA(t *testing.T) {
 	}
 	publish()
 	otlptest.ReloadNginx(t, ng)
-	if code := waitStatus(t, func() int { c, _ := post(alice); return c }, 200); code != 200 {
+	if code, _ := post(alice); code != 200 {
 		t.Errorf("alice's certificate after `certs crl`: HTTP %d, want 200", code)
 	}
 	if code, _ := post(bob); code != 400 {
 		t.Errorf("bob's revoked certificate after `certs crl`: HTTP %d, want 400 (still revoked)", code)
 	}
 }
-
-// waitStatus calls post until it returns want or 10 s have passed (a
-// reload's old workers drain meanwhile) and returns the last status.
-func waitStatus(t *testing.T, post func() int, want int) int {
-	t.Helper()
-	code := post()
-	for deadline := time.Now().Add(10 * time.Second); code != want && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-		code = post()
-	}
-	return code
-}
-
 func mustNewCA(t *testing.T, dir string, now func() time.Time) *CAResult {
 	t.Helper()
 	ca, err := NewCA(CAOptions{Dir: dir, Now: now})
@@ -160,15 +147,4 @@ func mkdirT(t *testing.T, parts ...string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -116,11 +116,7 @@ type RevokeResult struct {
 // only refreshes the CRL; naming none the ledger knows is an error.
 func Revoke(o RevokeOptions) (*RevokeResult, error) {
 	now := nowFunc(o.Now)().Truncate(time.Second)
-	a, err := loadAuthority(CAPathsIn(o.CADir), now)
-	if err != nil {
-		return nil, err
-	}
-	issued, err := ReadLedger(a.Ledger)
+	a, issued, err := openAuthority(o.CADir, now)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +150,7 @@ func Revoke(o RevokeOptions) (*RevokeResult, error) {
 // nextUpdate: what to do before the current one's nextUpdate passes.
 func RefreshCRL(o RevokeOptions) (*RevokeResult, error) {
 	now := nowFunc(o.Now)().Truncate(time.Second)
-	a, err := loadAuthority(CAPathsIn(o.CADir), now)
-	if err != nil {
-		return nil, err
-	}
-	issued, err := ReadLedger(a.Ledger)
+	a, issued, err := openAuthority(o.CADir, now)
 	if err != nil {
 		return nil, err
 	}

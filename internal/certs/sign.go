@@ -84,11 +84,7 @@ func Sign(o SignOptions) (*SignResult, error) {
 	if cn == "" {
 		return nil, fmt.Errorf("certs: %s asks for no CN; give the certificate's subject with --cn", o.CSR)
 	}
-	a, err := loadAuthority(CAPathsIn(o.CADir), now)
-	if err != nil {
-		return nil, err
-	}
-	issued, err := ReadLedger(a.Ledger)
+	a, issued, err := openAuthority(o.CADir, now)
 	if err != nil {
 		return nil, err
 	}
