@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -103,6 +104,17 @@ func NewCA(o CAOptions) (*CAResult, error) {
 	}
 	if err := writeCert(p.Cert, ca.Raw, o.Force); err != nil {
 		return nil, err
+	}
+	if o.Force {
+		// The old CA's ledger describes certificates the new CA never
+		// issued: kept aside, not continued.
+		if _, err := os.Lstat(p.Ledger); err == nil {
+			aside := p.Ledger + ".replaced-" + now.UTC().Format("20060102T150405Z")
+			if err := os.Rename(p.Ledger, aside); err != nil {
+				return nil, fmt.Errorf("certs: %w", err)
+			}
+			existing = append(existing, p.Ledger+" (kept as "+filepath.Base(aside)+")")
+		}
 	}
 	a := &authority{CAPaths: p, cert: ca, key: key}
 	crl, err := a.writeCRL(nil, now, 0)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -91,6 +92,12 @@ func Sign(o SignOptions) (*SignResult, error) {
 	r := &SignResult{CA: a.cert, Out: o.Out}
 	if r.Out == "" {
 		r.Out = filepath.Join(filepath.Dir(o.CSR), fileSafe(cn)+".pem")
+	}
+	if out, _ := filepath.Abs(r.Out); slices.ContainsFunc([]string{a.Cert, a.Key, a.CRL, a.Ledger, o.CSR}, func(f string) bool {
+		abs, _ := filepath.Abs(f)
+		return abs == out
+	}) {
+		return nil, fmt.Errorf("certs: --out %s would replace the CA's files or the request; name another file", r.Out)
 	}
 	tmpl := clientTemplate(pkix.Name{CommonName: cn, Organization: []string{Organization}}, now, validity)
 	r.Clamped = tmpl.NotAfter.After(a.cert.NotAfter)

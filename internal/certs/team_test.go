@@ -276,16 +276,20 @@ func TestSignRefuses(t *testing.T) {
 		{"no CN", writeCSR(t, dir, "nocn.csr", key, &x509.CertificateRequest{}), SignOptions{}, "--cn"},
 		{"too long", good, SignOptions{Validity: 398 * 24 * time.Hour}, "more than the 397 days"},
 		{"not a CSR", tm.ca.Cert, SignOptions{}, "not a certificate request"},
+		{"out over the CA", good, SignOptions{Out: tm.ca.Cert}, "would replace the CA's files"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.o
-			o.CADir, o.CSR, o.Now, o.Out = tm.ca.Dir, c.csr, fixedNow, filepath.Join(dir, "out.pem")
+			o.CADir, o.CSR, o.Now = tm.ca.Dir, c.csr, fixedNow
+			if o.Out == "" {
+				o.Out = filepath.Join(dir, "out.pem")
+			}
 			_, err := Sign(o)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Sign: %v, want an error with %q", err, c.want)
 			}
-			if _, err := os.Stat(o.Out); err == nil {
+			if c, err := ReadCertificate(o.Out); err == nil && !c.IsCA {
 				t.Error("a refused request left a certificate")
 			}
 		})
@@ -422,6 +426,17 @@ func TestRevoke(t *testing.T) {
 	after, _ := os.ReadFile(tm.ca.Ledger)
 	if err != nil || len(r.Revoked) != 0 || string(before) != string(after) || !strings.Contains(r.Text, "revoked already") {
 		t.Errorf("revoking again: %v, ledger changed %v\n%s", err, string(before) != string(after), r.Text)
+	}
+	// A new CA (--force) starts a new ledger; the old one is kept aside.
+	again, err := NewCA(CAOptions{Dir: tm.ca.Dir, Force: true, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if led, _ := ReadLedger(tm.ca.Ledger); len(led) != 0 || !strings.Contains(again.Text, "kept as issued.jsonl.replaced-") {
+		t.Errorf("after ca --force: ledger holds %d, text:\n%s", len(led), again.Text)
+	}
+	if old, _ := filepath.Glob(tm.ca.Ledger + ".replaced-*"); len(old) != 1 {
+		t.Errorf("the old ledger was not kept aside: %v", old)
 	}
 	// A CRL never outlives its CA.
 	short, err := NewCA(CAOptions{Dir: t.TempDir(), Validity: 10 * 24 * time.Hour, Now: fixedNow})
