@@ -148,3 +148,44 @@ func mkdirT(t *testing.T, parts ...string) string {
 	}
 	return p
 }
+
+// TestNginxCRLCoversEveryCA is why `certs ca` writes a CRL on the first
+// day: with ssl_crl on, nginx refuses a certificate whose CA has no CRL
+// in the file ("unable to get certificate CRL"), so an ingress that
+// trusts two CAs and holds the CRL of one refuses everyone from the other.
+func TestNginxCRLCoversEveryCA(t *testing.T) {
+	bin := otlptest.NginxBinary(t)
+	dir := t.TempDir()
+	now := time.Now
+	tm := &team{ca: mustNewCA(t, filepath.Join(dir, "ca"), now)}
+	bob := issueFor(t, tm, filepath.Join(dir, "bob"), "bob@corp", now)
+	// An older CA the ingress also trusts, with certificates but no CRL
+	// in the published file (a laptop CA of `certs init`).
+	solo, err := Init(InitOptions{Dir: filepath.Join(dir, "solo"), CommonName: "carol@mac", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(dir, "bundle.pem")
+	b1, _ := os.ReadFile(tm.ca.Cert)
+	b2, _ := os.ReadFile(solo.CACert)
+	if err := os.WriteFile(bundle, append(b1, b2...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	server, err := otlptest.NewPKI(mkdirT(t, dir, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := otlptest.MustStartPlain(t)
+	ng := otlptest.Nginx{Bin: bin, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: bundle, CRL: tm.ca.CRL, Upstream: up.Addr()}
+	url := "https://127.0.0.1:" + otlptest.StartNginx(t, ng) + "/v1/traces"
+	if code, body := postThrough(t, url, server.ServerCA.Path, bob.ClientCert, bob.ClientKey); code != 200 {
+		t.Errorf("the team CA's certificate (its CRL published): HTTP %d\n%s", code, body)
+	}
+	if code, _ := postThrough(t, url, server.ServerCA.Path, solo.ClientCert, solo.ClientKey); code != 400 {
+		t.Errorf("a trusted CA's certificate without that CA's CRL: HTTP %d, want 400", code)
+	}
+	if log, _ := os.ReadFile(filepath.Join(ng.Dir, "error.log")); !strings.Contains(string(log), "(3:unable to get certificate CRL)") {
+		t.Errorf("nginx's error log does not say \"unable to get certificate CRL\":\n%s", log)
+	}
+}
