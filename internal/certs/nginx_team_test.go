@@ -32,16 +32,9 @@ func TestNginxTeamCA(t *testing.T) {
 	other := &team{ca: mustNewCA(t, filepath.Join(dir, "other-ca"), now)}
 	mallory := issueFor(t, other, filepath.Join(dir, "mallory"), "bob@corp", now)
 
-	server, err := otlptest.NewPKI(mkdirT(t, dir, "server"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := otlptest.MustStartPlain(t)
-	ng := otlptest.Nginx{Bin: bin, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
-		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: tm.ca.Cert, CRL: filepath.Join(mkdirT(t, dir, "nginx-etc"), "client-ca.crl"), Upstream: up.Addr()}
+	g := startGate(t, bin, dir, tm.ca.Cert, tm.ca.CRL)
+	ng, url, up, server := g.nginx, g.url, g.up, g.server
 	publish := func() { otlptest.PublishCRL(t, ng, tm.ca.CRL) }
-	publish()
-	url := "https://127.0.0.1:" + otlptest.StartNginx(t, ng) + "/v1/traces"
 	post := func(p Paths) (int, string) {
 		return postThrough(t, url, server.ServerCA.Path, p.ClientCert, p.ClientKey)
 	}
@@ -171,14 +164,8 @@ func TestNginxCRLCoversEveryCA(t *testing.T) {
 	if err := os.WriteFile(bundle, append(b1, b2...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	server, err := otlptest.NewPKI(mkdirT(t, dir, "server"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := otlptest.MustStartPlain(t)
-	ng := otlptest.Nginx{Bin: bin, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
-		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: bundle, CRL: tm.ca.CRL, Upstream: up.Addr()}
-	url := "https://127.0.0.1:" + otlptest.StartNginx(t, ng) + "/v1/traces"
+	g := startGate(t, bin, dir, bundle, tm.ca.CRL)
+	url, server, ng := g.url, g.server, g.nginx
 	if code, body := postThrough(t, url, server.ServerCA.Path, bob.ClientCert, bob.ClientKey); code != 200 {
 		t.Errorf("the team CA's certificate (its CRL published): HTTP %d\n%s", code, body)
 	}
@@ -188,4 +175,28 @@ func TestNginxCRLCoversEveryCA(t *testing.T) {
 	if log, _ := os.ReadFile(filepath.Join(ng.Dir, "error.log")); !strings.Contains(string(log), "(3:unable to get certificate CRL)") {
 		t.Errorf("nginx's error log does not say \"unable to get certificate CRL\":\n%s", log)
 	}
+}
+
+// gate is nginx with the shipped site configuration in front of a plain
+// OTLP receiver, verifying client certificates against a CA file and a CRL.
+type gate struct {
+	nginx  otlptest.Nginx
+	url    string // …/v1/traces
+	up     *otlptest.Receiver
+	server *otlptest.PKI // nginx's own certificate and its CA
+}
+
+// startGate publishes crl where ssl_crl points and starts nginx.
+func startGate(t *testing.T, bin, dir, clientCA, crl string) *gate {
+	t.Helper()
+	server, err := otlptest.NewPKI(mkdirT(t, dir, "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate{up: otlptest.MustStartPlain(t), server: server}
+	g.nginx = otlptest.Nginx{Bin: bin, Dir: filepath.Join(dir, "nginx"), Conf: filepath.Join("..", "..", "examples", "nginx", "ccotel.conf"),
+		ServerCert: server.ServerCert, ServerKey: server.ServerKey, ClientCA: clientCA, CRL: filepath.Join(mkdirT(t, dir, "nginx-etc"), "client-ca.crl"), Upstream: g.up.Addr()}
+	otlptest.PublishCRL(t, g.nginx, crl)
+	g.url = "https://127.0.0.1:" + otlptest.StartNginx(t, g.nginx) + "/v1/traces"
+	return g
 }
