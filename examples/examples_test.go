@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,7 +141,7 @@ type nginxConf struct {
 	clientCA                            string
 	upstreamPort                        int
 	proxyScheme                         string
-	location                            string // the one "location = …" that proxies
+	locations                           []string // the paths the one proxying location matches
 }
 
 func readNginx(t *testing.T) nginxConf {
@@ -169,11 +170,22 @@ func readNginx(t *testing.T) nginxConf {
 	c.upstreamPort, _ = strconv.Atoi(port)
 	pass := directive("proxy_pass")
 	c.proxyScheme, _, _ = strings.Cut(pass, "://")
-	loc := regexp.MustCompile(`(?m)^\s*location\s*=\s*(\S+)\s*\{[^}]*proxy_pass`).FindAllStringSubmatch(string(b), -1)
+	// location = /v1/traces, or location ~ ^/v1/(traces|metrics|logs)$
+	loc := regexp.MustCompile(`(?m)^\s*location\s*(=|~)\s*(\S+)\s*\{[^}]*proxy_pass`).FindAllStringSubmatch(string(b), -1)
 	if len(loc) != 1 {
-		t.Fatalf("examples/nginx/ccotel.conf: %d exact locations that proxy, want 1", len(loc))
+		t.Fatalf("examples/nginx/ccotel.conf: %d locations that proxy, want 1", len(loc))
 	}
-	c.location = loc[0][1]
+	c.locations = []string{loc[0][2]}
+	if loc[0][1] == "~" {
+		m := regexp.MustCompile(`^\^(/[^(]*)\(([^)]+)\)\$$`).FindStringSubmatch(loc[0][2])
+		if m == nil {
+			t.Fatalf("examples/nginx/ccotel.conf: location ~ %s: want the form ^/prefix/(a|b)$", loc[0][2])
+		}
+		c.locations = nil
+		for _, alt := range strings.Split(m[2], "|") {
+			c.locations = append(c.locations, m[1]+alt)
+		}
+	}
 	return c
 }
 
@@ -259,17 +271,27 @@ func TestIngressSaysWhatNginxSays(t *testing.T) {
 		}
 	}
 
-	// location = /v1/traces, upstream port <=> the rule's path and backend.
+	// The paths nginx proxies, upstream port <=> the rule's paths and
+	// backends: /v1/traces (ccotel) and /v1/metrics, /v1/logs (Claude
+	// Code's own telemetry).
 	paths, _ := get(ing.v, "spec", "rules", "0", "http", "paths").([]any)
-	if len(paths) != 1 {
-		t.Fatalf("Ingress: %d paths, want 1", len(paths))
+	var got []string
+	for _, p := range paths {
+		got = append(got, str(p, "path"))
+		if str(p, "pathType") != "Exact" {
+			t.Errorf("Ingress path %s: pathType %s, want Exact", str(p, "path"), str(p, "pathType"))
+		}
+		if port := num(p, "backend", "service", "port", "number"); port != ng.upstreamPort {
+			t.Errorf("Ingress path %s: backend port %d, nginx's upstream is port %d", str(p, "path"), port, ng.upstreamPort)
+		}
 	}
-	p := paths[0]
-	if str(p, "path") != ng.location || str(p, "pathType") != "Exact" {
-		t.Errorf("Ingress path %s (%s), nginx proxies location = %s only", str(p, "path"), str(p, "pathType"), ng.location)
+	if !reflect.DeepEqual(got, ng.locations) {
+		t.Errorf("Ingress paths %v, nginx proxies %v", got, ng.locations)
 	}
-	if got := num(p, "backend", "service", "port", "number"); got != ng.upstreamPort {
-		t.Errorf("Ingress backend port %d, nginx's upstream is port %d", got, ng.upstreamPort)
+	for _, want := range []string{"/v1/traces", "/v1/metrics", "/v1/logs"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Ingress does not route %s", want)
+		}
 	}
 	// TLS for the rule's host.
 	host := str(ing.v, "spec", "rules", "0", "host")

@@ -29,14 +29,12 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io/fs"
-	"math/big"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -183,26 +181,7 @@ func Init(o InitOptions) (*Result, error) {
 		return nil, fmt.Errorf("certs: %w", err)
 	}
 
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "ccotel client CA (" + cn + ")", Organization: []string{Organization}},
-		NotBefore:             now.Add(-backdate),
-		NotAfter:              now.Add(orDefault(o.CAValidity, CAValidity)),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
-	if err != nil {
-		return nil, fmt.Errorf("certs: creating the client CA: %w", err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
+	ca, caKey, err := newCA(pkix.Name{CommonName: "ccotel client CA (" + cn + ")", Organization: []string{Organization}}, now, orDefault(o.CAValidity, CAValidity))
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +208,12 @@ func Init(o InitOptions) (*Result, error) {
 	return r, nil
 }
 
+// askAdmin is the way to a new certificate on a machine without the CA
+// that issued it, in Renew's refusal.
+const askAdmin = "This machine does not hold the CA key that issues your certificates: " +
+	"run `ccotel certs request` and send the CSR it writes to your admin, then `ccotel certs install` what comes back " +
+	"(`ccotel certs init --force` makes a CA of your own instead: for one person alone)"
+
 // RenewOptions configure Renew.
 type RenewOptions struct {
 	// Paths name the CA (certificate and key, which sign) and the client
@@ -254,7 +239,7 @@ func Renew(o RenewOptions) (*Result, error) {
 	p := o.Paths
 	ca, err := ReadCertificate(p.CACert)
 	if err != nil {
-		return nil, fmt.Errorf("certs: client CA %s: %w (run `ccotel certs init` to make one)", p.CACert, err)
+		return nil, fmt.Errorf("certs: client CA %s: %w. %s", p.CACert, err, askAdmin)
 	}
 	if !ca.IsCA {
 		return nil, fmt.Errorf("certs: %s (%s) is not a CA certificate", p.CACert, ca.Subject)
@@ -264,7 +249,7 @@ func Renew(o RenewOptions) (*Result, error) {
 	}
 	caKey, err := ReadPrivateKey(p.CAKey)
 	if err != nil {
-		return nil, fmt.Errorf("certs: client CA key %s: %w", p.CAKey, err)
+		return nil, fmt.Errorf("certs: client CA key %s: %w. %s", p.CAKey, err, askAdmin)
 	}
 	if !samePublicKey(caKey, ca.PublicKey) {
 		return nil, fmt.Errorf("certs: client CA key %s does not belong to %s", p.CAKey, p.CACert)
@@ -330,6 +315,35 @@ func CheckRenewable(p Paths) error {
 	return nil
 }
 
+// newCA makes a self-signed client CA that may sign leaf certificates
+// only (path length 0) and CRLs, with a new P-256 key.
+func newCA(subject pkix.Name, now time.Time, validity time.Duration) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               subject,
+		NotBefore:             now.Add(-backdate),
+		NotAfter:              now.Add(validity),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certs: creating the client CA: %w", err)
+	}
+	ca, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ca, key, nil
+}
+
 func clientTemplate(subject pkix.Name, now time.Time, validity time.Duration) *x509.Certificate {
 	return &x509.Certificate{
 		SerialNumber:          serial(),
@@ -384,109 +398,11 @@ func DefaultCommonName() string {
 type ExistsError struct{ Files []string }
 
 func (e *ExistsError) Error() string {
+	next := "For a new client certificate from the same CA run `ccotel certs renew`"
+	if !slices.ContainsFunc(e.Files, func(f string) bool { return filepath.Base(f) == CAKeyFile }) {
+		next = "For a certificate from your team's CA run `ccotel certs request` and send the CSR to your admin"
+	}
 	return fmt.Sprintf("certs: %s already exist%s; nothing was written. "+
-		"For a new client certificate from the same CA run `ccotel certs renew`; "+
-		"to start over with a new CA (the cluster's secret must then be replaced) use --force",
-		strings.Join(e.Files, ", "), map[bool]string{true: "s", false: ""}[len(e.Files) == 1])
-}
-
-func existingFiles(paths []string) []string {
-	var out []string
-	for _, p := range paths {
-		if _, err := os.Lstat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func writeKey(path string, key crypto.Signer, force bool) error {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600, force)
-}
-
-func writeCert(path string, der []byte, force bool) error {
-	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644, force)
-}
-
-// writeFileAtomic writes b to a temporary file beside path (created with
-// mode, never wider), syncs it and moves it into place. Without replace it
-// never clobbers: the final step is a hard link, which fails if path
-// exists.
-func writeFileAtomic(path string, b []byte, mode fs.FileMode, replace bool) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(mode); err == nil {
-		if _, err = f.Write(b); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("certs: writing %s: %w", path, err)
-	}
-	if replace {
-		if err = os.Rename(tmp, path); err != nil {
-			return fmt.Errorf("certs: %w", err)
-		}
-	} else {
-		if err = os.Link(tmp, path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("certs: %s appeared meanwhile; not overwritten", path)
-			}
-			return fmt.Errorf("certs: %w", err)
-		}
-		os.Remove(tmp)
-	}
-	if d, derr := os.Open(dir); derr == nil { // make the rename durable
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return n
-}
-
-func nowFunc(f func() time.Time) func() time.Time {
-	if f == nil {
-		return time.Now
-	}
-	return f
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:@%,~", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		"%s; to start over with a CA of your own (for one person alone; the cluster's secret must then be replaced) use --force",
+		strings.Join(e.Files, ", "), map[bool]string{true: "s", false: ""}[len(e.Files) == 1], next)
 }

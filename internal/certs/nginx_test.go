@@ -48,31 +48,7 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 
 	post := func(certFile, keyFile string) (int, string) {
 		t.Helper()
-		roots := x509.NewCertPool()
-		ca, err := ReadCertificate(server.ServerCA.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		roots.AddCert(ca)
-		tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-		if certFile != "" {
-			pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Always send it, as ccotel does: with Certificates, Go sends
-			// nothing when nginx's list of acceptable CAs lacks the issuer.
-			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
-		}
-		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
-		defer c.CloseIdleConnections()
-		resp, err := c.Post(url, "application/x-protobuf", bytes.NewReader(nil))
-		if err != nil {
-			t.Fatalf("POST with %s: %v", certFile, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return postThrough(t, url, server.ServerCA.Path, certFile, keyFile)
 	}
 
 	if code, body := post(mine.ClientCert, mine.ClientKey); code != 200 {
@@ -106,4 +82,37 @@ func TestNginxAcceptsInitsCertificate(t *testing.T) {
 	if code, _ := post(r2.ClientCert, r2.ClientKey); code != 400 {
 		t.Errorf("a new CA's certificate: HTTP %d, want 400", code)
 	}
+}
+
+// postThrough POSTs an empty OTLP request to url, trusting serverCA,
+// presenting the client certificate in certFile (none when "") as ccotel
+// does, on a fresh connection (no TLS session resumed), and returns the
+// HTTP status and body.
+func postThrough(t *testing.T, url, serverCA, certFile, keyFile string) (int, string) {
+	t.Helper()
+	roots := x509.NewCertPool()
+	ca, err := ReadCertificate(serverCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots.AddCert(ca)
+	tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	if certFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Always send it, as ccotel does: with Certificates, Go sends
+		// nothing when nginx's list of acceptable CAs lacks the issuer.
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Post(url, "application/x-protobuf", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatalf("POST with %s: %v", certFile, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -123,7 +123,7 @@ func (i *Info) String() string {
 	case i.Renewable:
 		fmt.Fprintf(&b, "  next:     run `ccotel certs renew` for a new one from the same CA (the cluster needs no change)\n")
 	default:
-		fmt.Fprintf(&b, "  next:     get a new one from its issuer (%s)\n", i.Issuer)
+		fmt.Fprintf(&b, "  next:     run `ccotel certs request` and send the CSR to your admin (the issuer: %s), then `ccotel certs install` what comes back\n", i.Issuer)
 	}
 	return b.String()
 }

@@ -34,7 +34,7 @@ func commands() []command {
 		{"status", "show open sessions, the outbox and the last export", runStatus},
 		{"install", "add ccotel's hooks to Claude Code's settings.json", runInstall},
 		{"uninstall", "remove ccotel's hooks from settings.json", runUninstall},
-		{"certs", "make, renew or show the client certificates for mutual TLS", runCerts},
+		{"certs", "client certificates for mutual TLS: a team CA, requests, signing, revocation", runCerts},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }

@@ -47,7 +47,7 @@ func (d *Diagnosis) checkFiles(cfg *config.Config, o Options) bool {
 			leaf = list[0]
 			sev, msg, fix := certValidity(leaf, now, o.ExpiryWarning)
 			if sev != OK && !now.Before(leaf.NotBefore) {
-				fix = renewFix(cfg.ClientCert, leaf, now, fix)
+				fix = renewFix(cfg.ClientCert, leaf, now)
 			}
 			d.add(sec, sev, fmt.Sprintf("client certificate %s: %s, issued by %s, %s", cfg.ClientCert, name(leaf.Subject.String()), name(leaf.Issuer.String()), msg), fix)
 			if sev == Fail {
@@ -171,11 +171,12 @@ func keyKind(k crypto.Signer) string {
 }
 
 // renewFix is what to do about a client certificate that expired or
-// expires soon: `ccotel certs renew` when ccotel holds the CA that issued
-// it (ccotel certs init made it), else a new one from its issuer.
-func renewFix(path string, leaf *x509.Certificate, now time.Time, otherwise string) string {
+// expires soon: `ccotel certs renew` when this machine holds the CA that
+// issued it (ccotel certs init made it), else a new request to the admin
+// who holds the team's CA (certs request, sign, install).
+func renewFix(path string, leaf *x509.Certificate, now time.Time) string {
 	if info, err := certs.Show(path, now); err == nil && info.Renewable {
 		return "run `ccotel certs renew`: it issues a new client certificate from the same CA, the ingress keeps accepting it"
 	}
-	return otherwise
+	return fmt.Sprintf("run `ccotel certs request` and send the CSR it writes to your admin (the issuer: %s); install what comes back with `ccotel certs install FILE`", name(leaf.Issuer.String()))
 }

@@ -42,7 +42,11 @@ type Nginx struct {
 	ServerCert string // nginx's certificate and key
 	ServerKey  string
 	ClientCA   string // ssl_client_certificate: the CA client certificates must come from
-	Upstream   string // host:port of the plain-HTTP OTLP receiver behind it
+	// CRL, when set, is the client CA's CRL: StartNginx adds ssl_crl
+	// (ingress-nginx's ca.crl in the auth-tls-secret) after
+	// ssl_verify_client. ReloadNginx makes nginx read it again.
+	CRL      string
+	Upstream string // host:port of the plain-HTTP OTLP receiver behind it
 }
 
 // StartNginx renders the site configuration for this test (listen
@@ -79,6 +83,13 @@ func StartNginx(t testing.TB, n Nginx) string {
 			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", r.old)
 		}
 		conf = strings.ReplaceAll(conf, r.old, r.new)
+	}
+	if n.CRL != "" {
+		const verify = "ssl_verify_client      on;"
+		if !strings.Contains(conf, verify) {
+			t.Fatalf("examples/nginx/ccotel.conf no longer contains %q: update the test with the example", verify)
+		}
+		conf = strings.Replace(conf, verify, verify+"\n    ssl_crl                "+n.CRL+";", 1)
 	}
 	site := writeTestFile(t, dir, "ccotel.conf", conf)
 	user := ""
@@ -133,6 +144,45 @@ http {
 			t.Fatalf("nginx did not listen on %s", port)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// PublishCRL copies the CRL file src to n.CRL, where nginx's ssl_crl
+// points: what an admin does with a new CRL before StartNginx or
+// ReloadNginx.
+func PublishCRL(t testing.TB, n Nginx, src string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.CRL, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ReloadNginx has the nginx StartNginx runs for n read its configuration
+// and files (certificates, the CRL) again, as `nginx -s reload` does after
+// a CRL is published, and returns once the old worker has exited (its
+// "exited with code" line in the error log): from then on every new
+// connection meets the new configuration.
+func ReloadNginx(t testing.TB, n Nginx) {
+	t.Helper()
+	logPath := filepath.Join(n.Dir, "error.log")
+	exited := func() int {
+		b, _ := os.ReadFile(logPath)
+		return bytes.Count(b, []byte(" exited with code "))
+	}
+	before := exited()
+	out, err := exec.Command(n.Bin, "-c", filepath.Join(n.Dir, "nginx.conf"), "-p", n.Dir, "-e", logPath, "-s", "reload").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nginx -s reload: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); exited() == before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("nginx -s reload: the old worker did not exit within 10 s (a configuration nginx refused?)\n%s", log)
+		}
 	}
 }
 
