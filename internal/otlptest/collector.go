@@ -174,6 +174,7 @@ func StartCollector(t testing.TB, c Collector) *Collector {
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup's wait
 			b, _ := os.ReadFile(c.Log)
 			t.Fatalf("collector exited: %v\n%s", err, b)
 		default:
