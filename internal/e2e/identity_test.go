@@ -105,7 +105,7 @@ func checkIdentity(t *testing.T, col *otlptest.Collector, id string, want otlpte
 		t.Fatalf("span %s is not in the collector's file", id)
 	}
 	got := s.Identity()
-	t.Logf("the collector wrote span %s (%q) with %+v", id, s.GetName(), got)
+	t.Logf("identity written by the collector on span %s (%q): %+v", id, s.GetName(), got)
 	if got != want {
 		t.Errorf("span %s: %+v, want %+v", id, got, want)
 	}

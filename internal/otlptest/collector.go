@@ -99,7 +99,7 @@ func repoRoot() (string, error) {
 
 // Collector is a real OpenTelemetry Collector run for a test with the
 // shipped configuration, examples/otelcol/config.yaml (OTLP/HTTP receiver
-// → batch → OTLP/HTTP exporter to Tempo), with
+// → identity processors → batch → OTLP/HTTP exporter to Tempo), with
 // examples/otelcol/file-exporter.yaml layered over it (every batch also
 // written to a file, which ReadFileExporter reads).
 type Collector struct {
