@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -49,14 +50,57 @@ func CollectorBinary(t testing.TB) string {
 			dir = filepath.Join(cache, "ccotel", "otelcol-"+version)
 		}
 		bin = filepath.Join(dir, "otelcol")
+		if err := checkStamp(bin); err != nil {
+			notBuilt(t, fmt.Sprintf("%s: %v", bin, err))
+		}
 	}
 	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("OpenTelemetry Collector not built (%s): CI must run .ci/build-collector.sh first", bin)
-		}
-		t.Skipf("OpenTelemetry Collector not built (%s): run bash .ci/build-collector.sh", bin)
+		notBuilt(t, bin)
 	}
 	return bin
+}
+
+func notBuilt(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("OpenTelemetry Collector not built (%s): CI must run .ci/build-collector.sh first", why)
+	}
+	t.Skipf("OpenTelemetry Collector not built (%s): run bash .ci/build-collector.sh", why)
+}
+
+// checkStamp compares the stamp .ci/build-collector.sh leaves beside the
+// binary with the hash of internal/otelcol's go.mod, go.sum and *.go as
+// the script computes it: a binary built from other sources (another
+// component list) would refuse the example configuration.
+func checkStamp(bin string) error {
+	stamp, err := os.ReadFile(bin + ".stamp")
+	if os.IsNotExist(err) {
+		return nil // not built yet, or by hand: the Stat after says which
+	}
+	if err != nil {
+		return err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	src := filepath.Join(root, "internal", "otelcol")
+	goFiles, err := filepath.Glob(filepath.Join(src, "*.go"))
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	for _, f := range append([]string{filepath.Join(src, "go.mod"), filepath.Join(src, "go.sum")}, goFiles...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		h.Write(b)
+	}
+	if got := strings.TrimSpace(string(stamp)); got != hex.EncodeToString(h.Sum(nil)) {
+		return fmt.Errorf("built from other sources than %s (stale)", src)
+	}
+	return nil
 }
 
 // collectorVersion is the collector release internal/otelcol/go.mod pins.
