@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/internal/otlptest"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // forgedHeaders are the names a client might hope the collector reads its
@@ -137,4 +140,19 @@ func issueWithSubject(t *testing.T, ca *otlptest.CA, subject pkix.RDNSequence) t
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// withIdentity is want with the attributes the example collector adds to
+// every span that came through nginx: enduser.id = cn, tls.client.subject
+// = dn (a copy: want is left alone).
+func withIdentity(want map[string]*tracepb.Span, cn, dn string) map[string]*tracepb.Span {
+	out := make(map[string]*tracepb.Span, len(want))
+	for id, s := range want {
+		c := proto.Clone(s).(*tracepb.Span)
+		for k, v := range map[string]string{"enduser.id": cn, "tls.client.subject": dn} {
+			c.Attributes = append(c.Attributes, &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}})
+		}
+		out[id] = c
+	}
+	return out
 }
