@@ -3,6 +3,7 @@ package examples
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -107,5 +108,43 @@ func TestCollectorRunsTheExampleConfig(t *testing.T) {
 	}
 	if st := col.Tempo.Stats(); st.Gzip == 0 {
 		t.Errorf("the collector did not gzip what it sent to Tempo (compression: gzip): %+v", st)
+	}
+}
+
+// TestCollectorStampsTheVerifiedIdentity runs the example configuration
+// in the real collector and posts spans straight to its receiver, each
+// claiming to be ceo@corp in its span and resource attributes, with the
+// ssl-client-subject-dn header an ingress would set (or none): the span
+// carries the header's DN as tls.client.subject and its CN as
+// enduser.id, and none of the client's claims survive. (The same through
+// real nginx, with the header forged too: internal/e2e/identity_test.go.)
+func TestCollectorStampsTheVerifiedIdentity(t *testing.T) {
+	col := otlptest.StartCollector(t, otlptest.Collector{Bin: otlptest.CollectorBinary(t), Dir: t.TempDir(), Root: ".."})
+	const absent = "(absent)"
+	for _, tc := range []struct {
+		name, dn string // dn "": no header
+		want     otlptest.Identity
+	}{
+		{"plain", "CN=alice@corp,O=ccotel", otlptest.Identity{EnduserID: "alice@corp", Subject: "CN=alice@corp,O=ccotel"}},
+		{"CN= inside an O", `O=x\,CN=ceo@corp,CN=bob`, otlptest.Identity{EnduserID: "bob", Subject: `O=x\,CN=ceo@corp,CN=bob`}},
+		{"no CN", "O=ccotel", otlptest.Identity{EnduserID: absent, Subject: "O=ccotel"}},
+		{"no header", "", otlptest.Identity{EnduserID: absent, Subject: absent}},
+	} {
+		req, id := otlptest.ForgedIdentity("identity "+tc.name, "ceo@corp")
+		h := http.Header{}
+		if tc.dn != "" {
+			h.Set("ssl-client-subject-dn", tc.dn)
+		}
+		if err := otlptest.PostTraces(http.DefaultClient, "http://"+col.Addr+"/v1/traces", h, req); err != nil {
+			t.Fatal(err)
+		}
+		s, ok := col.SpanByID(t, 60*time.Second, id)
+		if !ok {
+			t.Fatalf("%s: span %s not in the collector's file", tc.name, id)
+		}
+		tc.want.ResEnduserID, tc.want.ResSubject, tc.want.Scratch = absent, absent, absent
+		if got := s.Identity(); got != tc.want {
+			t.Errorf("%s (header %q): %+v, want %+v", tc.name, tc.dn, got, tc.want)
+		}
 	}
 }

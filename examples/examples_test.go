@@ -324,14 +324,15 @@ func otelcolConfig(t *testing.T) map[string]any {
 }
 
 // checkOtelcolConfig checks an OpenTelemetry Collector configuration:
-// the OTLP/HTTP receiver on port, into batch, out to Tempo.
+// the OTLP/HTTP receiver on port, into the identity processors
+// (identity_test.go) and batch, out to Tempo.
 func checkOtelcolConfig(t *testing.T, where string, c map[string]any, port int) {
 	t.Helper()
 	if got := listenPort(t, str(c, "receivers", "otlp", "protocols", "http", "endpoint")); got != port {
 		t.Errorf("%s: the OTLP/HTTP receiver listens on %d, the Ingress targets %d", where, got, port)
 	}
 	pipe, _ := get(c, "service", "pipelines", "traces").(map[string]any)
-	want := map[string]any{"receivers": []any{"otlp"}, "processors": []any{"batch"}, "exporters": []any{"otlp_http/tempo"}}
+	want := map[string]any{"receivers": []any{"otlp"}, "processors": []any{"resource/identity", "attributes/identity", "batch"}, "exporters": []any{"otlp_http/tempo"}}
 	if !reflect.DeepEqual(pipe, want) {
 		t.Errorf("%s: traces pipeline %v, want %v", where, pipe, want)
 	}
@@ -405,8 +406,8 @@ func TestCollectorConfigsListenWhereTheIngressSends(t *testing.T) {
 	if got := listenPort(t, alloyAttr(t, alloyBlock(t, recv, "http"), "endpoint")); got != port {
 		t.Errorf("Alloy's OTLP receiver listens on %d, the Ingress targets %d", got, port)
 	}
-	if !strings.Contains(alloyBlock(t, recv, "output"), "otelcol.processor.batch.ccotel.input") {
-		t.Error("Alloy: the receiver does not feed the batch processor")
+	if !strings.Contains(alloyBlock(t, recv, "output"), "otelcol.processor.attributes.identity.input") {
+		t.Error("Alloy: the receiver does not feed the identity processors (identity_test.go)")
 	}
 	if !strings.Contains(alloyBlock(t, river, `otelcol.processor.batch "ccotel"`), "otelcol.exporter.otlp.tempo.input") {
 		t.Error("Alloy: the batch processor does not feed the Tempo exporter")

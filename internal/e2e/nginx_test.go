@@ -127,7 +127,8 @@ func TestEndToEndNginx(t *testing.T) {
 		return true
 	})
 	t.Logf("written by the collector at %v: %d spans", time.Since(began), len(spans))
-	checkSpans(t, want, spans)
+	// Each also carries the identity nginx verified (identity_test.go).
+	checkSpans(t, withIdentity(want, "dev laptop", "CN=dev laptop"), spans)
 	// And forwarded them, once each, to the example's Tempo exporter.
 	col.Tempo.WaitFor(60*time.Second, func(s otlptest.Stats) bool { return s.Distinct >= len(want) })
 	for id, w := range want {

@@ -3,9 +3,13 @@ package otlptest
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +23,7 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // CollectorBinary finds the OpenTelemetry Collector that
@@ -45,14 +50,57 @@ func CollectorBinary(t testing.TB) string {
 			dir = filepath.Join(cache, "ccotel", "otelcol-"+version)
 		}
 		bin = filepath.Join(dir, "otelcol")
+		if err := checkStamp(bin); err != nil {
+			notBuilt(t, fmt.Sprintf("%s: %v", bin, err))
+		}
 	}
 	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("OpenTelemetry Collector not built (%s): CI must run .ci/build-collector.sh first", bin)
-		}
-		t.Skipf("OpenTelemetry Collector not built (%s): run bash .ci/build-collector.sh", bin)
+		notBuilt(t, bin)
 	}
 	return bin
+}
+
+func notBuilt(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("OpenTelemetry Collector not built (%s): CI must run .ci/build-collector.sh first", why)
+	}
+	t.Skipf("OpenTelemetry Collector not built (%s): run bash .ci/build-collector.sh", why)
+}
+
+// checkStamp compares the stamp .ci/build-collector.sh leaves beside the
+// binary with the hash of internal/otelcol's go.mod, go.sum and *.go as
+// the script computes it: a binary built from other sources (another
+// component list) would refuse the example configuration.
+func checkStamp(bin string) error {
+	stamp, err := os.ReadFile(bin + ".stamp")
+	if os.IsNotExist(err) {
+		return nil // not built yet, or by hand: the Stat after says which
+	}
+	if err != nil {
+		return err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	src := filepath.Join(root, "internal", "otelcol")
+	goFiles, err := filepath.Glob(filepath.Join(src, "*.go"))
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	for _, f := range append([]string{filepath.Join(src, "go.mod"), filepath.Join(src, "go.sum")}, goFiles...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		h.Write(b)
+	}
+	if got := strings.TrimSpace(string(stamp)); got != hex.EncodeToString(h.Sum(nil)) {
+		return fmt.Errorf("built from other sources than %s (stale)", src)
+	}
+	return nil
 }
 
 // collectorVersion is the collector release internal/otelcol/go.mod pins.
@@ -95,7 +143,7 @@ func repoRoot() (string, error) {
 
 // Collector is a real OpenTelemetry Collector run for a test with the
 // shipped configuration, examples/otelcol/config.yaml (OTLP/HTTP receiver
-// → batch → OTLP/HTTP exporter to Tempo), with
+// → identity processors → batch → OTLP/HTTP exporter to Tempo), with
 // examples/otelcol/file-exporter.yaml layered over it (every batch also
 // written to a file, which ReadFileExporter reads).
 type Collector struct {
@@ -174,6 +222,7 @@ func StartCollector(t testing.TB, c Collector) *Collector {
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup's wait
 			b, _ := os.ReadFile(c.Log)
 			t.Fatalf("collector exited: %v\n%s", err, b)
 		default:
@@ -287,4 +336,96 @@ func FormatValue(v *commonpb.AnyValue) string {
 	}
 	b, _ := protojson.Marshal(v)
 	return string(b)
+}
+
+// ForgedIdentity is one span named name, in a trace of its own, whose
+// span and resource attributes claim the identity claim the way a client
+// forging one would: enduser.id = claim, tls.client.subject = "CN=" +
+// claim, and the scratch key the identity processors extract the CN into.
+// It returns the request and the span's ID in hex.
+func ForgedIdentity(name, claim string) (*coltracepb.ExportTraceServiceRequest, string) {
+	str := func(k, v string) *commonpb.KeyValue {
+		return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
+	}
+	claims := func() []*commonpb.KeyValue {
+		return []*commonpb.KeyValue{str("enduser.id", claim), str("tls.client.subject", "CN="+claim), str("ccotel_verified_cn", claim)}
+	}
+	traceID, spanID := make([]byte, 16), make([]byte, 8)
+	rand.Read(traceID)
+	rand.Read(spanID)
+	now := uint64(time.Now().UnixNano())
+	span := &tracepb.Span{TraceId: traceID, SpanId: spanID, Name: name, Kind: tracepb.Span_SPAN_KIND_INTERNAL,
+		StartTimeUnixNano: now - 1e6, EndTimeUnixNano: now, Attributes: claims()}
+	res := &resourcepb.Resource{Attributes: append(claims(), str("service.name", "claude-code"))}
+	return &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+		Resource: res, ScopeSpans: []*tracepb.ScopeSpans{{Spans: []*tracepb.Span{span}}}}}}, hex.EncodeToString(spanID)
+}
+
+// PostTraces sends req to url (…/v1/traces) as OTLP/HTTP protobuf with
+// the extra headers h, and wants a 2xx answer.
+func PostTraces(client *http.Client, url string, h http.Header, req *coltracepb.ExportTraceServiceRequest) error {
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return err
+	}
+	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for k, vs := range h {
+		r.Header[k] = vs // as given: a non-canonical name stays one
+	}
+	r.Header.Set("Content-Type", "application/x-protobuf")
+	resp, err := client.Do(r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("otlptest: POST %s: %s: %s", url, resp.Status, msg)
+	}
+	return nil
+}
+
+// Identity is what the collector made of a span's identity: the span's
+// enduser.id and tls.client.subject ("(absent)" when missing), and the
+// resource's values under the same keys.
+type Identity struct {
+	EnduserID, Subject       string
+	ResEnduserID, ResSubject string
+	Scratch                  string // the processors' scratch key, on the span
+}
+
+// Identity reads the span's identity keys.
+func (s FileSpan) Identity() Identity {
+	val := func(m map[string]*commonpb.AnyValue, k string) string {
+		if v, ok := m[k]; ok {
+			return v.GetStringValue()
+		}
+		return "(absent)"
+	}
+	span, res := s.Attrs(), AttrMap(s.Resource.GetAttributes())
+	return Identity{EnduserID: val(span, "enduser.id"), Subject: val(span, "tls.client.subject"),
+		ResEnduserID: val(res, "enduser.id"), ResSubject: val(res, "tls.client.subject"),
+		Scratch: val(span, "ccotel_verified_cn")}
+}
+
+// SpanByID waits up to timeout for the span with hex ID id in the file
+// exporter's output and returns it (ok false if it never came).
+func (c *Collector) SpanByID(t testing.TB, timeout time.Duration, id string) (FileSpan, bool) {
+	t.Helper()
+	find := func(s []FileSpan) int {
+		for i, sp := range s {
+			if sp.ID() == id {
+				return i
+			}
+		}
+		return -1
+	}
+	spans := c.WaitSpans(t, timeout, func(s []FileSpan) bool { return find(s) >= 0 })
+	if i := find(spans); i >= 0 {
+		return spans[i], true
+	}
+	return FileSpan{}, false
 }

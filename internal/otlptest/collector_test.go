@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +72,32 @@ func TestReadFileExporter(t *testing.T) {
 	}
 	if _, err := ReadFileExporter(p); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("bad line: %v", err)
+	}
+}
+
+// TestCheckStamp: a stamp beside the binary that is not the hash of
+// internal/otelcol's sources marks the binary stale; the right one, or
+// none, passes.
+func TestCheckStamp(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "otelcol")
+	if err := checkStamp(bin); err != nil {
+		t.Errorf("no stamp: %v", err)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(root, "internal", "otelcol")
+	out, err := exec.Command("sh", "-c", "cd "+src+" && cat go.mod go.sum ./*.go | sha256sum | cut -d' ' -f1").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stamp, stale := range map[string]bool{string(out): false, "0123abcd\n": true} {
+		if err := os.WriteFile(bin+".stamp", []byte(stamp), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkStamp(bin); (err != nil) != stale {
+			t.Errorf("stamp %q: %v, want stale %v", stamp, err, stale)
+		}
 	}
 }

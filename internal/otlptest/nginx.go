@@ -132,6 +132,7 @@ http {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup's wait
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 			t.Fatalf("nginx exited: %v\n%s\n%s", err, out.String(), log)
 		default:
