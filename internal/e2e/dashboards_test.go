@@ -1,0 +1,638 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ccotel/ccotel/internal/otlptest"
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/tracing"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// EndUserID is the verified identity the collector's attributes
+// processor puts on every span (examples/otelcol/config.yaml).
+const endUserID = "enduser.id"
+
+// dashSession is one recorded session the dashboard test sends: its hook
+// events (a folder of testdata/claude, recorded from the real Claude Code,
+// or of testdata/sessions), who ran it, and in which phase.
+type dashSession struct {
+	data     string // under testdata
+	user     string // the user.name resource attribute
+	verified string // enduser.id on every span, as the ingress's identity ("": none)
+	phase    int    // 1 or 2
+}
+
+var dashSessions = []dashSession{
+	{"claude/tool-errors", "alice-laptop", "alice@corp", 1},
+	{"claude/model-switch", "bob", "", 1},
+	{"claude/subagent-foreground", "alice-laptop", "alice@corp", 2},
+	{"claude/resume", "bob", "", 2},
+	{"sessions/demo", "carol", "", 2},
+	{"sessions/compaction", "carol", "", 2},
+}
+
+// TestDashboardQueries runs the collector with examples/otelcol/metrics.yaml
+// and a real Prometheus scraping it, sends recorded sessions in two
+// phases, and evaluates every Prometheus query of
+// examples/grafana/ccotel-dashboard.json through Prometheus's HTTP API
+// over two time ranges: one holding every session, one holding only the
+// second phase's. Each must return what the spans imply; a query that
+// returns nothing fails. The TraceQL queries and links must name
+// attributes the spans have.
+func TestDashboardQueries(t *testing.T) {
+	promBin := prometheusBinary(t)
+	bin := ccotelBinary(t)
+	exporter := freeAddr(t)
+	col := otlptest.StartCollector(t, otlptest.Collector{
+		Bin: otlptest.CollectorBinary(t), Dir: t.TempDir(), Root: root,
+		Layers: []string{"file-exporter.yaml", "metrics.yaml"},
+		Env:    []string{"PROMETHEUS_EXPORTER_LISTEN=" + exporter, "METRICS_FLUSH_INTERVAL=500ms"},
+	})
+	prom := startPrometheus(t, promBin, exporter)
+	dash := readDashboard(t)
+	buckets := spanMetricsBuckets(t)
+
+	var all, second []dspan
+	var t1 time.Time
+	for phase := 1; phase <= 2; phase++ {
+		var sent []dspan
+		for _, s := range dashSessions {
+			if s.phase == phase {
+				sent = append(sent, sendSession(t, bin, col.Addr, s)...)
+			}
+		}
+		all = append(all, sent...)
+		waitScraped(t, prom, all)
+		if phase == 1 {
+			t1 = time.Now()
+		} else {
+			second = sent
+		}
+	}
+	checkTraceQL(t, dash, all)
+
+	at := time.Now()
+	windows := []struct {
+		name  string
+		rng   string
+		spans []dspan
+	}{
+		{"all", "1h", all},
+		{"phase 2", fmt.Sprintf("%dms", at.Sub(t1).Milliseconds()), second},
+	}
+	var tab bytes.Buffer
+	tw := tabwriter.NewWriter(&tab, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "panel\twindow\tseries\treturned\texpected")
+	for _, p := range dash.promTargets() {
+		want := panelExpectations[p.title+"/"+p.refID]
+		if want == nil {
+			t.Errorf("panel %q target %s: the test has no expectation for it", p.title, p.refID)
+			continue
+		}
+		t.Logf("%s/%s: %s", p.title, p.refID, p.expr)
+		for _, w := range windows {
+			expr := substitute(p.expr, w.rng)
+			got, err := prom.query(expr, at)
+			if err != nil {
+				t.Errorf("%s: %v", p.title, err)
+				continue
+			}
+			if len(got) == 0 {
+				t.Errorf("panel %q target %s (%s): the query returned nothing\n%s", p.title, p.refID, w.name, expr)
+			}
+			exp := want(w.spans, buckets)
+			compareSeries(t, tw, p.title+"/"+p.refID, w.name, got, exp)
+		}
+	}
+	tw.Flush()
+	t.Logf("each panel's query through Prometheus %s, at %s:\n%s", prom.url, at.UTC().Format(time.RFC3339), tab.String())
+}
+
+// compareSeries checks a query's series against the expected ones and
+// writes one table row per series. NaN (a quantile of no calls) and zero
+// (a series that only had data before the window) count as no data.
+func compareSeries(t *testing.T, tw *tabwriter.Writer, panel, window string, got []sample, want map[string]float64) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, s := range got {
+		if math.IsNaN(s.value) || s.value == 0 {
+			continue
+		}
+		seen[s.key] = true
+		w, ok := want[s.key]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.6g\t%s\n", panel, window, orAll(s.key), s.value, fmtWant(w, ok))
+		if !ok || !near(s.value, w) {
+			t.Errorf("%s (%s) {%s}: Prometheus returned %v, the spans imply %s", panel, window, s.key, s.value, fmtWant(w, ok))
+		}
+	}
+	for k, w := range want {
+		if !seen[k] && w != 0 && !math.IsNaN(w) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.6g\n", panel, window, orAll(k), "(none)", w)
+			t.Errorf("%s (%s) {%s}: Prometheus returned nothing, the spans imply %v", panel, window, k, w)
+		}
+	}
+}
+
+func orAll(k string) string {
+	if k == "" {
+		return "(total)"
+	}
+	return k
+}
+
+func fmtWant(w float64, ok bool) string {
+	if !ok {
+		return "(none)"
+	}
+	return fmt.Sprintf("%.6g", w)
+}
+
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9+1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// substitute fills in what Grafana would: the time range and interval
+// (the window), and the tool variable at "All".
+func substitute(expr, rng string) string {
+	return strings.NewReplacer(
+		"${tool:regex}", ".*", "$tool", ".*",
+		"$__rate_interval", rng, "$__interval", rng, "$__range", rng,
+	).Replace(expr)
+}
+
+// dspan is a span as sent, with the developer the dashboard should
+// attribute it to (enduser.id where set, else user.name).
+type dspan struct {
+	otlptest.FileSpan
+	dev   string
+	attrs map[string]*commonpb.AnyValue
+}
+
+func (s dspan) str(k string) string { return s.attrs[k].GetStringValue() }
+func (s dspan) has(k string) bool   { return s.attrs[k] != nil }
+
+// num is a numeric attribute (int or double) as a float.
+func (s dspan) num(k string) float64 {
+	v := s.attrs[k]
+	if _, ok := v.GetValue().(*commonpb.AnyValue_IntValue); ok {
+		return float64(v.GetIntValue())
+	}
+	return v.GetDoubleValue()
+}
+
+// sendSession replays one recorded session with the real binary
+// (`ccotel replay --stdout`), adds the verified identity as the
+// collector's attributes processor would, and sends the spans to the
+// collector's OTLP/HTTP receiver.
+func sendSession(t *testing.T, bin, addr string, s dashSession) []dspan {
+	t.Helper()
+	events := stageSession(t, s.data)
+	home := t.TempDir()
+	cmd := exec.Command(bin, "replay", "--stdout", events)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "OTEL_RESOURCE_ATTRIBUTES=user.name="+s.user)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ccotel replay %s: %v\n%s", s.data, err, stderr.Bytes())
+	}
+	file := filepath.Join(t.TempDir(), "spans.json")
+	if err := os.WriteFile(file, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spans, err := otlptest.ReadFileExporter(file)
+	if err != nil || len(spans) == 0 {
+		t.Fatalf("ccotel replay %s: %d spans, %v", s.data, len(spans), err)
+	}
+	req := &coltracepb.ExportTraceServiceRequest{}
+	var sent []dspan
+	for _, fs := range spans {
+		if s.verified != "" {
+			fs.Attributes = append(fs.Attributes, &commonpb.KeyValue{Key: endUserID,
+				Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: s.verified}}})
+		}
+		req.ResourceSpans = append(req.ResourceSpans, &tracepb.ResourceSpans{Resource: fs.Resource,
+			ScopeSpans: []*tracepb.ScopeSpans{{Scope: fs.Scope, Spans: []*tracepb.Span{fs.Span}}}})
+		dev := s.user
+		if s.verified != "" {
+			dev = s.verified
+		}
+		sent = append(sent, dspan{FileSpan: fs, dev: dev, attrs: fs.Attrs()})
+	}
+	body, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := http.Post("http://"+addr+"/v1/traces", "application/x-protobuf", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("collector answered %s for %s", r.Status, s.data)
+	}
+	return sent
+}
+
+// stageSession returns the events file of a recorded session. A
+// testdata/claude scenario's paths are placeholders: its transcripts are
+// copied where Claude Code keeps them under a temporary $HOME, and the
+// events rewritten to point there.
+func stageSession(t *testing.T, data string) string {
+	t.Helper()
+	src := filepath.Join(root, "testdata", data)
+	events := filepath.Join(src, "events.jsonl")
+	if !strings.HasPrefix(data, "claude/") {
+		return events
+	}
+	raw, err := os.ReadFile(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	proj := filepath.Join(dir, "home", ".claude", "projects", "PROJECT")
+	raw = bytes.ReplaceAll(raw, []byte("$HOME/.claude/projects/$PROJECT"), []byte(proj))
+	raw = bytes.ReplaceAll(raw, []byte("$HOME"), []byte(filepath.Join(dir, "home")))
+	raw = bytes.ReplaceAll(raw, []byte("$CWD"), []byte(dir))
+	var ev struct {
+		SessionID string `json:"session_id"`
+	}
+	if err := json.Unmarshal(raw[:bytes.IndexByte(raw, '\n')], &ev); err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, filepath.Join(src, "transcript.jsonl"), filepath.Join(proj, ev.SessionID+".jsonl"))
+	copyTree(t, filepath.Join(src, "subagents"), filepath.Join(proj, ev.SessionID, "subagents"))
+	out := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(out, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// copyTree copies a file or a directory of files; a missing source is
+// nothing to copy.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitScraped waits until Prometheus holds every span sent so far: one
+// span_metrics call per span, and the signal_to_metrics totals.
+func waitScraped(t *testing.T, prom *prometheus, spans []dspan) {
+	t.Helper()
+	checks := map[string]float64{
+		"sum(ccotel_spans_calls_total)":                 float64(len(spans)),
+		"sum(ccotel_sessions_total)":                    sumOf(expectSessions(spans, nil)),
+		"sum(ccotel_cost_usd_total)":                    sumOf(expectCost(spans, nil)),
+		"sum(ccotel_model_input_tokens_total)":          sumOf(expectTokens(semconv.GenAIUsageInputTokens)(spans, nil)),
+		"sum(ccotel_turn_tool_time_milliseconds_total)": sumOf(expectTurnTime(semconv.TurnToolMs)(spans, nil)) * 1000,
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for q, want := range checks {
+		for {
+			got, err := prom.query(q, time.Now())
+			if err == nil && len(got) == 1 && near(got[0].value, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Prometheus: %s = %v (%v), want %v", q, got, err, want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+func sumOf(m map[string]float64) float64 {
+	var s float64
+	for _, v := range m {
+		s += v
+	}
+	return s
+}
+
+// dashboard is the part of the Grafana dashboard JSON the test reads.
+type dashboard struct {
+	Templating struct {
+		List []struct {
+			Name  string `json:"name"`
+			Query any    `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []struct {
+		Title       string `json:"title"`
+		Type        string `json:"type"`
+		FieldConfig struct {
+			Defaults struct {
+				Links []struct {
+					URL string `json:"url"`
+				} `json:"links"`
+			} `json:"defaults"`
+		} `json:"fieldConfig"`
+		Targets []struct {
+			RefID      string `json:"refId"`
+			Expr       string `json:"expr"`
+			Query      string `json:"query"`
+			Datasource struct {
+				Type string `json:"type"`
+			} `json:"datasource"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+type promTarget struct{ title, refID, expr string }
+
+// promTargets lists every Prometheus query of the dashboard.
+func (d *dashboard) promTargets() []promTarget {
+	var out []promTarget
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			if tg.Datasource.Type == "prometheus" {
+				out = append(out, promTarget{p.Title, tg.RefID, tg.Expr})
+			}
+		}
+	}
+	return out
+}
+
+func readDashboard(t *testing.T) *dashboard {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "examples", "grafana", "ccotel-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("ccotel-dashboard.json: %v", err)
+	}
+	if len(d.promTargets()) == 0 {
+		t.Fatal("ccotel-dashboard.json: no Prometheus query")
+	}
+	return &d
+}
+
+// spanMetricsBuckets reads the duration histogram's bucket bounds (ms)
+// from examples/otelcol/metrics.yaml, ending with +Inf.
+func spanMetricsBuckets(t *testing.T) []float64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "examples", "otelcol", "metrics.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf struct {
+		Connectors struct {
+			SpanMetrics struct {
+				Histogram struct {
+					Explicit struct {
+						Buckets []string `yaml:"buckets"`
+					} `yaml:"explicit"`
+				} `yaml:"histogram"`
+			} `yaml:"span_metrics"`
+		} `yaml:"connectors"`
+	}
+	if err := yaml.Unmarshal(b, &conf); err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, s := range conf.Connectors.SpanMetrics.Histogram.Explicit.Buckets {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("metrics.yaml: bucket %q: %v", s, err)
+		}
+		out = append(out, float64(d)/float64(time.Millisecond))
+	}
+	if len(out) == 0 {
+		t.Fatal("metrics.yaml: no span_metrics buckets")
+	}
+	return append(out, math.Inf(1))
+}
+
+// traceQLKey is an attribute a TraceQL query names.
+var traceQLKey = regexp.MustCompile(`\b(span|resource)\.([a-z_][a-z0-9_.]*[a-z0-9_])`)
+
+// checkTraceQL checks that the Tempo queries and the panels' Explore
+// links name attributes the spans have, at the level they have them, and
+// that the service variable's default is ccotel's service.name.
+func checkTraceQL(t *testing.T, d *dashboard, spans []dspan) {
+	t.Helper()
+	have := map[string]bool{}
+	for _, s := range spans {
+		for _, kv := range s.GetAttributes() {
+			have["span."+kv.GetKey()] = true
+		}
+		for _, kv := range s.Resource.GetAttributes() {
+			have["resource."+kv.GetKey()] = true
+		}
+	}
+	var queries []string
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			if tg.Datasource.Type == "tempo" {
+				queries = append(queries, tg.Query)
+			}
+		}
+		for _, l := range p.FieldConfig.Defaults.Links {
+			queries = append(queries, l.URL)
+		}
+	}
+	if len(queries) == 0 {
+		t.Error("ccotel-dashboard.json: no Tempo query or link")
+	}
+	for _, q := range queries {
+		for _, m := range traceQLKey.FindAllStringSubmatch(q, -1) {
+			if !have[m[1]+"."+m[2]] {
+				t.Errorf("TraceQL %q: no span sent has %s.%s", q, m[1], m[2])
+			}
+		}
+	}
+	for _, v := range d.Templating.List {
+		if v.Name == "service" && v.Query != tracing.DefaultServiceName {
+			t.Errorf("variable service = %v, ccotel's service.name is %q", v.Query, tracing.DefaultServiceName)
+		}
+	}
+}
+
+// expectation computes what a panel's query should return from the
+// spans sent in the window, by series key.
+type expectation func(spans []dspan, buckets []float64) map[string]float64
+
+func isTop(s dspan) bool  { return s.GetName() == semconv.SpanRoot }
+func isChat(s dspan) bool { return s.str(semconv.GenAIOperationName) == semconv.OperationChat }
+func isTool(s dspan) bool { return s.str(semconv.GenAIOperationName) == semconv.OperationExecuteTool }
+
+// group sums value over the spans keep selects, by label = key(span)
+// ("" label: one total).
+func group(spans []dspan, keep func(dspan) bool, label string, key func(dspan) string, value func(dspan) float64) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range spans {
+		if !keep(s) {
+			continue
+		}
+		k := ""
+		if label != "" && key(s) != "" {
+			k = label + "=" + key(s)
+		}
+		out[k] += value(s)
+	}
+	return out
+}
+
+func one(dspan) float64  { return 1 }
+func dev(s dspan) string { return s.dev }
+
+func expectCost(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, func(s dspan) bool { return isTop(s) && s.has(semconv.UsageCostUSD) }, "", nil,
+		func(s dspan) float64 { return s.num(semconv.UsageCostUSD) })
+}
+
+func isRoot(s dspan) bool { return isTop(s) && !s.has(semconv.SessionRun) }
+
+func expectSessions(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, isRoot, "", nil, one)
+}
+
+func expectDevCost(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, func(s dspan) bool { return isTop(s) && s.has(semconv.UsageCostUSD) }, "developer", dev,
+		func(s dspan) float64 { return s.num(semconv.UsageCostUSD) })
+}
+
+func expectDevSessions(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, isRoot, "developer", dev, one)
+}
+
+func byModel(s dspan) string { return s.str(semconv.GenAIResponseModel) }
+
+func expectModelCost(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, func(s dspan) bool { return isChat(s) && s.has(semconv.UsageCostUSD) }, "gen_ai_response_model", byModel,
+		func(s dspan) float64 { return s.num(semconv.UsageCostUSD) })
+}
+
+func expectTokens(key string) expectation {
+	return func(spans []dspan, _ []float64) map[string]float64 {
+		return group(spans, func(s dspan) bool { return isChat(s) && s.has(key) }, "gen_ai_response_model", byModel,
+			func(s dspan) float64 { return s.num(key) })
+	}
+}
+
+// expectTurnTime is a turn time breakdown, in seconds.
+func expectTurnTime(key string) expectation {
+	return func(spans []dspan, _ []float64) map[string]float64 {
+		return group(spans, func(s dspan) bool { return s.GetName() == semconv.SpanTurn && s.has(key) }, "", nil,
+			func(s dspan) float64 { return s.num(key) / 1000 })
+	}
+}
+
+func byTool(s dspan) string { return s.str(semconv.GenAIToolName) }
+func failed(s dspan) bool   { return s.GetStatus().GetCode() == tracepb.Status_STATUS_CODE_ERROR }
+
+func expectToolCalls(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, isTool, "gen_ai_tool_name", byTool, one)
+}
+
+func expectToolErrorRate(spans []dspan, _ []float64) map[string]float64 {
+	calls := expectToolCalls(spans, nil)
+	errs := group(spans, func(s dspan) bool { return isTool(s) && failed(s) }, "gen_ai_tool_name", byTool, one)
+	out := map[string]float64{}
+	for k, n := range calls {
+		out[k] = errs[k] / n
+	}
+	return out
+}
+
+// expectToolQuantile is histogram_quantile over the span-metrics buckets
+// the tool calls' durations fall into.
+func expectToolQuantile(q float64) expectation {
+	return func(spans []dspan, bounds []float64) map[string]float64 {
+		durs := map[string][]float64{}
+		for _, s := range spans {
+			if isTool(s) {
+				d := float64(s.GetEndTimeUnixNano()-s.GetStartTimeUnixNano()) / 1e6
+				durs["gen_ai_tool_name="+byTool(s)] = append(durs["gen_ai_tool_name="+byTool(s)], d)
+			}
+		}
+		out := map[string]float64{}
+		for k, ds := range durs {
+			counts := make([]float64, len(bounds))
+			for i, b := range bounds {
+				for _, d := range ds {
+					if d <= b {
+						counts[i]++
+					}
+				}
+			}
+			out[k] = bucketQuantile(q, bounds, counts)
+		}
+		return out
+	}
+}
+
+func expectSubagents(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, func(s dspan) bool {
+		return strings.HasPrefix(s.GetName(), semconv.OperationInvokeAgent+" ") && !isTop(s)
+	}, "gen_ai_agent_name", func(s dspan) string { return s.str(semconv.GenAIAgentName) }, one)
+}
+
+func expectCompactions(spans []dspan, _ []float64) map[string]float64 {
+	return group(spans, func(s dspan) bool { return s.GetName() == semconv.SpanCompact }, "claude_code_compact_trigger",
+		func(s dspan) string { return s.str(semconv.CompactTrigger) }, one)
+}
+
+// panelExpectations names, per "panel title/refId", what its query must
+// return. A panel added to the dashboard without one here fails the test.
+var panelExpectations = map[string]expectation{
+	"Cost/A":                       expectCost,
+	"Sessions/A":                   expectSessions,
+	"Cost per developer/A":         expectDevCost,
+	"Sessions per developer/A":     expectDevSessions,
+	"Cost per developer per day/A": expectDevCost,
+	"Sessions per day/A":           expectDevSessions,
+	"Cost by model/A":              expectModelCost,
+	"Tokens by model/A":            expectTokens(semconv.GenAIUsageInputTokens),
+	"Tokens by model/B":            expectTokens(semconv.GenAIUsageOutputTokens),
+	"Tokens by model/C":            expectTokens(semconv.GenAIUsageCacheReadInputTokens),
+	"Where the time goes/A":        expectTurnTime(semconv.TurnModelMs),
+	"Where the time goes/B":        expectTurnTime(semconv.TurnToolMs),
+	"Where the time goes/C":        expectTurnTime(semconv.TurnOtherMs),
+	"Tool calls/A":                 expectToolCalls,
+	"Tool error rate/A":            expectToolErrorRate,
+	"Tool duration p50/A":          expectToolQuantile(0.5),
+	"Tool duration p95/A":          expectToolQuantile(0.95),
+	"Subagents/A":                  expectSubagents,
+	"Compactions/A":                expectCompactions,
+}
