@@ -42,6 +42,7 @@ type dashSession struct {
 var dashSessions = []dashSession{
 	{"claude/tool-errors", "alice-laptop", "alice@corp", 1},
 	{"claude/model-switch", "bob", "", 1},
+	{"sessions/demo", "dave", "", 1},
 	{"claude/subagent-foreground", "alice-laptop", "alice@corp", 2},
 	{"claude/resume", "bob", "", 2},
 	{"sessions/demo", "carol", "", 2},
