@@ -1,7 +1,9 @@
 package examples
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -123,5 +125,75 @@ func alloyBlocks(t *testing.T, src, header string) []string {
 		body := alloyBlock(t, src[m[0]:], header)
 		out = append(out, body)
 		src = src[m[1]+len(body):]
+	}
+}
+
+// TestDashboardLayout checks the Grafana dashboard's structure: unique
+// panel ids, no two panels on the same grid cell, every panel with a
+// query on a data source chosen by the dashboard's variables, and a
+// legend for each Prometheus query.
+func TestDashboardLayout(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("grafana", "ccotel-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		UID    string `json:"uid"`
+		Panels []struct {
+			ID      int                      `json:"id"`
+			Type    string                   `json:"type"`
+			Title   string                   `json:"title"`
+			GridPos struct{ X, Y, W, H int } `json:"gridPos"`
+			Targets []struct {
+				Expr       string                     `json:"expr"`
+				Query      string                     `json:"query"`
+				Legend     string                     `json:"legendFormat"`
+				Datasource struct{ Type, UID string } `json:"datasource"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int]string{}
+	cells := map[[2]int]string{}
+	for _, p := range d.Panels {
+		if prev, ok := ids[p.ID]; ok {
+			t.Errorf("panels %q and %q share id %d", prev, p.Title, p.ID)
+		}
+		ids[p.ID] = p.Title
+		g := p.GridPos
+		if g.W < 1 || g.H < 1 || g.X+g.W > 24 {
+			t.Errorf("panel %q: gridPos %+v", p.Title, g)
+		}
+		for x := g.X; x < g.X+g.W; x++ {
+			for y := g.Y; y < g.Y+g.H; y++ {
+				if prev, ok := cells[[2]int{x, y}]; ok {
+					t.Errorf("panels %q and %q overlap at (%d,%d)", prev, p.Title, x, y)
+				}
+				cells[[2]int{x, y}] = p.Title
+			}
+		}
+		if p.Type == "row" {
+			continue
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			want := map[string]string{"prometheus": "${datasource}", "tempo": "${tempo}"}[tg.Datasource.Type]
+			if want == "" || tg.Datasource.UID != want {
+				t.Errorf("panel %q: data source %+v", p.Title, tg.Datasource)
+			}
+			if tg.Datasource.Type == "prometheus" && (tg.Expr == "" || tg.Legend == "") {
+				t.Errorf("panel %q: query %q, legend %q", p.Title, tg.Expr, tg.Legend)
+			}
+			if tg.Datasource.Type == "tempo" && !strings.HasPrefix(tg.Query, "{") {
+				t.Errorf("panel %q: TraceQL %q", p.Title, tg.Query)
+			}
+		}
+	}
+	if d.UID == "" || len(ids) < 10 {
+		t.Errorf("dashboard uid %q, %d panels", d.UID, len(ids))
 	}
 }
