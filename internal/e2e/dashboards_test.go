@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -88,6 +89,7 @@ func TestDashboardQueries(t *testing.T) {
 		}
 	}
 	checkTraceQL(t, dash, all)
+	checkVariables(t, prom, dash, all)
 
 	at := time.Now()
 	windows := []struct {
@@ -101,6 +103,7 @@ func TestDashboardQueries(t *testing.T) {
 	var tab bytes.Buffer
 	tw := tabwriter.NewWriter(&tab, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "panel\twindow\tseries\treturned\texpected")
+	labels := map[string]map[string]bool{} // panel title → labels its queries return
 	for _, p := range dash.promTargets() {
 		want := panelExpectations[p.title+"/"+p.refID]
 		if want == nil {
@@ -118,11 +121,20 @@ func TestDashboardQueries(t *testing.T) {
 			if len(got) == 0 {
 				t.Errorf("panel %q target %s (%s): the query returned nothing\n%s", p.title, p.refID, w.name, expr)
 			}
+			for _, smp := range got {
+				for _, kv := range strings.Split(smp.key, ",") {
+					if labels[p.title] == nil {
+						labels[p.title] = map[string]bool{}
+					}
+					labels[p.title][strings.SplitN(kv, "=", 2)[0]] = true
+				}
+			}
 			exp := want(w.spans, buckets)
 			compareSeries(t, tw, p.title+"/"+p.refID, w.name, got, exp)
 		}
 	}
 	tw.Flush()
+	checkLinkLabels(t, dash, labels)
 	t.Logf("each panel's query through Prometheus %s, at %s:\n%s", prom.url, at.UTC().Format(time.RFC3339), tab.String())
 }
 
@@ -338,6 +350,9 @@ func waitScraped(t *testing.T, prom *prometheus, spans []dspan) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
+	// A scrape may have caught the exporter between two series of one
+	// batch; the scrapes after these checks passed hold all of it.
+	time.Sleep(2500 * time.Millisecond)
 }
 
 func sumOf(m map[string]float64) float64 {
@@ -352,8 +367,9 @@ func sumOf(m map[string]float64) float64 {
 type dashboard struct {
 	Templating struct {
 		List []struct {
-			Name  string `json:"name"`
-			Query any    `json:"query"`
+			Name       string `json:"name"`
+			Query      any    `json:"query"`
+			Definition string `json:"definition"`
 		} `json:"list"`
 	} `json:"templating"`
 	Panels []struct {
@@ -485,6 +501,60 @@ func checkTraceQL(t *testing.T, d *dashboard, spans []dspan) {
 	for _, v := range d.Templating.List {
 		if v.Name == "service" && v.Query != tracing.DefaultServiceName {
 			t.Errorf("variable service = %v, ccotel's service.name is %q", v.Query, tracing.DefaultServiceName)
+		}
+	}
+}
+
+// linkLabel is a series label a panel's link fills in.
+var linkLabel = regexp.MustCompile(`\$\{__field\.labels\.([a-z_]+)\}`)
+
+// checkLinkLabels checks that each label a panel's Tempo link fills in
+// is one its queries return.
+func checkLinkLabels(t *testing.T, d *dashboard, labels map[string]map[string]bool) {
+	t.Helper()
+	for _, p := range d.Panels {
+		for _, l := range p.FieldConfig.Defaults.Links {
+			for _, m := range linkLabel.FindAllStringSubmatch(l.URL, -1) {
+				if !labels[p.Title][m[1]] {
+					t.Errorf("panel %q: its link uses label %s, which its queries do not return", p.Title, m[1])
+				}
+			}
+		}
+	}
+}
+
+// labelValues is a variable's label_values(selector, label) query.
+var labelValues = regexp.MustCompile(`^label_values\((.+), *([a-z_]+)\)$`)
+
+// checkVariables evaluates the dashboard's label_values variables as
+// Grafana does (the series API) and checks the tool variable offers every
+// tool called.
+func checkVariables(t *testing.T, prom *prometheus, d *dashboard, spans []dspan) {
+	t.Helper()
+	for _, v := range d.Templating.List {
+		if v.Definition == "" {
+			continue
+		}
+		m := labelValues.FindStringSubmatch(v.Definition)
+		if m == nil {
+			t.Errorf("variable %s: %q is not label_values(selector, label)", v.Name, v.Definition)
+			continue
+		}
+		got, err := prom.labelValues(m[2], m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Name != "tool" {
+			t.Errorf("variable %s: the test has no expectation for it", v.Name)
+			continue
+		}
+		var want []string
+		for k := range expectToolCalls(spans, nil) {
+			want = append(want, strings.TrimPrefix(k, "gen_ai_tool_name="))
+		}
+		sort.Strings(want)
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("variable tool offers %v, the tools called are %v", got, want)
 		}
 	}
 }

@@ -165,6 +165,26 @@ func (p *prometheus) query(expr string, at time.Time) ([]sample, error) {
 	return out, nil
 }
 
+// labelValues lists a label's values over the series selector matches
+// (/api/v1/label/<name>/values), sorted, as Grafana's label_values does.
+func (p *prometheus) labelValues(name, selector string) ([]string, error) {
+	r, err := http.Get(p.url + "/api/v1/label/" + name + "/values?" + url.Values{"match[]": {selector}}.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer r.Body.Close()
+	var resp struct {
+		Status string   `json:"status"`
+		Error  string   `json:"error"`
+		Data   []string `json:"data"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&resp); err != nil || resp.Status != "success" {
+		return nil, fmt.Errorf("label values %s of %s: HTTP %d, %v %s", name, selector, r.StatusCode, err, resp.Error)
+	}
+	sort.Strings(resp.Data)
+	return resp.Data, nil
+}
+
 // labelKey is a series' labels as "name=value" pairs, sorted,
 // comma-separated, without __name__; "" for none.
 func labelKey(m map[string]string) string {
