@@ -145,6 +145,7 @@ var panelExpectations = map[string]expectation{
 	"Tokens by model/A":            expectTokens(semconv.GenAIUsageInputTokens),
 	"Tokens by model/B":            expectTokens(semconv.GenAIUsageOutputTokens),
 	"Tokens by model/C":            expectTokens(semconv.GenAIUsageCacheReadInputTokens),
+	"Tokens by model/D":            expectTokens(semconv.GenAIUsageCacheCreationInputTokens),
 	"Where the time goes/A":        expectTurnTime(semconv.TurnModelMs),
 	"Where the time goes/B":        expectTurnTime(semconv.TurnToolMs),
 	"Where the time goes/C":        expectTurnTime(semconv.TurnOtherMs),

@@ -69,36 +69,58 @@ func TestDashboardQueries(t *testing.T) {
 	})
 	prom := startPrometheus(t, promBin, exporter)
 	dash := readDashboard(t)
-	buckets := spanMetricsBuckets(t)
+	run := sendPhases(t, bin, col.Addr, prom)
+	checkTraceQL(t, dash, run.all)
+	checkVariables(t, prom, dash, run.all)
+	evaluatePanels(t, prom, dash, run)
+}
 
-	var all, second []dspan
-	var t1 time.Time
+// dashRun is what was sent: every span, the second phase's, and a time
+// between the phases (Prometheus held all of the first, none of the
+// second).
+type dashRun struct {
+	all, second []dspan
+	t1          time.Time
+}
+
+// sendPhases sends dashSessions, phase by phase, each once Prometheus
+// holds all of the previous one.
+func sendPhases(t *testing.T, bin, addr string, prom *prometheus) dashRun {
+	t.Helper()
+	var run dashRun
 	for phase := 1; phase <= 2; phase++ {
 		var sent []dspan
 		for _, s := range dashSessions {
 			if s.phase == phase {
-				sent = append(sent, sendSession(t, bin, col.Addr, s)...)
+				sent = append(sent, sendSession(t, bin, addr, s)...)
 			}
 		}
-		all = append(all, sent...)
-		waitScraped(t, prom, all)
+		run.all = append(run.all, sent...)
+		waitScraped(t, prom, run.all)
 		if phase == 1 {
-			t1 = time.Now()
+			run.t1 = time.Now()
 		} else {
-			second = sent
+			run.second = sent
 		}
 	}
-	checkTraceQL(t, dash, all)
-	checkVariables(t, prom, dash, all)
+	return run
+}
 
+// evaluatePanels evaluates every Prometheus query of the dashboard now,
+// over two ranges (every session; the second phase only), compares the
+// results with what the spans imply, checks the panels' links against
+// the labels returned, and logs the table.
+func evaluatePanels(t *testing.T, prom *prometheus, dash *dashboard, run dashRun) {
+	t.Helper()
+	buckets := spanMetricsBuckets(t)
 	at := time.Now()
 	windows := []struct {
 		name  string
 		rng   string
 		spans []dspan
 	}{
-		{"all", "1h", all},
-		{"phase 2", fmt.Sprintf("%dms", at.Sub(t1).Milliseconds()), second},
+		{"all", "1h", run.all},
+		{"phase 2", fmt.Sprintf("%dms", at.Sub(run.t1).Milliseconds()), run.second},
 	}
 	var tab bytes.Buffer
 	tw := tabwriter.NewWriter(&tab, 0, 0, 2, ' ', 0)
@@ -111,6 +133,9 @@ func TestDashboardQueries(t *testing.T) {
 			continue
 		}
 		t.Logf("%s/%s: %s", p.title, p.refID, p.expr)
+		if labels[p.title] == nil {
+			labels[p.title] = map[string]bool{}
+		}
 		for _, w := range windows {
 			expr := substitute(p.expr, w.rng)
 			got, err := prom.query(expr, at)
@@ -123,14 +148,10 @@ func TestDashboardQueries(t *testing.T) {
 			}
 			for _, smp := range got {
 				for _, kv := range strings.Split(smp.key, ",") {
-					if labels[p.title] == nil {
-						labels[p.title] = map[string]bool{}
-					}
 					labels[p.title][strings.SplitN(kv, "=", 2)[0]] = true
 				}
 			}
-			exp := want(w.spans, buckets)
-			compareSeries(t, tw, p.title+"/"+p.refID, w.name, got, exp)
+			compareSeries(t, tw, p.title+"/"+p.refID, w.name, got, want(w.spans, buckets))
 		}
 	}
 	tw.Flush()
@@ -261,7 +282,26 @@ func sendSession(t *testing.T, bin, addr string, s dashSession) []dspan {
 	if r.StatusCode != http.StatusOK {
 		t.Fatalf("collector answered %s for %s", r.Status, s.data)
 	}
+	if strings.HasPrefix(s.data, "claude/") {
+		checkClaudeCost(t, s, sent)
+	}
 	return sent
+}
+
+// checkClaudeCost compares the cost the dashboard counts for a recorded
+// session (its top spans') with Claude Code's own: the last cost-state
+// line of its transcript, the session's running total.
+func checkClaudeCost(t *testing.T, s dashSession, spans []dspan) {
+	t.Helper()
+	totals := costStates(t, filepath.Join(root, "testdata", s.data, "transcript.jsonl"))
+	if len(totals) == 0 {
+		t.Fatalf("%s: no cost-state line in the transcript", s.data)
+	}
+	want, got := totals[len(totals)-1], sumOf(expectCost(spans, nil))
+	if math.Abs(got-want) > 1e-6 {
+		t.Errorf("%s: the top spans cost $%.6f, Claude Code accounted $%.6f", s.data, got, want)
+	}
+	t.Logf("%s (%s): top spans $%.6f, Claude Code's cost-state $%.6f", s.data, s.user, got, want)
 }
 
 // stageSession returns the events file of a recorded session. A
