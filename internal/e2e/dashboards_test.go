@@ -232,9 +232,9 @@ func (s dspan) num(k string) float64 {
 }
 
 // sendSession replays one recorded session with the real binary
-// (`ccotel replay --stdout`), adds the verified identity as the
-// collector's attributes processor would, and sends the spans to the
-// collector's OTLP/HTTP receiver.
+// (`ccotel replay --stdout`) and sends its spans to the collector's
+// OTLP/HTTP receiver, with the identity the ingress verified when the
+// session has one (postSpans).
 func sendSession(t *testing.T, bin, addr string, s dashSession) []dspan {
 	t.Helper()
 	events := stageSession(t, s.data)
@@ -255,37 +255,58 @@ func sendSession(t *testing.T, bin, addr string, s dashSession) []dspan {
 	if err != nil || len(spans) == 0 {
 		t.Fatalf("ccotel replay %s: %d spans, %v", s.data, len(spans), err)
 	}
-	req := &coltracepb.ExportTraceServiceRequest{}
+	postSpans(t, addr, spans, s.verified)
 	var sent []dspan
 	for _, fs := range spans {
-		if s.verified != "" {
-			fs.Attributes = append(fs.Attributes, &commonpb.KeyValue{Key: endUserID,
-				Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: s.verified}}})
-		}
-		req.ResourceSpans = append(req.ResourceSpans, &tracepb.ResourceSpans{Resource: fs.Resource,
-			ScopeSpans: []*tracepb.ScopeSpans{{Scope: fs.Scope, Spans: []*tracepb.Span{fs.Span}}}})
 		dev := s.user
 		if s.verified != "" {
 			dev = s.verified
 		}
 		sent = append(sent, dspan{FileSpan: fs, dev: dev, attrs: fs.Attrs()})
 	}
+	if strings.HasPrefix(s.data, "claude/") {
+		checkClaudeCost(t, s, sent)
+	}
+	return sent
+}
+
+// postSpans sends spans to the collector (OTLP/HTTP, protobuf). A
+// verified identity goes as the ingress passes it on, the header
+// ssl-client-subject-dn (the collector's attributes processor makes
+// enduser.id of its CN, over what the client sent), and as the span
+// attribute enduser.id itself, which a configuration without that
+// processor keeps: the test holds with or without it.
+func postSpans(t *testing.T, addr string, spans []otlptest.FileSpan, verified string) {
+	t.Helper()
+	req := &coltracepb.ExportTraceServiceRequest{}
+	for _, fs := range spans {
+		if verified != "" {
+			fs.Attributes = append(fs.Attributes, &commonpb.KeyValue{Key: endUserID,
+				Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: verified}}})
+		}
+		req.ResourceSpans = append(req.ResourceSpans, &tracepb.ResourceSpans{Resource: fs.Resource,
+			ScopeSpans: []*tracepb.ScopeSpans{{Scope: fs.Scope, Spans: []*tracepb.Span{fs.Span}}}})
+	}
 	body, err := proto.Marshal(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := http.Post("http://"+addr+"/v1/traces", "application/x-protobuf", bytes.NewReader(body))
+	hr, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/traces", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/x-protobuf")
+	if verified != "" {
+		hr.Header.Set("ssl-client-subject-dn", "CN="+verified+",O=ccotel")
+	}
+	r, err := http.DefaultClient.Do(hr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Body.Close()
 	if r.StatusCode != http.StatusOK {
-		t.Fatalf("collector answered %s for %s", r.Status, s.data)
+		t.Fatalf("collector answered %s", r.Status)
 	}
-	if strings.HasPrefix(s.data, "claude/") {
-		checkClaudeCost(t, s, sent)
-	}
-	return sent
 }
 
 // checkClaudeCost compares the cost the dashboard counts for a recorded
