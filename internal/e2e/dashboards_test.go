@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -546,7 +547,7 @@ func checkTraceQL(t *testing.T, d *dashboard, spans []dspan) {
 			}
 		}
 		for _, l := range p.FieldConfig.Defaults.Links {
-			queries = append(queries, l.URL)
+			queries = append(queries, exploreQuery(t, p.Title, l.URL))
 		}
 	}
 	if len(queries) == 0 {
@@ -564,6 +565,29 @@ func checkTraceQL(t *testing.T, d *dashboard, spans []dspan) {
 			t.Errorf("variable service = %v, ccotel's service.name is %q", v.Query, tracing.DefaultServiceName)
 		}
 	}
+}
+
+// exploreQuery returns the TraceQL query of a link to Grafana's Explore
+// (/explore?left=<JSON, URL-encoded>), failing t if the link is not one.
+func exploreQuery(t *testing.T, panel, link string) string {
+	t.Helper()
+	left, ok := strings.CutPrefix(link, "/explore?left=")
+	u, err := url.QueryUnescape(left)
+	var pane struct {
+		Datasource string `json:"datasource"`
+		Queries    []struct {
+			QueryType string `json:"queryType"`
+			Query     string `json:"query"`
+		} `json:"queries"`
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(u), &pane)
+	}
+	if !ok || err != nil || pane.Datasource != "${tempo}" || len(pane.Queries) != 1 || pane.Queries[0].QueryType != "traceql" {
+		t.Errorf("panel %q: link %q is no Explore link with one TraceQL query on ${tempo} (%v)", panel, link, err)
+		return ""
+	}
+	return pane.Queries[0].Query
 }
 
 // linkLabel is a series label a panel's link fills in.
