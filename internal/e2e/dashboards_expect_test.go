@@ -94,15 +94,15 @@ func expectToolErrorRate(spans []dspan, _ []float64) map[string]float64 {
 	return out
 }
 
-// expectToolQuantile is histogram_quantile over the span-metrics buckets
-// the tool calls' durations fall into.
-func expectToolQuantile(q float64) expectation {
+// expectQuantile is histogram_quantile over the span-metrics buckets the
+// durations of the spans keep selects fall into, by label = key(span).
+func expectQuantile(q float64, keep func(dspan) bool, label string, key func(dspan) string) expectation {
 	return func(spans []dspan, bounds []float64) map[string]float64 {
 		durs := map[string][]float64{}
 		for _, s := range spans {
-			if isTool(s) {
-				d := float64(s.GetEndTimeUnixNano()-s.GetStartTimeUnixNano()) / 1e6
-				durs["gen_ai_tool_name="+byTool(s)] = append(durs["gen_ai_tool_name="+byTool(s)], d)
+			if keep(s) {
+				k := label + "=" + key(s)
+				durs[k] = append(durs[k], float64(s.GetEndTimeUnixNano()-s.GetStartTimeUnixNano())/1e6)
 			}
 		}
 		out := map[string]float64{}
@@ -151,8 +151,9 @@ var panelExpectations = map[string]expectation{
 	"Where the time goes/C":        expectTurnTime(semconv.TurnOtherMs),
 	"Tool calls/A":                 expectToolCalls,
 	"Tool error rate/A":            expectToolErrorRate,
-	"Tool duration p50/A":          expectToolQuantile(0.5),
-	"Tool duration p95/A":          expectToolQuantile(0.95),
+	"Tool duration p50/A":          expectQuantile(0.5, isTool, "gen_ai_tool_name", byTool),
+	"Tool duration p95/A":          expectQuantile(0.95, isTool, "gen_ai_tool_name", byTool),
+	"Model response time p95/A":    expectQuantile(0.95, isChat, "gen_ai_response_model", byModel),
 	"Subagents/A":                  expectSubagents,
 	"Compactions/A":                expectCompactions,
 }
