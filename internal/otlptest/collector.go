@@ -145,12 +145,15 @@ func repoRoot() (string, error) {
 // shipped configuration, examples/otelcol/config.yaml (OTLP/HTTP receiver
 // → identity processors → batch → OTLP/HTTP exporter to Tempo), with
 // examples/otelcol/file-exporter.yaml layered over it (every batch also
-// written to a file, which ReadFileExporter reads).
+// written to a file, which ReadFileExporter reads), or the Layers given.
 type Collector struct {
 	Bin  string   // the collector binary (CollectorBinary)
 	Dir  string   // where its file exporter output and log go
 	Root string   // the repository whose examples/otelcol/ is run ("": found from the working directory)
 	Env  []string // more environment, after the defaults (e.g. TEMPO_OTLP_HTTP_ENDPOINT=…)
+	// Layers are the files of examples/otelcol layered over config.yaml,
+	// in order (nil: file-exporter.yaml).
+	Layers []string
 
 	// Set by StartCollector.
 	Addr  string    // host:port of the OTLP/HTTP receiver (127.0.0.1)
@@ -187,7 +190,15 @@ func StartCollector(t testing.TB, c Collector) *Collector {
 	c.Tempo = MustStartPlain(t)
 
 	conf := filepath.Join(c.Root, "examples", "otelcol")
-	cmd := exec.Command(c.Bin, "--config", filepath.Join(conf, "config.yaml"), "--config", filepath.Join(conf, "file-exporter.yaml"))
+	layers := c.Layers
+	if layers == nil {
+		layers = []string{"file-exporter.yaml"}
+	}
+	args := []string{"--config", filepath.Join(conf, "config.yaml")}
+	for _, l := range layers {
+		args = append(args, "--config", filepath.Join(conf, l))
+	}
+	cmd := exec.Command(c.Bin, args...)
 	cmd.Env = append(os.Environ(),
 		"OTLP_HTTP_LISTEN="+c.Addr,
 		"TEMPO_OTLP_HTTP_ENDPOINT="+c.Tempo.URL,
