@@ -55,6 +55,9 @@ func TestScenarios(t *testing.T) {
 		for _, sc := range Scenarios() {
 			t.Run(sc.Name, func(t *testing.T) {
 				t.Parallel()
+				if slices.ContainsFunc(sc.Runs, func(st Step) bool { return st.TUI != nil }) {
+					RequireTmux(t)
+				}
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				p := play(t, cli, sc)
@@ -211,6 +214,30 @@ func checkCommon(t *testing.T, p *Play) {
 
 	checkTranscriptTiming(t, p)
 	checkCostState(t, p)
+	checkAPIRequestLines(t, p)
+}
+
+// checkAPIRequestLines: every attempt, failed ones too, has its
+// api-request line in a transcript, except the compaction's request, which
+// has none (nor any assistant line).
+func checkAPIRequestLines(t *testing.T, p *Play) {
+	t.Helper()
+	lines, want := 0, 0
+	for _, path := range p.transcriptFiles() {
+		for _, l := range readLines(t, path) {
+			if str(l, "type") == "api-request" {
+				lines++
+			}
+		}
+	}
+	for _, q := range p.Requests {
+		if q.Kind != KindCompact {
+			want++
+		}
+	}
+	if lines != want {
+		t.Errorf("%d api-request lines for %d attempts that are not compactions", lines, want)
+	}
 }
 
 // slack is how far transcript timestamps may be from what the scripted API
@@ -668,6 +695,25 @@ func compareGroundTruth(t *testing.T, dir string, p *Play) {
 	got, want := lanes(p.Events, tui), lanes(committed, tui)
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("hook events differ from %s/events.jsonl:\n got: %q\nwant: %q", dir, got, want)
+	}
+	// The API saw the same attempts: kind and status of each, in order.
+	b, err := os.ReadFile(filepath.Join(dir, "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec APIRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	var gotA, wantA []string
+	for _, q := range p.Requests {
+		gotA = append(gotA, fmt.Sprintf("%s:%d", q.Kind, q.Status))
+	}
+	for _, q := range rec.Requests {
+		wantA = append(wantA, fmt.Sprintf("%s:%d", q.Kind, q.Status))
+	}
+	if !slices.Equal(gotA, wantA) {
+		t.Errorf("API attempts differ from %s/api.json:\n got: %q\nwant: %q", dir, gotA, wantA)
 	}
 }
 
