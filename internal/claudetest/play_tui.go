@@ -17,8 +17,9 @@ type Action struct {
 	// "answer" (press Keys until the screen no longer shows Text: a
 	// dialog that may not take the first key while it is drawn),
 	// "request" (wait until the scripted API has received N requests in
-	// this run), "sleep" (N milliseconds) or "exit" (type /exit and wait
-	// for claude to end).
+	// this run), "sleep" (N milliseconds), "exit" (type /exit and wait
+	// for claude to end) or "exited" (wait for claude to end, e.g. after
+	// C-c twice).
 	Do   string `json:"do"`
 	Text string `json:"text,omitempty"`
 	N    int    `json:"n,omitempty"`
@@ -52,6 +53,9 @@ func Pause(d time.Duration) Action { return Action{Do: "sleep", N: int(d.Millise
 // Exit is the Action that types /exit and waits for claude to end.
 func Exit() Action { return Action{Do: "exit"} }
 
+// Exited is the Action that waits for claude to end by itself.
+func Exited() Action { return Action{Do: "exited"} }
+
 // actionTimeout bounds each wait of a TUI step.
 const actionTimeout = 20 * time.Second
 
@@ -75,7 +79,7 @@ func (sb *Sandbox) runTUI(ctx context.Context, o RunOptions, actions []Action, r
 			res.Transcript, res.Subagents = sb.Transcripts(res.SessionID)
 			return res, fmt.Errorf("TUI action %d %+v: %w", i+1, a, err)
 		}
-		if a.Do == "exit" {
+		if a.Do == "exit" || a.Do == "exited" {
 			res.ExitCode, _ = tui.Wait(ctx, actionTimeout)
 		}
 	}
@@ -129,6 +133,8 @@ func (tui *TUI) do(ctx context.Context, a Action, requests func() int) error {
 		return nil
 	case "exit":
 		return tui.Type("/exit")
+	case "exited":
+		return nil // runTUI waits
 	}
 	return fmt.Errorf("unknown TUI action %q", a.Do)
 }

@@ -12,7 +12,7 @@ import (
 
 func realUse() []Scenario {
 	return []Scenario{
-		tuiScenario(), interruptTool(), interruptStream(), sigintTool(), compactManual(), compactAuto(),
+		tuiScenario(), interruptTool(), interruptStream(), ctrlC(), sigintTool(), compactManual(), compactAuto(),
 		apiRetry(), apiFail(), mcpScenario(), permissionDenied(), longSession(),
 	}
 }
@@ -92,6 +92,21 @@ func interruptStream() Scenario {
 			Script: Script{Main: []Response{
 				{Blocks: []Block{slowText()}, Usage: Usage{InputTokens: 330, OutputTokens: 400, CacheReadInputTokens: 4000, CacheCreationInputTokens: 930}},
 			}},
+		}},
+	}
+}
+
+func ctrlC() Scenario {
+	return Scenario{
+		Name:      "ctrl-c",
+		Doc:       "the TUI: a turn, then Ctrl-C twice at the empty prompt",
+		SessionID: "c1a0de00-0018-4000-8000-000000000018",
+		Runs: []Step{{
+			TUI: []Action{
+				Typed("Say hi."), AfterEvent("Stop", 1), OnScreen("Hi."), Pause(500 * time.Millisecond),
+				Pressed("C-c"), Pause(300 * time.Millisecond), Pressed("C-c"), Exited(),
+			},
+			Script: Script{Main: []Response{text("Hi.", Usage{InputTokens: 335, OutputTokens: 2, CacheReadInputTokens: 4000, CacheCreationInputTokens: 935})}},
 		}},
 	}
 }

@@ -76,6 +76,11 @@ var realChecks = map[string]func(t *testing.T, p *Play){
 		}
 		wantUserText(t, p, "[Request interrupted by user]")
 	},
+	"ctrl-c": func(t *testing.T, p *Play) {
+		// Ctrl-C twice at the prompt ends the session as /exit does.
+		wantMainWithout(t, p, "MessageDisplay", "SessionStart UserPromptSubmit Stop SessionEnd")
+		wantReasons(t, p, "prompt_input_exit")
+	},
 	"sigint-tool": func(t *testing.T, p *Play) {
 		// SIGINT to claude -p during a tool: only SessionEnd (reason
 		// other), exit 0.
