@@ -110,7 +110,9 @@ func spread(ds []time.Duration) string {
 func play(t *testing.T, cli string, sc Scenario) *Play {
 	t.Helper()
 	timeout, _ := time.ParseDuration(os.Getenv("CCOTEL_CLAUDETEST_TIMEOUT")) // per run; default 60s
-	p, err := PlayScenario(context.Background(), cli, t.TempDir(), sc, PlayOptions{Recorder: true, Debug: true, Timeout: timeout})
+	root := t.TempDir()
+	t.Cleanup(func() { KillTUI(root) })
+	p, err := PlayScenario(context.Background(), cli, root, sc, PlayOptions{Recorder: true, Debug: true, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
