@@ -186,6 +186,22 @@ var realChecks = map[string]func(t *testing.T, p *Play){
 			t.Errorf("the model did not receive the denial as an error: %v", res)
 		}
 	},
+	"permission-auto": func(t *testing.T, p *Play) {
+		// The only PermissionDenied seen: auto mode without its classifier.
+		// It has tool_use_id; no Post event follows.
+		wantMain(t, p, "SessionStart UserPromptSubmit PreToolUse PermissionDenied PostToolBatch MessageDisplay Stop SessionEnd")
+		d := byName(p.Events, "PermissionDenied")[0]
+		if d.String("tool_use_id") != "toolu_R1" || d.String("reason") != "Classifier unavailable" {
+			t.Errorf("PermissionDenied: %s", d.Payload)
+		}
+		r := fmt.Sprint(batchIDs(t, p, 0, "toolu_R1")["toolu_R1"])
+		if !strings.HasPrefix(r, "Auto mode is unavailable") {
+			t.Errorf("PostToolBatch result of the denied call: %q", r)
+		}
+		if res := toolResult(t, p, "toolu_R1"); res["is_error"] != true {
+			t.Errorf("the model did not receive the denial as an error: %v", res)
+		}
+	},
 	"long-session": func(t *testing.T, p *Play) {
 		n := longRounds * longWidth
 		if a, b, c := len(byName(p.Events, "PreToolUse")), len(byName(p.Events, "PostToolUse")), len(byName(p.Events, "PostToolBatch")); a != n || b != n || c != longRounds {
