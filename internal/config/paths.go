@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ccotel/ccotel/internal/regfile"
 )
 
 // ExpandHome expands a leading "~" or "~/" to home. It is the one "~"
@@ -49,4 +51,16 @@ func FallbackStateDir() string {
 	}
 	d, _ := DefaultStateDir(nil)
 	return d
+}
+
+// MaxConfigSize bounds the config file: a few KB in practice; a path that
+// names something huge (or a device) must not make the hook read it all.
+const MaxConfigSize = 1 << 20
+
+// readConfigFile reads the config file: a regular file only, opened
+// without blocking (a FIFO or a device never holds the hook up), at most
+// MaxConfigSize bytes.
+func readConfigFile(path string) ([]byte, error) {
+	b, _, err := regfile.ReadAll(path, MaxConfigSize)
+	return b, err
 }
