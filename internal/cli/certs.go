@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ccotel/ccotel/internal/certs"
@@ -49,9 +48,10 @@ func runCerts(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, certsUsage+"\nFlags:\n", args[1:], stdout, stderr); !ok {
 		return code
 	}
-	d := config.ExpandHome(*dir, home)
-	if d == "" {
-		d = filepath.Join(home, ".config", "ccotel")
+	d, err := config.CertsDir(*dir, sub == "init")
+	if err != nil && sub != "show" {
+		fmt.Fprintf(stderr, "ccotel certs %s: %v\n", sub, err)
+		return exitFailure
 	}
 	switch sub {
 	case "init":

@@ -99,3 +99,26 @@ func checkTrust(path string, fi os.FileInfo) error {
 	}
 	return nil
 }
+
+// CertsDir resolves the directory of `ccotel certs`: dir with "~"
+// expanded, or ~/.config/ccotel when dir is empty. Without $HOME it
+// refuses a default or "~" directory rather than use a relative one
+// (private keys would land in whatever directory the shell stands in);
+// forConfig (certs init, which also writes the config file) refuses too
+// when the config file's place is unknown.
+func CertsDir(dir string, forConfig bool) (string, error) {
+	home, _ := os.LookupEnv("HOME")
+	if !filepath.IsAbs(home) {
+		home = ""
+	}
+	if home == "" && (dir == "" || dir == "~" || strings.HasPrefix(dir, "~/")) {
+		return "", errors.New("$HOME is not set (or not an absolute path), so there is no ~/.config/ccotel for the keys: set HOME, or pass --dir DIR")
+	}
+	if forConfig && ConfigFilePath(nil) == "" {
+		return "", errors.New("cannot tell where the config file goes: set HOME or CCOTEL_CONFIG")
+	}
+	if dir == "" {
+		return filepath.Join(home, ".config", "ccotel"), nil
+	}
+	return ExpandHome(dir, home), nil
+}
