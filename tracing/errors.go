@@ -257,6 +257,9 @@ func transportKindHint(err error, hasCert bool) FailureKind {
 		dnsErr     *net.DNSError
 	)
 	msg := err.Error()
+	if k, ok := http2Refusal(msg); ok {
+		return k
+	}
 	switch {
 	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidErr):
 		return FailServerUntrusted
@@ -282,6 +285,34 @@ func transportKindHint(err error, hasCert bool) FailureKind {
 		return FailTimeout
 	}
 	return FailOther
+}
+
+// http2Refusal classifies an HTTP/2 GOAWAY or RST_STREAM by its error
+// code (net/http words them "server sent GOAWAY and closed the
+// connection; LastStreamID=1, ErrCode=ENHANCE_YOUR_CALM, …" and "stream
+// error: stream ID 1; REFUSED_STREAM; …"). The server is talking HTTP/2
+// to us, so the TLS side (certificates) is fine. ENHANCE_YOUR_CALM (rate
+// limiting), REFUSED_STREAM, NO_ERROR (a graceful shutdown) and
+// INTERNAL_ERROR mean try again later; any other code is an error with no
+// name of its own (still retried, never sent to the TLS probe).
+func http2Refusal(msg string) (FailureKind, bool) {
+	var code string
+	switch {
+	case strings.Contains(msg, "server sent GOAWAY"):
+		_, code, _ = strings.Cut(msg, "ErrCode=")
+	case strings.Contains(msg, "stream error: stream ID"):
+		_, code, _ = strings.Cut(msg, "; ")
+	default:
+		return 0, false
+	}
+	if i := strings.IndexAny(code, ",; "); i >= 0 {
+		code = code[:i]
+	}
+	switch code {
+	case "ENHANCE_YOUR_CALM", "REFUSED_STREAM", "NO_ERROR", "INTERNAL_ERROR":
+		return FailUnavailable, true
+	}
+	return FailOther, true
 }
 
 // isDroppedConnection reports errors that mean "the server hung up" on a

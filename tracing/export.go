@@ -124,7 +124,7 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 	resp, err := e.client.Do(req)
 	if err != nil {
 		ee := &ExportError{Kind: transportKindHint(err, e.cert), Err: err}
-		if ee.Kind == FailOther {
+		if _, h2 := http2Refusal(err.Error()); ee.Kind == FailOther && !h2 {
 			// An error with no name of its own is most often the server
 			// hanging up right after a TLS 1.3 handshake, a refused
 			// client certificate whose alert lost the race with our
