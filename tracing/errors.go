@@ -16,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/textsafe"
+	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
 // FailureKind says why an export failed, in the terms doctor and the
@@ -120,7 +123,7 @@ func classify(status int, h http.Header, body []byte) error {
 				Err: fmt.Errorf("the answer is %s, not an OTLP response", describeType(ctype))}
 		}
 		if n, msg, ok := partialSuccess(ctype, body); ok {
-			return &ExportError{Kind: FailPartial, Status: status, Rejected: n, Body: msg}
+			return &ExportError{Kind: FailPartial, Status: status, Rejected: n, Body: bodySnippet([]byte(msg))}
 		}
 		return nil
 	}
@@ -335,12 +338,55 @@ func bodySnippet(b []byte) string {
 			s = s[i+len("<title>") : i+j]
 		}
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return strings.Join(strings.Fields(s), " ")
 }
+
+// maxBody bounds ExportError.Body, after fromServer has cleaned it.
+const maxBody = 300
+
+// fromServer is where text a server sent (an answer's body, a redirect's
+// Location, a status or partial-success message, a transport error that
+// quotes the server) enters ccotel's errors, and so the log, the stored
+// last error, status, doctor and flush. It strips what could drive a
+// terminal (textsafe.Clean: a 503 page could clear the screen and print a
+// green "all spans delivered") and masks secrets, the configured header
+// values a proxy may echo back, before the body is cut to maxBody (so no
+// part of a secret survives the cut).
+func fromServer(ee *ExportError, secrets []string) *ExportError {
+	text := func(s string) string { return cleanText(s, secrets) }
+	ee.Body = text(ee.Body)
+	if len(ee.Body) > maxBody {
+		ee.Body = utf8cut.Prefix(ee.Body, maxBody) + "…"
+	}
+	ee.Location = text(ee.Location)
+	if ee.Err != nil {
+		if raw := ee.Err.Error(); text(raw) != raw {
+			ee.Err = &cleanedError{msg: text(raw), err: ee.Err}
+		}
+	}
+	return ee
+}
+
+func cleanText(s string, secrets []string) string {
+	return textsafe.Mask(textsafe.Clean(s), secrets)
+}
+
+// ServerText cleans text that came from a server earlier (a last error
+// stored by an older version, a certificate's names) as fromServer does,
+// for printing: status, doctor and flush pass what they show through it.
+func ServerText(s string, opts *Options) string {
+	return cleanText(s, configSecrets(opts))
+}
+
+// cleanedError is an error whose text fromServer cleaned; errors.Is and
+// errors.As still see the original.
+type cleanedError struct {
+	msg string
+	err error
+}
+
+func (e *cleanedError) Error() string { return e.msg }
+func (e *cleanedError) Unwrap() error { return e.err }
 
 // partialSuccess reads the partial_success of an ExportTraceServiceResponse
 // (protobuf or JSON).
