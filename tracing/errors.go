@@ -368,7 +368,13 @@ func fromServer(ee *ExportError, secrets []string) *ExportError {
 }
 
 func cleanText(s string, secrets []string) string {
-	return textsafe.Mask(textsafe.Clean(s), secrets)
+	s = textsafe.Clean(s)
+	if strings.ContainsAny(s, "\n\t") {
+		// One line: a message is a row of status or a line of the log,
+		// and a newline could fake the next row.
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return textsafe.Mask(s, secrets)
 }
 
 // ServerText cleans text that came from a server earlier (a last error

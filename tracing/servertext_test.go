@@ -51,6 +51,9 @@ func TestExportErrorCleansServerText(t *testing.T) {
 		t.Fatalf("export: %v, want unavailable", e)
 	}
 	for _, s := range []string{e.Error(), e.Body, e.Location} {
+		if strings.ContainsAny(s, "\n\t") {
+			t.Errorf("not one line: %q", s)
+		}
 		if d := dirty(s); d != "" {
 			t.Errorf("%s in %q", d, s)
 		}
@@ -62,5 +65,15 @@ func TestExportErrorCleansServerText(t *testing.T) {
 	}
 	if !strings.Contains(e.Body, "all spans delivered") || !strings.Contains(e.Body, "[masked]") {
 		t.Errorf("body %q: want the page's text, with the secrets masked", e.Body)
+	}
+}
+
+// Text printed again (a last error stored by an older version) is made
+// one line, cleaned and masked too.
+func TestServerTextOneLine(t *testing.T) {
+	opts := &Options{Endpoint: "https://u:pw-123456@h/", Headers: map[string]string{"X-Token": "abc-123456"}}
+	got := ServerText("503\n\x1b[32mlast export    ok\tX-Token: abc-123456 pw-123456", opts)
+	if want := "503 last export ok X-Token: [masked] [masked]"; got != want {
+		t.Errorf("ServerText = %q, want %q", got, want)
 	}
 }

@@ -77,6 +77,12 @@ func TestServerAnswerNeverRaw(t *testing.T) {
 		var out, errOut bytes.Buffer
 		Main(args, stdin, &out, &errOut)
 		check("ccotel "+strings.Join(args, " "), out.String()+errOut.String())
+		// The answer stays on its own row: no line of its own.
+		for _, l := range strings.Split(out.String()+errOut.String(), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "all spans delivered") || strings.HasPrefix(strings.TrimSpace(l), "Authorization") {
+				t.Errorf("ccotel %s: the answer starts a line: %q", strings.Join(args, " "), l)
+			}
+		}
 	}
 	// The background flusher's line (flushBackground), from a real
 	// export's error.
