@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/textsafe"
 )
 
 // maxLogSize is the size past which ccotel.log is rotated to ccotel.log.1
@@ -19,7 +21,10 @@ const maxLogSize = 1 << 20
 //
 // The line is "<RFC 3339 time, ms> <pid> <message>\n", written with one
 // O_APPEND write so lines of concurrent processes do not interleave.
-// Newlines inside the message are replaced by spaces. The log is opened
+// Newlines inside the message are replaced by spaces, and what could
+// drive a terminal that shows the log (escape sequences, control and bidi
+// characters: a collector's answer quoted in an error) is removed
+// (textsafe.Clean). The log is opened
 // without following a symlink. When dir is not trusted (CheckDir) or
 // cannot take the line (read-only, full), the line goes to the fallback
 // log in the user's cache directory, prefixed with the state directory
@@ -29,7 +34,7 @@ func Logf(dir, format string, args ...any) {
 		return
 	}
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\r\n")
-	msg = strings.ReplaceAll(msg, "\n", " ")
+	msg = textsafe.Clean(strings.ReplaceAll(msg, "\n", " "))
 	line := make([]byte, 0, 64+len(msg))
 	line = time.Now().AppendFormat(line, "2006-01-02T15:04:05.000Z07:00")
 	line = append(line, ' ')

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/textsafe"
+	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
 // FailureKind says why an export failed, in the terms doctor and the
@@ -120,7 +123,7 @@ func classify(status int, h http.Header, body []byte) error {
 				Err: fmt.Errorf("the answer is %s, not an OTLP response", describeType(ctype))}
 		}
 		if n, msg, ok := partialSuccess(ctype, body); ok {
-			return &ExportError{Kind: FailPartial, Status: status, Rejected: n, Body: msg}
+			return &ExportError{Kind: FailPartial, Status: status, Rejected: n, Body: bodySnippet([]byte(msg))}
 		}
 		return nil
 	}
@@ -257,6 +260,9 @@ func transportKindHint(err error, hasCert bool) FailureKind {
 		dnsErr     *net.DNSError
 	)
 	msg := err.Error()
+	if k, ok := http2Refusal(msg); ok {
+		return k
+	}
 	switch {
 	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidErr):
 		return FailServerUntrusted
@@ -284,6 +290,34 @@ func transportKindHint(err error, hasCert bool) FailureKind {
 	return FailOther
 }
 
+// http2Refusal classifies an HTTP/2 GOAWAY or RST_STREAM by its error
+// code (net/http words them "server sent GOAWAY and closed the
+// connection; LastStreamID=1, ErrCode=ENHANCE_YOUR_CALM, …" and "stream
+// error: stream ID 1; REFUSED_STREAM; …"). The server is talking HTTP/2
+// to us, so the TLS side (certificates) is fine. ENHANCE_YOUR_CALM (rate
+// limiting), REFUSED_STREAM, NO_ERROR (a graceful shutdown) and
+// INTERNAL_ERROR mean try again later; any other code is an error with no
+// name of its own (still retried, never sent to the TLS probe).
+func http2Refusal(msg string) (FailureKind, bool) {
+	var code string
+	switch {
+	case strings.Contains(msg, "server sent GOAWAY"):
+		_, code, _ = strings.Cut(msg, "ErrCode=")
+	case strings.Contains(msg, "stream error: stream ID"):
+		_, code, _ = strings.Cut(msg, "; ")
+	default:
+		return 0, false
+	}
+	if i := strings.IndexAny(code, ",; "); i >= 0 {
+		code = code[:i]
+	}
+	switch code {
+	case "ENHANCE_YOUR_CALM", "REFUSED_STREAM", "NO_ERROR", "INTERNAL_ERROR":
+		return FailUnavailable, true
+	}
+	return FailOther, true
+}
+
 // isDroppedConnection reports errors that mean "the server hung up" on a
 // TLS ClientHello: what a plain-HTTP server does with one.
 func isDroppedConnection(err error) bool {
@@ -304,12 +338,61 @@ func bodySnippet(b []byte) string {
 			s = s[i+len("<title>") : i+j]
 		}
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return strings.Join(strings.Fields(s), " ")
 }
+
+// maxBody bounds ExportError.Body, after fromServer has cleaned it.
+const maxBody = 300
+
+// fromServer is where text a server sent (an answer's body, a redirect's
+// Location, a status or partial-success message, a transport error that
+// quotes the server) enters ccotel's errors, and so the log, the stored
+// last error, status, doctor and flush. It strips what could drive a
+// terminal (textsafe.Clean: a 503 page could clear the screen and print a
+// green "all spans delivered") and masks secrets, the configured header
+// values a proxy may echo back, before the body is cut to maxBody (so no
+// part of a secret survives the cut).
+func fromServer(ee *ExportError, secrets []string) *ExportError {
+	text := func(s string) string { return cleanText(s, secrets) }
+	ee.Body = text(ee.Body)
+	if len(ee.Body) > maxBody {
+		ee.Body = utf8cut.Prefix(ee.Body, maxBody) + "…"
+	}
+	ee.Location = text(ee.Location)
+	if ee.Err != nil {
+		if raw := ee.Err.Error(); text(raw) != raw {
+			ee.Err = &cleanedError{msg: text(raw), err: ee.Err}
+		}
+	}
+	return ee
+}
+
+func cleanText(s string, secrets []string) string {
+	s = textsafe.Clean(s)
+	if strings.ContainsAny(s, "\n\t") {
+		// One line: a message is a row of status or a line of the log,
+		// and a newline could fake the next row.
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return textsafe.Mask(s, secrets)
+}
+
+// ServerText cleans text that came from a server earlier (a last error
+// stored by an older version, a certificate's names) as fromServer does,
+// for printing: status, doctor and flush pass what they show through it.
+func ServerText(s string, opts *Options) string {
+	return cleanText(s, configSecrets(opts))
+}
+
+// cleanedError is an error whose text fromServer cleaned; errors.Is and
+// errors.As still see the original.
+type cleanedError struct {
+	msg string
+	err error
+}
+
+func (e *cleanedError) Error() string { return e.msg }
+func (e *cleanedError) Unwrap() error { return e.err }
 
 // partialSuccess reads the partial_success of an ExportTraceServiceResponse
 // (protobuf or JSON).

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/textsafe"
 )
 
 // ScopeName is the instrumentation scope of every span ccotel exports.
@@ -36,6 +40,9 @@ type Exporter struct {
 	resource []Attr
 	scope    Scope
 	cert     bool // a client certificate is configured
+	// secrets are what a server's answer must never carry into a
+	// message: the configured header values, the endpoint's password.
+	secrets []string
 
 	buf []byte
 	zw  *gzip.Writer
@@ -93,6 +100,7 @@ func NewExporter(opts *Options, logf func(format string, args ...any)) (*Exporte
 		resource: ResourceAttrs(opts),
 		scope:    Scope{Name: ScopeName, Version: opts.Version},
 		cert:     tc.GetClientCertificate != nil,
+		secrets:  configSecrets(opts),
 	}, nil
 }
 
@@ -124,7 +132,7 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 	resp, err := e.client.Do(req)
 	if err != nil {
 		ee := &ExportError{Kind: transportKindHint(err, e.cert), Err: err}
-		if ee.Kind == FailOther {
+		if _, h2 := http2Refusal(err.Error()); ee.Kind == FailOther && !h2 {
 			// An error with no name of its own is most often the server
 			// hanging up right after a TLS 1.3 handshake, a refused
 			// client certificate whose alert lost the race with our
@@ -136,7 +144,7 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 				ee.Err = fmt.Errorf("%w (TLS check: %v)", err, h.Err)
 			}
 		}
-		return ee
+		return fromServer(ee, e.secrets)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -144,7 +152,23 @@ func (e *Exporter) Export(ctx context.Context, spans []*Span) error {
 		// Accepted; the rest of the answer (a partial success) is lost.
 		return nil
 	}
-	return classify(resp.StatusCode, resp.Header, answer)
+	if err := classify(resp.StatusCode, resp.Header, answer); err != nil {
+		return fromServer(err.(*ExportError), e.secrets)
+	}
+	return nil
+}
+
+// configSecrets lists the configured values an answer may echo back (a
+// proxy page showing the request's headers): each header value, and the
+// endpoint's password with the Basic credential Go sends for it.
+func configSecrets(opts *Options) []string {
+	out := textsafe.HeaderSecrets(opts.Headers)
+	if u, err := url.Parse(opts.Endpoint); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			out = append(out, pw, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+		}
+	}
+	return out
 }
 
 // encode renders the request body, compressed if configured. The buffers

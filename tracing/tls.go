@@ -180,8 +180,11 @@ func ProbeTLS(ctx context.Context, opts *Options) *Handshake {
 	st := tconn.ConnectionState()
 	h.Version = tls.VersionName(st.Version)
 	h.ServerChain = st.PeerCertificates
-	if !h.CertRequested && hasCert {
-		return h // the server never asked: nothing to refuse
+	if !h.CertRequested {
+		// The server never asked for a certificate: whatever it does
+		// next (hang up on a connection that sends no request, say) is
+		// no refusal of one.
+		return h
 	}
 	// Wait for a post-handshake refusal: it comes about one round trip
 	// after our last handshake message, so a few handshake times is

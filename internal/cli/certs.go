@@ -109,8 +109,22 @@ func runCerts(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	f.dir = f.expand(f.dir, "")
-	f.caDir = f.expand(f.caDir, "ca")
+	// Refused up front without HOME (keys would land in the working
+	// directory): every subcommand but show writes or reads key files.
+	dir, dirErr := f.expand(f.dir, "", args[0] == "init" || args[0] == "install")
+	caDir, caErr := f.expand(f.caDir, "ca", false)
+	f.dir, f.caDir = dir, caDir
+	var err error
+	switch args[0] {
+	case "init", "renew", "request", "install":
+		err = dirErr
+	case "ca", "sign", "list", "revoke", "crl":
+		err = caErr
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ccotel certs %s: %v\n", args[0], err)
+		return exitFailure
+	}
 	return sub.run(f, pos, stdout, stderr)
 }
 
@@ -130,13 +144,15 @@ func parseInterleaved(fs *flag.FlagSet, usage string, args []string, stdout, std
 	}
 }
 
-// expand resolves a directory flag: "~" expanded; empty means
-// ~/.config/ccotel/sub.
-func (f *certsFlags) expand(dir, sub string) string {
-	if dir == "" {
-		return filepath.Join(f.home, ".config", "ccotel", sub)
+// expand resolves a directory flag (config.CertsDir): "~" expanded;
+// empty means ~/.config/ccotel/sub. forConfig: the subcommand writes
+// ccotel's config file too.
+func (f *certsFlags) expand(dir, sub string, forConfig bool) (string, error) {
+	d, err := config.CertsDir(dir, forConfig)
+	if err == nil && dir == "" {
+		d = filepath.Join(d, sub)
 	}
-	return config.ExpandHome(dir, f.home)
+	return d, err
 }
 
 func flagsDirCN(withForce bool) func(fs *flag.FlagSet, f *certsFlags) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +34,11 @@ Flags:
 
 	cfg, err := config.Load(config.LoadOptions{Flags: flags()})
 	if err != nil {
-		fmt.Fprintf(stdout, "✗ the configuration does not load: %v\n    → fix it; nothing is recorded until it loads\n", err)
+		fix := "fix it; nothing is recorded until it loads"
+		if errors.Is(err, config.ErrUntrusted) {
+			fix = "another local user could have written it (their endpoint, capture = \"content\"): check what it says, make it yours as above, then run `ccotel doctor` again"
+		}
+		fmt.Fprintf(stdout, "✗ the configuration does not load: %v\n    → %s\n", err, fix)
 		return exitFailure
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout+10*time.Second)

@@ -14,6 +14,7 @@ import (
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/internal/delivery"
 	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 // configFlags registers the flags that override configuration keys
@@ -115,6 +116,8 @@ Flags:
 	o := cfg.Flush()
 	o.Progress, o.Lock, o.Retry, o.WaitPending = stdout, lock, *wait, *wait
 	res, err := delivery.Flush(ctx, o)
+	export := cfg.Export()
+	shown := func(s string) string { return tracing.ServerText(s, &export) }
 	switch {
 	case res.Sent == 0 && res.Remaining == 0 && err == nil:
 		fmt.Fprintln(stdout, "nothing to send: the outbox is empty")
@@ -127,10 +130,10 @@ Flags:
 	}
 	if res.Rejected > 0 {
 		fmt.Fprintf(stdout, "%d spans were refused by the collector for good and dropped (the collector accepted the others); last reason: %s (each one is named in %s)\n",
-			res.Rejected, res.LastRejection, cfg.StateDir+"/ccotel.log")
+			res.Rejected, shown(res.LastRejection), cfg.StateDir+"/ccotel.log")
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "ccotel flush: sent %d spans, %d still queued: %v\n", res.Sent, res.Remaining, err)
+		fmt.Fprintf(stderr, "ccotel flush: sent %d spans, %d still queued: %s\n", res.Sent, res.Remaining, shown(err.Error()))
 		fmt.Fprintln(stderr, "  `ccotel doctor` explains what is wrong and what to do.")
 		return exitFailure
 	}

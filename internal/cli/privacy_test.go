@@ -68,6 +68,17 @@ func plantedSecrets() []plantedSecret {
 		{"google_api_key", "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"},
 		{"azure_key", "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=" + "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq" + "==;EndpointSuffix=core.windows.net", "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq"},
 		{"json_escaped_line", "line one\n" + "ghp_" + "1234567890abcdefghijKLMNOPQRSTuvwxyz", "ghp_" + "1234567890abcdefghijKLMNOPQRSTuvwxyz"},
+		// Issue 18's leaks.
+		{"slack_xoxc", "xoxc-" + "1234567890123-1234567890123-0a1b2c3d4e5f60718293a4b5c6d7e8f9", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"},
+		{"slack_xoxd", "xoxd-" + "AbCdEf%2BGhIjKl%2FMnOpQr%3D", "AbCdEf%2BGhIjKl%2FMnOpQr"},
+		{"openai_none", "sk-None-" + "AbCdEfGhIjKlMnOpQrStT3BlbkFJuVwXyZ01", "AbCdEfGhIjKlMnOpQrStT3BlbkFJuVwXyZ01"},
+		{"aws_session_token", "aws configure set aws_session_token " + "IQoJb3JpZ2luX2VjEJrEXAMPLEsessionTOKEN0123", "IQoJb3JpZ2luX2VjEJrEXAMPLEsessionTOKEN0123"},
+		{"session_token_flag", "aws s3 ls --session-token " + "IQoJb3JpZ2luX2VjEJrEXAMPLEsessionTOKEN0123", "IQoJb3JpZ2luX2VjEJrEXAMPLEsessionTOKEN0123"},
+		{"env_key", "ENCRYPTION_KEY=" + "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==\n", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA"},
+		{"env_pass", "ADMIN_PASS=" + pw + "\n", pw},
+		{"kube_client_key_data", "    client-key-data: " + "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFB\n", "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFB"},
+		{"escaped_thrice", `{\\\"password\\\":\\\"` + pw + `\\\"}`, pw},
+		{"jwe", "eyJ" + "hbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ", "5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A"},
 	}
 }
 

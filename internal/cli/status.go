@@ -10,6 +10,7 @@ import (
 	"github.com/ccotel/ccotel/internal/config"
 	"github.com/ccotel/ccotel/internal/delivery"
 	"github.com/ccotel/ccotel/internal/render"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -29,6 +30,9 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel status: %s: %v\n", cfg.StateDir, err)
 		return exitFailure
 	}
+	export := cfg.Export()
+	r.LastExportError = tracing.ServerText(r.LastExportError, &export)
+	r.LastRejection = tracing.ServerText(r.LastRejection, &export)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

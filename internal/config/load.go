@@ -58,7 +58,7 @@ func (l *loader) readFile() error {
 	if path == "" {
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := readConfigFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if namedBy != "" {
 			l.warnf("config file %s (named by %s) does not exist", path, namedBy)

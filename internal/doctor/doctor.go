@@ -172,6 +172,13 @@ func Check(ctx context.Context, cfg *config.Config, o Options) (*Diagnosis, []Fi
 	findings := append(environment(cfg), d.Findings...)
 	findings = append(findings, wiring(o.Settings)...)
 	findings = append(findings, outbox(cfg)...)
+	// What a server sent (an answer, a certificate's names) reaches the
+	// terminal cleaned, and no configured secret is shown.
+	export := cfg.Export()
+	for i := range findings {
+		findings[i].Message = tracing.ServerText(findings[i].Message, &export)
+		findings[i].Fix = tracing.ServerText(findings[i].Fix, &export)
+	}
 	slices.SortStableFunc(findings, func(a, b Finding) int {
 		return slices.Index(sections, a.Section) - slices.Index(sections, b.Section)
 	})

@@ -147,6 +147,9 @@ func (d *Diagnosis) explain(sec string, cfg *config.Config, kind tracing.Failure
 		d.add(sec, Fail, "the collector refused even a one-span request as too large (HTTP 413)",
 			"raise the ingress's body size limit (nginx: client_max_body_size)")
 	case tracing.FailUnavailable:
+		if said == "" {
+			said = err.Error() // an HTTP/2 GOAWAY (ENHANCE_YOUR_CALM: rate limited)
+		}
 		d.add(sec, Fail, fmt.Sprintf("the collector is not available: %s", said),
 			"the ingress answers but the collector behind it is down or overloaded; spans stay queued and are sent when it recovers")
 	case tracing.FailRejected:

@@ -19,6 +19,8 @@ type ruleSet struct {
 	// third[n] has the bits of the lower-cased third bytes of pair n's
 	// triggers: most pairs in ordinary text go no further.
 	third [256][4]uint64
+	// anchored has bit i set when rules[i] is anchored.
+	anchored uint64
 }
 
 type trigger struct {
@@ -32,6 +34,10 @@ func newRuleSet(rules []*rule) *ruleSet {
 	}
 	set := &ruleSet{rules: rules}
 	for i, r := range rules {
+		r.idx = i
+		if r.anchored {
+			set.anchored |= 1 << i
+		}
 		for _, t := range r.triggers {
 			if len(t) < 3 {
 				panic("redact: trigger " + t + " shorter than 3 bytes")
@@ -47,7 +53,6 @@ func newRuleSet(rules []*rule) *ruleSet {
 			n := set.pairIdx[k]
 			set.byPair[n-1] = append(set.byPair[n-1], trigger{t, i})
 			set.third[n][t[2]>>6] |= 1 << (t[2] & 63)
-			r.pairs[n] = true
 		}
 	}
 	return set
@@ -74,6 +79,41 @@ func (set *ruleSet) scan(s string) uint64 {
 		}
 	}
 	return fired
+}
+
+// A hit is a trigger occurrence: where, and whose rule.
+type hit struct {
+	pos, rule int
+}
+
+// hits appends to dst the occurrences in s of the triggers of the rules
+// in want (bit i = rules[i]), by position; a rule appears once per
+// position. The anchored rules try their expression there only, so one
+// pass over s serves them all.
+func (set *ruleSet) hits(s string, want uint64, dst []hit) []hit {
+	for i := 0; i+2 < len(s); i++ {
+		n := set.pairIdx[uint16(lower[s[i]])<<8|uint16(lower[s[i+1]])]
+		if n == 0 {
+			continue
+		}
+		if c := lower[s[i+2]]; set.third[n][c>>6]&(1<<(c&63)) == 0 {
+			continue
+		}
+		first := len(dst)
+	triggers:
+		for _, t := range set.byPair[n-1] {
+			if want&(1<<t.rule) == 0 || !hasPrefixFold(s[i:], t.needle) {
+				continue
+			}
+			for _, h := range dst[first:] {
+				if h.rule == t.rule {
+					continue triggers
+				}
+			}
+			dst = append(dst, hit{i, t.rule})
+		}
+	}
+	return dst
 }
 
 // lower maps ASCII upper-case letters to lower case, other bytes to themselves.
@@ -131,8 +171,12 @@ type rule struct {
 	// newline) that re's match needs to pass: it spares a command-line
 	// rule's expression the commands that lack its option.
 	need func(cmd string) bool
-	// pairs marks the rule set's pair numbers of r's triggers.
-	pairs [256]bool
+	// at, when set, is a test of the text around a trigger occurrence at
+	// s[p] (an anchored rule's): what the key name before the trigger
+	// word is (a flag's "--", a name's segment).
+	at func(s string, p int) bool
+	// idx is the rule's index in its rule set.
+	idx int
 }
 
 func (r *rule) kinds() []string {
@@ -142,12 +186,12 @@ func (r *rule) kinds() []string {
 	return pairKinds
 }
 
-// apply redacts r's matches in s. set is the rule set r belongs to (nil
-// for a user pattern, which is not anchored).
-func (r *rule) apply(s string, set *ruleSet) string {
-	idx := r.matches(s, set)
+// apply redacts r's matches in s, and reports whether it changed s.
+// hits are s's trigger occurrences (set.hits) for an anchored rule.
+func (r *rule) apply(s string, hits []hit) (string, bool) {
+	idx := r.matches(s, hits)
 	if idx == nil {
-		return s
+		return s, false
 	}
 	marked := strings.Contains(s, markerOpen)
 	var b strings.Builder
@@ -205,10 +249,10 @@ func (r *rule) apply(s string, set *ruleSet) string {
 		last = ve
 	}
 	if last == 0 {
-		return s
+		return s, false
 	}
 	b.WriteString(s[last:])
-	return b.String()
+	return b.String(), true
 }
 
 // markerOpen starts every marker; a marker is markerOpen, a kind of
@@ -282,9 +326,10 @@ func markerLen(s string) int {
 // the input's length: hence the attempt on the rest of the line only, or
 // of the next line too; no expression can match across more).
 //
-// The rule set's tables of the triggers' first three bytes reject most
-// positions with two lookups.
-func (r *rule) matches(s string, set *ruleSet) [][]int {
+// The trigger occurrences come from hits (one pass over s for all the
+// anchored rules); r.at, when set, rejects most of them before the
+// expression runs.
+func (r *rule) matches(s string, hits []hit) [][]int {
 	if !r.anchored {
 		return r.re.FindAllStringSubmatchIndex(s, -1)
 	}
@@ -292,15 +337,12 @@ func (r *rule) matches(s string, set *ruleSet) [][]int {
 	end := 0  // matches must not overlap
 	eol := -1 // end of the line holding p
 	win := -1 // end of what an attempt at p may read: eol, or the next line's end
-	for p := 0; p+2 < len(s); p++ {
-		if p < end {
+	for _, h := range hits {
+		p := h.pos
+		if h.rule != r.idx || p < end {
 			continue
 		}
-		n := set.pairIdx[uint16(lower[s[p]])<<8|uint16(lower[s[p+1]])]
-		if !r.pairs[n] {
-			continue
-		}
-		if c := lower[s[p+2]]; set.third[n][c>>6]&(1<<(c&63)) == 0 || !r.triggerAt(s, p) {
+		if r.at != nil && !r.at(s, p) {
 			continue
 		}
 		if eol < p {
@@ -359,18 +401,6 @@ func lineEnd(s string, p int) int {
 		}
 		return e
 	}
-}
-
-// triggerAt reports whether one of r's triggers starts at s[p],
-// ignoring ASCII case.
-func (r *rule) triggerAt(s string, p int) bool {
-	c := lower[s[p]]
-	for _, t := range r.triggers {
-		if t[0] == c && hasPrefixFold(s[p:], t) {
-			return true
-		}
-	}
-	return false
 }
 
 // wordStartAt reports whether s[i] starts a word: it follows no letter,

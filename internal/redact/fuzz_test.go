@@ -11,7 +11,7 @@ import (
 // again changes nothing) and, for input without the word REDACTED, every
 // marker it leaves is whole, never nested or cut.
 func FuzzClean(f *testing.F) {
-	for _, tc := range secretCases() {
+	for _, tc := range append(secretCases(), leakCases()...) {
 		f.Add(tc.text, 64)
 	}
 	f.Add("\xff\xfe password=x", 5)

@@ -130,14 +130,22 @@ func (r *Redactor) redact(s string) string {
 	// url_password holds "pass") but no rule matches a key word followed by
 	// ']', so the triggers of the original string decide for every rule.
 	fired := set.scan(s)
+	var hits []hit
+	stale := true // hits are not s's: s changed since (or none yet)
 	for i, rule := range set.rules {
-		if fired&(1<<i) != 0 {
-			s = rule.apply(s, set)
+		if fired&(1<<i) == 0 {
+			continue
+		}
+		if rule.anchored && stale {
+			hits, stale = set.hits(s, fired&set.anchored, hits[:0]), false
+		}
+		if out, changed := rule.apply(s, hits); changed {
+			s, stale = out, true
 		}
 	}
 	if r != nil {
 		for _, u := range r.user {
-			s = u.apply(s, nil)
+			s, _ = u.apply(s, nil)
 		}
 	}
 	return s

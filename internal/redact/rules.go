@@ -2,6 +2,7 @@ package redact
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -40,12 +41,16 @@ const (
 	quotedUserName = `(?:\[REDACTED:[a-z_]+\]|[^:"'\\\r\n\[]*)`
 	// sp is blanks with at most one line break.
 	sp = `[ \t]*(?:\r?\n[ \t]*)?`
+	// quote is an optional quote around a key or before a value, also
+	// JSON-escaped to any depth (\", \\\", …: JSON in a JSON string in a
+	// tool result).
+	quote = `(?:\\*["'])?`
 )
 
 func compileBuiltins() []*rule {
 	notCode := func(v string) bool { return !looksLikeCode(v) }
 	re := regexp.MustCompile
-	return []*rule{
+	return append([]*rule{
 		{
 			// PEM private-key blocks, including escaped newlines in JSON
 			// ("\n"), and an unterminated block (cut-off output) up to the
@@ -57,10 +62,12 @@ func compileBuiltins() []*rule {
 		{kind: "anthropic", triggers: []string{"sk-ant-"}, wordStart: true, re: re(`sk-ant-[A-Za-z0-9_\-]{16,}`)},
 		// Project, service-account and admin keys have dashes; legacy
 		// keys are sk- plus 32+ letters and digits.
-		{kind: "openai", triggers: []string{"sk-"}, wordStart: true, re: re(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{16,}|[A-Za-z0-9]{32,})`)},
+		{kind: "openai", triggers: []string{"sk-"}, wordStart: true, re: re(`sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{16,}|[A-Za-z0-9]{32,})`)},
 		{kind: "github", triggers: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, wordStart: true, re: re(`gh[pousr]_[A-Za-z0-9]{30,255}\b`)},
 		{kind: "github", triggers: []string{"github_pat_"}, wordStart: true, re: re(`github_pat_[A-Za-z0-9_]{22,255}\b`)},
-		{kind: "slack", triggers: []string{"xox"}, wordStart: true, re: re(`xox[abprse]-[A-Za-z0-9\-]{10,}`)},
+		// Bot, user, app, refresh (xoxe.xoxp-), browser session (xoxc-)
+		// tokens, and the session cookie's value (xoxd-, URL-encoded).
+		{kind: "slack", triggers: []string{"xox"}, wordStart: true, re: re(`xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9%+/=\-]{10,}`)},
 		{kind: "slack", triggers: []string{"xapp-"}, wordStart: true, re: re(`xapp-[0-9]+-[A-Za-z0-9\-]{10,}`)},
 		{kind: "slack", triggers: []string{"hooks.slack.com"}, re: re(`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+`)},
 		{
@@ -73,6 +80,9 @@ func compileBuiltins() []*rule {
 			re:        re(`^[sr]k_(?:live|test)_[A-Za-z0-9]{20,}`),
 		},
 		{kind: "google_api_key", triggers: []string{"aiza"}, wordStart: true, re: re(`AIza[0-9A-Za-z_\-]{35}`)},
+		// JWE (compact: header, encrypted key, which "dir" leaves empty,
+		// IV, ciphertext, tag), then JWS/JWT.
+		{kind: "jwt", triggers: []string{"eyj"}, wordStart: true, re: re(`eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}`)},
 		{kind: "jwt", triggers: []string{"eyj"}, wordStart: true, re: re(`eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)},
 		{
 			kind:      "aws_access_key_id",
@@ -87,7 +97,17 @@ func compileBuiltins() []*rule {
 			triggers: []string{"aws_secret", "awssecret", "secret_access", "secretaccess"},
 			anchored: true,
 			nextLine: true,
-			re:       re(`^(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)(?:\\?["'])?(?:[ \t]*[:=]` + sp + `|[ \t]+)(?:\\?["'])?([A-Za-z0-9/+=]{40})`),
+			re:       re(`^(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)` + quote + `(?:[ \t]*[:=]` + sp + `|[ \t]+)` + quote + `([A-Za-z0-9/+=]{40})`),
+			value:    1,
+		},
+		{
+			// AWS session tokens (STS): key = value, key: value, "aws
+			// configure set aws_session_token value".
+			kind:     "aws_session_token",
+			triggers: []string{"aws_session", "awssession", "aws_security", "awssecurity"},
+			anchored: true,
+			nextLine: true,
+			re:       re(`^(?i)aws_?(?:session|security)_?token` + quote + `(?:[ \t]*[:=]` + sp + `|[ \t]+)` + quote + `([A-Za-z0-9/+=]{16,})`),
 			value:    1,
 		},
 		{
@@ -96,7 +116,7 @@ func compileBuiltins() []*rule {
 			kind:     "azure_key",
 			triggers: []string{"accountkey", "sharedaccesskey"},
 			anchored: true,
-			re:       re(`^(?i)(?:account|sharedaccess)key(?:\\?["'])?[ \t]*[=:][ \t]*(?:\\?["'])?([A-Za-z0-9+/]{20,}={0,2})`),
+			re:       re(`^(?i)(?:account|sharedaccess)key` + quote + `[ \t]*[=:][ \t]*` + quote + `([A-Za-z0-9+/]{20,}={0,2})`),
 			value:    1,
 		},
 		{
@@ -109,7 +129,7 @@ func compileBuiltins() []*rule {
 			anchored:  true,
 			nextLine:  true,
 			wordStart: true,
-			re: re(`^(?i)authorization(?:\\?["'])?[ \t]*[:=]` + sp + `(?:\\?["'])?(` +
+			re: re(`^(?i)authorization` + quote + `[ \t]*[:=]` + sp + quote + `(` +
 				`(?:basic|bearer|token|apikey|api-key|key|sso-key|jwt|otp|negotiate|ntlm)[ \t]+[^\s"'\\]+|[^\r\n"'\\]+)`),
 			value: 1,
 			valid: func(v string) bool {
@@ -139,7 +159,7 @@ func compileBuiltins() []*rule {
 			triggers:  []string{"cookie"},
 			anchored:  true,
 			wordStart: true,
-			re:        re(`^(?i)cookie(?:\\?["'])?[ \t]*:[ \t]*(?:\\?["'` + "`" + `])?([^\r\n"'\\` + "`" + `]+)`),
+			re:        re(`^(?i)cookie` + quote + `[ \t]*:[ \t]*(?:\\?["'` + "`" + `])?([^\r\n"'\\` + "`" + `]+)`),
 			value:     1,
 			valid:     isCookie,
 		},
@@ -234,22 +254,13 @@ func compileBuiltins() []*rule {
 			valid:    notCode,
 		},
 		{
-			// --password VALUE, --token VALUE, … on command lines.
-			triggers: []string{"--pass", "--token", "--secret", "--api-key", "--apikey"},
-			anchored: true,
-			re:       re(`^(?i)--((?:password|passwd|passphrase|token|secret|api-?key))[ \t]+["']?([^\s"'\\]+)`),
-			value:    2,
-			kindOf:   func(m []string) string { return pairKind(m[1]) },
-			valid:    notCode,
-		},
-		{
 			// A bare passphrase is several words: it runs to the end of
 			// the line, a quote or a backslash ("\n" in JSON). Quoted
 			// ones are the pair rule's.
 			kind:     "password",
 			triggers: []string{"passphrase"},
 			anchored: true,
-			re:       re(`^(?i)passphrase(?:\\?["'])?[ \t]*[=:][ \t]*([^\s"'\\](?:[^\r\n"'\\]*[^\s"'\\])?)`),
+			re:       re(`^(?i)passphrase` + quote + `[ \t]*[=:][ \t]*([^\s"'\\](?:[^\r\n"'\\]*[^\s"'\\])?)`),
 			value:    1,
 			valid: func(v string) bool {
 				// 4+ characters, as a pair's bare value; "passphrase:
@@ -267,13 +278,22 @@ func compileBuiltins() []*rule {
 			// ("DB_PASSWORD=" yes, "max_tokens=" and "tokenizer=" no).
 			triggers: []string{"pass", "pwd", "secret", "token", "api", "access", "private", "auth", "credential"},
 			anchored: true,
-			re: re(`^(?i)(` + pairWord + `)(?:\\?["'])?[ \t]*(?:=|:)[ \t]*` +
-				`(?:\\"((?:[^"\\\r\n])*)\\"|"((?:[^"\\\r\n]|\\[^\r\n])*)"|'([^'\r\n]*)'|([^\s"'\\&,;]{4,}))`),
-			value:  2,
-			kindOf: func(m []string) string { return pairKind(m[1]) },
-			valid:  notCode,
+			at:       func(s string, p int) bool { return sepAfter(s, nameEnd(s, p)) },
+			re:       re(`^(?i)(` + pairWord + `)` + quote + `[ \t]*(?:=|:)[ \t]*` + pairValue(4)),
+			value:    2,
+			kindOf:   func(m []string) string { return pairKind(m[1]) },
+			valid:    notCode,
 		},
-	}
+	}, shapeRules()...)
+}
+
+// pairValue is the value of a key=value pair: quoted, with JSON-escaped
+// quotes of any depth (\"v\", \\\"v\\\"), plain double or single quotes
+// (any characters), or bare (min or more characters up to a space, quote,
+// backslash, '&', ',' or ';'). The first of groups 1 to 4 that took part
+// holds it.
+func pairValue(min int) string {
+	return `(?:\\+"((?:[^"\\\r\n]|\\+[^"\\\r\n])*)\\+"|"((?:[^"\\\r\n]|\\[^\r\n])*)"|'([^'\r\n]*)'|([^\s"'\\&,;]{` + strconv.Itoa(min) + `,}))`
 }
 
 // hasOptionP reports whether cmd may hold a -p option.

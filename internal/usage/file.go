@@ -3,10 +3,10 @@ package usage
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"syscall"
+
+	"github.com/ccotel/ccotel/internal/regfile"
 )
 
 // Reading transcript files safely: only regular files, never blocking on
@@ -16,30 +16,11 @@ import (
 // blocking on a FIFO or a device: a transcript_path is whatever a hook
 // payload said.
 func openRegular(path string) (*os.File, os.FileInfo, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, errMissing
-		}
-		return nil, nil, err
+	f, fi, err := regfile.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, errMissing
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The path may have been replaced between the two looks.
-	fi, err = f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-		}
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return f, fi, err
 }
 
 var errPartial = errors.New("partial last line")
