@@ -58,6 +58,9 @@ type Event struct {
 	Error            string // PostToolUseFailure message; StopFailure error kind
 	ErrorDetails     string // StopFailure
 	IsInterrupt      bool
+	// MCPServer and MCPServerSource are an MCP tool call's mcp_server
+	// {name, source} (PreToolUse and its Post events, 2.1.328).
+	MCPServer, MCPServerSource string
 
 	// Subagents.
 	AgentTranscriptPath string
@@ -142,7 +145,7 @@ func decode(r io.Reader, window int) (*Event, error) {
 	s := &scanner{r: r, buf: make([]byte, window)}
 	ev := &Event{transcriptSize: -1}
 	err := s.object(ev.set, func(key string) bool {
-		return key == "tool_input" || key == "tool_response" || key == "effort"
+		return key == "tool_input" || key == "tool_response" || key == "effort" || key == "mcp_server"
 	})
 	s.drain()
 	ev.Size = s.count
@@ -287,6 +290,13 @@ func (ev *Event) set(key string, v *rawValue) {
 		str(&ev.WorktreePath)
 	case "mcp_server_name":
 		str(&ev.MCPServerName)
+	case "mcp_server":
+		if s, ok := rawString(v.fields["name"]); ok {
+			ev.MCPServer = capIdent(s)
+		}
+		if s, ok := rawString(v.fields["source"]); ok {
+			ev.MCPServerSource = capIdent(s)
+		}
 	case "teammate_name":
 		str(&ev.TeammateName)
 	case "message":

@@ -77,7 +77,36 @@ func (m *machine) newTool(key, id, toolName string, missed bool) *openSpan {
 	if missed {
 		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(semconv.ToolPreMissed, true))
 	}
+	m.mcpAttrs(tool)
 	return tool
+}
+
+// mcpAttrs names the MCP server of an mcp__<server>__<tool> call, once:
+// the event's mcp_server when it is about this call, else the server part
+// of the tool's name (the first "__" after "mcp__" ends it; a batch-only
+// call has no mcp_server).
+func (m *machine) mcpAttrs(tool *openSpan) {
+	rest, ok := strings.CutPrefix(tool.Tool, "mcp__")
+	if !ok {
+		return
+	}
+	if _, done := tool.Span.Attr(semconv.MCPServerSource); done {
+		return
+	}
+	ev := m.ev
+	if ev.MCPServer != "" && ev.ToolName == tool.Tool {
+		tool.Span.SetAttr(tracing.String(semconv.MCPServerName, ev.MCPServer))
+		if ev.MCPServerSource != "" {
+			tool.Span.SetAttr(tracing.String(semconv.MCPServerSource, ev.MCPServerSource))
+		}
+		return
+	}
+	if _, done := tool.Span.Attr(semconv.MCPServerName); done {
+		return
+	}
+	if server, _, ok := strings.Cut(rest, "__"); ok && server != "" {
+		tool.Span.SetAttr(tracing.String(semconv.MCPServerName, server))
+	}
 }
 
 func (m *machine) toolParent() *openSpan {
@@ -159,6 +188,7 @@ func (m *machine) postTool() {
 		}
 	}
 	m.toolInputAttrs(tool)
+	m.mcpAttrs(tool)
 	sp := &tool.Span
 	if ev.HasDuration {
 		sp.SetAttr(tracing.Int(semconv.ToolDurationMs, ev.DurationMs))
