@@ -220,12 +220,7 @@ func (m *machine) postTool() {
 		}
 	}
 	if errType != "" {
-		s.Totals.ToolErrors++
-		sp.SetAttr(tracing.String(semconv.ErrorType, errType))
-		sp.StatusCode = tracing.StatusError
-		if m.opts.details() && msg != "" {
-			sp.StatusMessage = m.opts.clean(firstLine(msg))
-		}
+		m.toolError(tool, errType, msg)
 	}
 	if v, _ := rawString(ev.responseFields["status"]); v == "async_launched" {
 		// A background launch: the subagent runs on after this call
@@ -248,6 +243,21 @@ func (m *machine) postTool() {
 		}
 	}
 	m.end(tool, m.t, "", semconv.IncompleteParentEnded)
+}
+
+// toolError makes a tool call an error span of kind errType (an Error*
+// value), counted in the run's tool errors once; msg is its status
+// message at the details level.
+func (m *machine) toolError(tool *openSpan, errType, msg string) {
+	sp := &tool.Span
+	if sp.StatusCode != tracing.StatusError {
+		m.s.Totals.ToolErrors++
+	}
+	sp.SetAttr(tracing.String(semconv.ErrorType, errType))
+	sp.StatusCode = tracing.StatusError
+	if m.opts.details() && msg != "" {
+		sp.StatusMessage = m.opts.clean(firstLine(msg))
+	}
 }
 
 func (m *machine) permissionRequest() {
@@ -291,13 +301,15 @@ func (m *machine) postToolBatch() {
 		} else {
 			tool.Span.SetAttr(tracing.Bool(semconv.ToolPostMissed, true))
 		}
-		if c.Rejected {
-			s.Totals.ToolErrors++
-			tool.Span.SetAttr(tracing.String(semconv.ErrorType, semconv.ErrorRejected))
-			tool.Span.StatusCode = tracing.StatusError
-			if m.opts.details() && c.Message != "" {
-				tool.Span.StatusMessage = m.opts.clean(firstLine(c.Message))
-			}
+		switch {
+		case c.Rejected:
+			m.toolError(tool, semconv.ErrorRejected, c.Message)
+		case tool.Perm:
+			// Asked for approval, and neither ran (no Post) nor was
+			// denied by a PermissionDenied: under -p in the default
+			// mode nobody can approve, and the model gets the denial
+			// ("… needs approval …") as an error result.
+			m.toolError(tool, semconv.ErrorPermissionDenied, c.Message)
 		}
 		m.end(tool, m.t, "", semconv.IncompleteParentEnded)
 	}

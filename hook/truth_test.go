@@ -58,3 +58,43 @@ func TestMCPServerFromName(t *testing.T) {
 		t.Errorf("Bash has an MCP server")
 	}
 }
+
+// -p in the default mode: the call asks for approval (PermissionRequest),
+// nobody can give it, and PostToolBatch carries the denial the model
+// received as an error result; no Post event, no PermissionDenied.
+func TestClaudePermissionDenied(t *testing.T) {
+	spans := only(t, groundTruth(t, "permission-denied", Options{Capture: CaptureDetails, Redactor: capRedactor{}}))
+	call := byCallID(spans)["toolu_P1"]
+	if call == nil {
+		t.Fatal("no span for the denied call")
+	}
+	if call.StatusCode != tracing.StatusError || strAttr(call, semconv.ErrorType) != semconv.ErrorPermissionDenied {
+		t.Errorf("denied call: status %v, error.type %q", call.StatusCode, strAttr(call, semconv.ErrorType))
+	}
+	if m := call.StatusMessage; m != "[clean]touch in '$CWD/x' needs approval. The path is inside the working directories for this session ('$CWD'), and Claude Code asks before a shell command creates, changes or removes files there." {
+		t.Errorf("status message %q", m)
+	}
+	root := named(spans, semconv.SpanRoot)[0]
+	if n := intAttr(root, semconv.SessionToolErrors); n != 1 {
+		t.Errorf("tool errors %d, want 1", n)
+	}
+}
+
+// Auto mode's classifier denies: PermissionDenied ends the call as an
+// error, counted once.
+func TestPermissionDeniedEvent(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1"))
+	s.at(10, ev("PreToolUse", "prompt_id", "p1", "tool_name", "Bash", "tool_use_id", "d1"))
+	s.at(20, ev("PermissionDenied", "prompt_id", "p1", "tool_name", "Bash", "tool_use_id", "d1", "reason", "Classifier unavailable"))
+	s.at(30, ev("PostToolBatch", "prompt_id", "p1", "tool_calls", []any{map[string]any{"tool_use_id": "d1", "tool_name": "Bash", "tool_response": "Permission denied"}}))
+	s.at(40, ev("Stop", "prompt_id", "p1"))
+	s.at(50, ev("SessionEnd"))
+	call := s.span("execute_tool Bash")
+	if call.StatusCode != tracing.StatusError || strAttr(call, semconv.ErrorType) != semconv.ErrorPermissionDenied || !call.End.Equal(ms(20)) {
+		t.Errorf("status %v, error.type %q, end %v", call.StatusCode, strAttr(call, semconv.ErrorType), call.End.Sub(t0))
+	}
+	if n := intAttr(s.span(semconv.SpanRoot), semconv.SessionToolErrors); n != 1 {
+		t.Errorf("tool errors %d, want 1", n)
+	}
+}
