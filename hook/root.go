@@ -107,6 +107,10 @@ func (m *machine) late() {
 }
 
 func (m *machine) endSession() {
+	if turn := m.openTurn(); turn != nil {
+		// No Stop: Escape then /exit, or SIGINT during the turn.
+		m.interruptTurn(turn)
+	}
 	top := m.top()
 	if m.ev.Reason != "" {
 		top.Span.SetAttr(tracing.String(semconv.SessionEndReason, m.ev.Reason))

@@ -1,11 +1,13 @@
 package hook
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/internal/utf8cut"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -273,6 +275,25 @@ func (m *machine) permissionRequest() {
 		}
 	}
 	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+}
+
+// toolEvidence is the Pending of a tool call that ended without its Post
+// event (by PostToolBatch, by its turn's interrupt, by the session's end):
+// the finisher reads the call's tool_result in the transcript, its time
+// (the span's end) and is_error (its status). nil for the others, for a
+// call without a tool_use_id and for a subagent's call (its result is in
+// the subagent's transcript).
+func (m *machine) toolEvidence(o *openSpan, sp *tracing.Span) json.RawMessage {
+	_, open := sp.Attr(semconv.Incomplete)
+	_, missed := sp.Attr(semconv.ToolPostMissed)
+	if (!open && !missed) || o.Agent != "" || strings.HasPrefix(o.Key, "#") || m.s.Transcript == "" {
+		return nil
+	}
+	ref := usage.Ref{Scope: "tool", Path: m.s.Transcript, ToolUseID: o.Key, Until: m.t}
+	if turn := m.turnOf(o); turn != nil {
+		ref.Offset, ref.PromptID = max(turn.Offset, 0), turn.Key
+	}
+	return pending(ref)
 }
 
 // maxToolDuration bounds the duration_ms a start time is derived from.

@@ -1,9 +1,12 @@
 package hook
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -96,5 +99,59 @@ func TestPermissionDeniedEvent(t *testing.T) {
 	}
 	if n := intAttr(s.span(semconv.SpanRoot), semconv.SessionToolErrors); n != 1 {
 		t.Errorf("tool errors %d, want 1", n)
+	}
+}
+
+// Escape during a tool (TUI, then /exit), SIGINT to -p during a tool,
+// Escape while the model streams: no Post, no Stop. The open call was
+// interrupted (an error result for the model), the turn is marked
+// interrupted and ends at its own last event, not at the session's end;
+// the transcript's evidence (the finisher) may move both ends up to the
+// event that ended them.
+func TestClaudeInterrupts(t *testing.T) {
+	for _, c := range []struct {
+		name, call string
+		turnEvents int // events of the turn: its last one is its end
+	}{
+		{"interrupt-tool", "toolu_J1", 3},
+		{"sigint-tool", "toolu_K1", 3},
+		{"interrupt-stream", "", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spans := only(t, groundTruth(t, c.name, Options{}))
+			turn := named(spans, semconv.SpanTurn)[0]
+			root := named(spans, semconv.SpanRoot)[0]
+			if a, _ := turn.Attr(semconv.TurnInterrupted); !a.Bool || strAttr(turn, semconv.IncompleteReason) != semconv.IncompleteInterrupted {
+				t.Errorf("turn not marked interrupted: %v", turn.Attrs)
+			}
+			lastOwn := t0.Add(time.Duration(c.turnEvents-1) * 10 * time.Millisecond)
+			if !turn.End.Equal(lastOwn) || !turn.End.Before(root.End) {
+				t.Errorf("turn ends %v, want its last event %v (session ends %v)", turn.End.Sub(t0), lastOwn.Sub(t0), root.End.Sub(t0))
+			}
+			var ref usage.Ref
+			if err := json.Unmarshal(turn.Pending, &ref); err != nil || !ref.Until.Equal(root.End) {
+				t.Errorf("turn's pending %s: Until should be the session's end", turn.Pending)
+			}
+			wantErrors := int64(0)
+			if c.call != "" {
+				wantErrors = 1
+				call := byCallID(spans)[c.call]
+				if call.StatusCode != tracing.StatusError || strAttr(call, semconv.ErrorType) != semconv.ErrorInterrupted {
+					t.Errorf("interrupted call: status %v, error.type %q", call.StatusCode, strAttr(call, semconv.ErrorType))
+				}
+				if err := json.Unmarshal(call.Pending, &ref); err != nil || ref.Scope != "tool" || ref.ToolUseID != c.call ||
+					ref.PromptID != strAttr(turn, semconv.PromptID) || !ref.Until.Equal(root.End) {
+					t.Errorf("call's pending %s", call.Pending)
+				}
+			}
+			if n := intAttr(root, semconv.SessionToolErrors); n != wantErrors {
+				t.Errorf("tool errors %d, want %d", n, wantErrors)
+			}
+		})
+	}
+	// A turn that ended with its Stop is not interrupted.
+	turn := named(only(t, groundTruth(t, "ctrl-c", Options{})), semconv.SpanTurn)[0]
+	if _, ok := turn.Attr(semconv.TurnInterrupted); ok {
+		t.Errorf("ctrl-c's turn (it had its Stop) marked interrupted")
 	}
 }
