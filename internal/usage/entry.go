@@ -37,7 +37,7 @@ type entry struct {
 	PermissionDecision *struct {
 		Decision string `json:"decision"`
 	} `json:"permissionDecision"`
-	Message          *struct {
+	Message *struct {
 		ID         string   `json:"id"`
 		Model      string   `json:"model"`
 		StopReason string   `json:"stop_reason"`
