@@ -111,6 +111,11 @@ type Event struct {
 	// replay in place of the environment's.
 	Traceparent string
 
+	// ClaudePID is the CLAUDE_PID of the hook's environment (the Claude
+	// Code process), set by the caller, or recorded ("_claude_pid"): the
+	// events of one /clear share it.
+	ClaudePID string
+
 	// Size is the payload's length in bytes.
 	Size int64
 
@@ -307,6 +312,8 @@ func (ev *Event) set(key string, v *rawValue) {
 		str(&ev.TaskSubject)
 	case "_traceparent":
 		str(&ev.Traceparent)
+	case "_claude_pid":
+		ident(&ev.ClaudePID)
 	case "_ts":
 		var ts string
 		str(&ts)

@@ -29,6 +29,7 @@ func (m *machine) newSession() {
 		}
 	}
 	m.initTop(root)
+	m.takeHandoff(root)
 }
 
 // newRun starts the next run of a session whose root was exported.
@@ -115,6 +116,7 @@ func (m *machine) endSession() {
 	if m.ev.Reason != "" {
 		top.Span.SetAttr(tracing.String(semconv.SessionEndReason, m.ev.Reason))
 	}
+	m.leaveHandoff(top)
 	m.end(top, m.t, "", semconv.IncompleteParentEnded)
 	m.toTombstone()
 }

@@ -155,3 +155,52 @@ func TestClaudeInterrupts(t *testing.T) {
 		t.Errorf("ctrl-c's turn (it had its Stop) marked interrupted")
 	}
 }
+
+// /clear in the TUI: SessionEnd reason=clear, then SessionStart
+// source=clear with a new session id. The new session's root links to
+// the cleared session's root.
+func TestClaudeClearLinks(t *testing.T) {
+	sessions := groundTruth(t, "tui", Options{})
+	if len(sessions) != 2 {
+		t.Fatalf("%d sessions", len(sessions))
+	}
+	old := named(sessions["c1a0de00-000d-4000-8000-00000000000d"], semconv.SpanRoot)[0]
+	root := named(sessions["1a49ec93-b35b-4642-8b8d-4cfef5f0532c"], semconv.SpanRoot)[0]
+	if len(root.Links) != 1 || root.Links[0].TraceID != old.TraceID || root.Links[0].SpanID != old.SpanID {
+		t.Errorf("new session's links %v, want the cleared root %s/%s", root.Links, old.TraceID, old.SpanID)
+	}
+	if id := strAttr(root, semconv.SessionClearedID); id != "c1a0de00-000d-4000-8000-00000000000d" {
+		t.Errorf("cleared id %q", id)
+	}
+	if len(old.Links) != 0 || strAttr(old, semconv.SessionEndReason) != "clear" {
+		t.Errorf("cleared root: links %v, end reason %q", old.Links, strAttr(old, semconv.SessionEndReason))
+	}
+}
+
+// The handoff is by process when CLAUDE_PID is known: another Claude Code
+// process's /clear in the same project is not the session cleared; a
+// SessionStart that is not a /clear takes nothing.
+func TestClearHandoffByProcess(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("SessionStart", "_claude_pid", "100"))
+	s.at(10, ev("SessionEnd", "reason", "clear", "_claude_pid", "100"))
+	start := func(ms int, id, pid, source string) *tracing.Span {
+		payload := ev("SessionStart", "session_id", id, "source", source, "_claude_pid", pid)
+		s.at(ms, payload)
+		s.at(ms+1, ev("SessionEnd", "session_id", id, "_claude_pid", pid))
+		return &s.spans[len(s.spans)-1]
+	}
+	if r := start(20, "other", "200", "clear"); len(r.Links) != 0 {
+		t.Errorf("another process's session linked: %v", r.Links)
+	}
+	if r := start(30, "startup", "100", "startup"); len(r.Links) != 0 {
+		t.Errorf("a startup linked: %v", r.Links)
+	}
+	r := start(40, "s2", "100", "clear")
+	if len(r.Links) != 1 || r.Links[0].SpanID != RootSpanID("s1") {
+		t.Errorf("links %v, want s1's root", r.Links)
+	}
+	if r := start(50, "s3", "100", "clear"); len(r.Links) != 0 {
+		t.Errorf("a handoff taken twice: %v", r.Links)
+	}
+}
