@@ -20,6 +20,20 @@ import (
 // set; the finisher reads this evidence from the turn's lines and moves
 // the end (never past Until) and the outcome.
 
+// untilGrace is how far past Ref.Until evidence is still taken: SIGINT
+// fires SessionEnd first, and Claude Code writes the interrupted call's
+// tool_result and the interrupt line while it shuts down (seen 0.4–1.4 s
+// after the SessionEnd hook began). Evidence for a turn ended by the next
+// prompt comes before that prompt's line, so the grace changes nothing
+// there.
+const untilGrace = 10 * time.Second
+
+// within reports whether evidence at t may end a span that started at
+// from and that the hook knew over by until (zero: unbounded).
+func within(t, from, until time.Time) bool {
+	return !t.Before(from) && (until.IsZero() || !t.After(until.Add(untilGrace)))
+}
+
 // evidence is what a scan saw of its turn's ends.
 type evidence struct {
 	results map[string]*toolResult // tool_use_id -> its result line
@@ -114,14 +128,14 @@ func (sc *scan) toolSettled(id string) bool {
 }
 
 // applyTool sets a tool span that ended without its Post event from its
-// tool_result: the end (between its start and ref.Until), and the status
+// tool_result: the end (between its start and ref.Until, see within), and the status
 // the model saw. Without a result it stays as the hook left it.
 func applyTool(s *tracing.Span, ref *Ref, sc *scan) {
 	if sc == nil || sc.ev == nil || sc.ev.results[ref.ToolUseID] == nil {
 		return
 	}
 	r := sc.ev.results[ref.ToolUseID]
-	if !r.at.Before(s.Start) && (ref.Until.IsZero() || !r.at.After(ref.Until)) {
+	if within(r.at, s.Start, ref.Until) {
 		s.End = r.at
 		s.SetAttr(tracing.String(semconv.ToolEndSource, semconv.ToolEndSourceResult))
 	}
@@ -151,7 +165,8 @@ func applyTool(s *tracing.Span, ref *Ref, sc *scan) {
 
 // applyTurnEnd moves the end of a turn that got no Stop to the last
 // evidence of it: its interrupt line, else its last line; never before
-// the end the hook gave it (its last event) nor after ref.Until. A turn
+// the end the hook gave it (its last event) nor after ref.Until (see
+// within). A turn
 // whose last response ended it normally (its Stop was lost, not
 // interrupted) is not marked interrupted.
 func applyTurnEnd(s *tracing.Span, ref *Ref, sc *scan) {
@@ -166,7 +181,7 @@ func applyTurnEnd(s *tracing.Span, ref *Ref, sc *scan) {
 			s.SetAttr(tracing.Bool(semconv.TurnInterrupted, false))
 		}
 	}
-	if end.IsZero() || end.Before(s.End) || end.After(ref.Until) {
+	if end.IsZero() || !within(end, s.End, ref.Until) {
 		return
 	}
 	s.End = end

@@ -34,7 +34,9 @@ func TestClaudeInterruptEvidence(t *testing.T) {
 		// Escape during `echo waiting; sleep 30`, then /exit.
 		{"interrupt-tool", []string{"31:07.900", "31:08.014", "31:08.670", "31:13.000"}, "toolu_J1", "31:10.394", "31:10.415"},
 		// SIGINT to claude -p during the same command.
-		{"sigint-tool", []string{"30:55.700", "30:55.793", "30:56.490", "30:57.650"}, "toolu_K1", "30:57.575", "30:57.578"},
+		// SessionEnd comes first; the result and the interrupt line are
+		// written while Claude Code shuts down (untilGrace).
+		{"sigint-tool", []string{"30:55.700", "30:55.793", "30:56.490", "30:57.300"}, "toolu_K1", "30:57.575", "30:57.578"},
 		// Escape while the answer streams, then /exit.
 		{"interrupt-stream", []string{"31:05.600", "31:05.671", "31:12.000"}, "", "", "31:08.570"},
 	} {
