@@ -204,3 +204,17 @@ func TestClearHandoffByProcess(t *testing.T) {
 		t.Errorf("a handoff taken twice: %v", r.Links)
 	}
 }
+
+// Auto mode with its classifier unavailable (the real client): PreToolUse,
+// PermissionDenied with the call's id, no Post event. An error span,
+// counted once though PostToolBatch names the call again.
+func TestClaudePermissionAuto(t *testing.T) {
+	spans := only(t, groundTruth(t, "permission-auto", Options{}))
+	call := byCallID(spans)["toolu_R1"]
+	if call == nil || call.StatusCode != tracing.StatusError || strAttr(call, semconv.ErrorType) != semconv.ErrorPermissionDenied {
+		t.Fatalf("denied call %+v", call)
+	}
+	if n := intAttr(named(spans, semconv.SpanRoot)[0], semconv.SessionToolErrors); n != 1 {
+		t.Errorf("tool errors %d, want 1", n)
+	}
+}

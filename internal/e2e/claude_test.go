@@ -189,14 +189,14 @@ func claudeParallel() int {
 // claudeScenarios are the scenarios of claudetest.Scenarios() that
 // TestClaude plays, by name. Of the scenarios of issue 17, the TUI (less
 // its compaction checks, notYet), /clear, the interrupts, MCP and the
-// denial are listed; /compact, API errors and the long session are not
+// denials are listed; /compact, API errors and the long session are not
 // yet: ccotel's trace is not yet true for them. Each is added here once
 // it is; TestClaudeScenarioList keeps the list honest.
 var claudeScenarios = []string{
 	"one-tool", "three-tools", "tool-errors", "usage-per-block",
 	"subagent-foreground", "subagent-background",
 	"resume", "fork", "default-model", "model-haiku", "model-switch", "directory-added",
-	"permission-denied", "interrupt-tool", "interrupt-stream", "sigint-tool", "ctrl-c", "mcp", "tui",
+	"permission-denied", "permission-auto", "interrupt-tool", "interrupt-stream", "sigint-tool", "ctrl-c", "mcp", "tui",
 }
 
 // TestClaudeScenarioList: every listed scenario exists.
