@@ -170,7 +170,7 @@ func (c *claudeCheck) postlessEnds() bool {
 		if !end.Equal(r.at) {
 			ok = c.errorf("%s %s ends %s, its tool_result was written %s", s.GetName(), id, end.Format(time.StampMilli), r.at.Format(time.StampMilli))
 		}
-		c.note("%s %s: %v long, ends at its tool_result %s", s.GetName(), id, spanDur(s), r.at.Format("15:04:05.000"))
+		c.note("%s %s: %v long, ends %s, its tool_result %s", s.GetName(), id, spanDur(s), end.Format("15:04:05.000"), r.at.Format("15:04:05.000"))
 	}
 	return ok
 }
@@ -197,7 +197,8 @@ func (c *claudeCheck) turnEnds() bool {
 				ok = c.errorf("turn %s: interrupted=%q, ends %s; its interrupt line %s", pid, attr(s, "claude_code.turn.interrupted"),
 					end.Format(time.StampMilli), at.Format(time.StampMilli))
 			}
-			c.note("turn %s: interrupted, %v long, ends at the interrupt line %s", attr(s, "claude_code.turn.index"), spanDur(s), at.Format("15:04:05.000"))
+			c.note("turn %s: interrupted=%q, %v long, ends %s, its interrupt line %s", attr(s, "claude_code.turn.index"),
+				attr(s, "claude_code.turn.interrupted"), spanDur(s), end.Format("15:04:05.000"), at.Format("15:04:05.000"))
 		case stopped[pid]:
 			if attr(s, "claude_code.turn.interrupted") == "true" {
 				ok = c.errorf("turn %s had its Stop but is marked interrupted", pid)
@@ -228,10 +229,18 @@ func (c *claudeCheck) clearLinks() bool {
 			if !linked || attr(root, "claude_code.session.cleared_id") != cleared {
 				ok = c.errorf("/clear: session %s links %v (cleared_id %q), want the root of %s", e.String("session_id"), root.GetLinks(), attr(root, "claude_code.session.cleared_id"), cleared)
 			}
-			c.note("/clear: trace %x links to the cleared session's root %x/%x", root.GetTraceId(), old.GetTraceId(), old.GetSpanId())
+			c.note("/clear: the root of trace %x links to %v; the cleared session's root is %x/%x", root.GetTraceId(), linksOf(root), old.GetTraceId(), old.GetSpanId())
 		}
 	}
 	return ok
+}
+
+func linksOf(s *tracepb.Span) []string {
+	var out []string
+	for _, l := range s.GetLinks() {
+		out = append(out, spanHex(l.GetTraceId())+"/"+spanHex(l.GetSpanId()))
+	}
+	return out
 }
 
 // rootOf is the root span of session id (its first run).
