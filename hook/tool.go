@@ -2,6 +2,7 @@ package hook
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -280,20 +281,28 @@ func (m *machine) permissionRequest() {
 // toolEvidence is the Pending of a tool call that ended without its Post
 // event (by PostToolBatch, by its turn's interrupt, by the session's end):
 // the finisher reads the call's tool_result in the transcript, its time
-// (the span's end) and is_error (its status). nil for the others, for a
-// call without a tool_use_id and for a subagent's call (its result is in
-// the subagent's transcript).
+// (the span's end) and is_error (its status): the main transcript, read
+// as the call's turn, or a subagent's call's own subagent transcript.
+// nil for the others and for a call without a tool_use_id.
 func (m *machine) toolEvidence(o *openSpan, sp *tracing.Span) json.RawMessage {
 	_, open := sp.Attr(semconv.Incomplete)
 	_, missed := sp.Attr(semconv.ToolPostMissed)
-	if (!open && !missed) || o.Agent != "" || strings.HasPrefix(o.Key, "#") || m.s.Transcript == "" {
+	if (!open && !missed) || strings.HasPrefix(o.Key, "#") || m.s.Transcript == "" {
 		return nil
 	}
 	ref := usage.Ref{Scope: "tool", Path: m.s.Transcript, ToolUseID: o.Key, Until: m.t}
-	if turn := m.turnOf(o); turn != nil {
+	if o.Agent != "" {
+		ref.Path = subagentTranscript(m.s.Transcript, o.Agent)
+	} else if turn := m.turnOf(o); turn != nil {
 		ref.Offset, ref.PromptID = max(turn.Offset, 0), turn.Key
 	}
 	return pending(ref)
+}
+
+// subagentTranscript is where Claude Code writes subagent agentID's
+// transcript: <session transcript without .jsonl>/subagents/agent-<id>.jsonl.
+func subagentTranscript(session, agentID string) string {
+	return filepath.Join(strings.TrimSuffix(session, ".jsonl"), "subagents", "agent-"+agentID+".jsonl")
 }
 
 // maxToolDuration bounds the duration_ms a start time is derived from.

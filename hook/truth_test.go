@@ -218,3 +218,26 @@ func TestClaudePermissionAuto(t *testing.T) {
 		t.Errorf("tool errors %d, want 1", n)
 	}
 }
+
+// A foreground subagent's call interrupted with its turn: an interrupted
+// error, whose evidence is read from the subagent's own transcript.
+func TestInterruptedSubagentCall(t *testing.T) {
+	s := &sim{t: t}
+	s.at(0, ev("UserPromptSubmit", "prompt_id", "p1"))
+	s.at(10, ev("PreToolUse", "prompt_id", "p1", "tool_name", "Agent", "tool_use_id", "A1", "tool_input", map[string]any{"subagent_type": "general-purpose"}))
+	s.at(20, ev("SubagentStart", "prompt_id", "p1", "agent_id", "ag1", "agent_type", "general-purpose"))
+	s.at(30, ev("PreToolUse", "prompt_id", "p1", "agent_id", "ag1", "tool_name", "Bash", "tool_use_id", "B1"))
+	s.at(90, ev("SessionEnd", "reason", "prompt_input_exit"))
+	call := s.span("execute_tool Bash")
+	if call.StatusCode != tracing.StatusError || strAttr(call, semconv.ErrorType) != semconv.ErrorInterrupted {
+		t.Errorf("subagent's call: status %v, error.type %q", call.StatusCode, strAttr(call, semconv.ErrorType))
+	}
+	var ref usage.Ref
+	if err := json.Unmarshal(call.Pending, &ref); err != nil || ref.Scope != "tool" || ref.ToolUseID != "B1" ||
+		ref.Path != "/p/s1/subagents/agent-ag1.jsonl" || ref.PromptID != "" || !ref.Until.Equal(ms(90)) {
+		t.Errorf("pending %s", call.Pending)
+	}
+	if n := intAttr(s.span(semconv.SpanRoot), semconv.SessionToolErrors); n != 2 {
+		t.Errorf("tool errors %d, want 2 (the Agent call and its subagent's)", n)
+	}
+}

@@ -93,3 +93,29 @@ func TestEvidenceEnds(t *testing.T) {
 		t.Errorf("turn with a normal answer: interrupted %v, ends %v", a.Bool, next.End.Sub(t0))
 	}
 }
+
+// A subagent's call: its result is in the subagent's transcript, read
+// without a prompt id (the subagent's task is its one prompt).
+func TestEvidenceSubagentCall(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	ts := func(ms int) string { return at(ms).Format(time.RFC3339Nano) }
+	lines := []string{
+		`{"type":"user","isSidechain":true,"promptId":"p1","timestamp":"` + ts(0) + `","message":{"role":"user","content":"Look around."}}`,
+		`{"type":"assistant","isSidechain":true,"timestamp":"` + ts(300) + `","requestId":"r1","message":{"id":"m1","model":"claude-opus-5-5","stop_reason":"tool_use","usage":{"input_tokens":10,"output_tokens":5},"content":[{"type":"tool_use","id":"B1","name":"Bash","input":{}}]}}`,
+		`{"type":"user","isSidechain":true,"promptId":"p1","timestamp":"` + ts(1200) + `","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"B1","is_error":true,"content":"Interrupted by user"}]}}`,
+	}
+	path := filepath.Join(t.TempDir(), "agent-ag1.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(Ref{Scope: "tool", Path: path, ToolUseID: "B1", Until: at(2000)})
+	call := &tracing.Span{Start: at(300), End: at(300), StatusCode: tracing.StatusError, Pending: b}
+	call.SetAttr(tracing.String(semconv.ErrorType, semconv.ErrorInterrupted))
+	if done, _ := New(Options{NoWait: true})(call, at(3000)); !done {
+		t.Fatal("not finished")
+	}
+	if a, _ := call.Attr(semconv.ErrorType); !call.End.Equal(at(1200)) || call.StatusCode != tracing.StatusError || a.Str != semconv.ErrorInterrupted {
+		t.Errorf("ends %v, status %v, error.type %q", call.End.Sub(t0), call.StatusCode, a.Str)
+	}
+}
