@@ -21,9 +21,11 @@ const (
 	// next prompt or the session's end.
 	TurnInterrupted = "claude_code.turn.interrupted"
 
-	// ToolResultAt says where a tool span's end came from when no Post
-	// event came: ToolResultTranscript, the time the transcript's
-	// tool_result was written.
+	// ToolEndSource and TurnEndSource say where the end of a span that
+	// got no end event came from, when the transcript gave it: a call's
+	// tool_result (ToolEndSourceResult), a turn's interrupt line
+	// (TurnEndSourceMarker) or its last line (TurnEndSourceLastLine).
+	// Absent: the hook's own end (the span's last event).
 	ToolEndSource         = "claude_code.tool.end_source"
 	ToolEndSourceResult   = "transcript_tool_result"
 	TurnEndSource         = "claude_code.turn.end_source"
