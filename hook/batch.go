@@ -15,8 +15,8 @@ type BatchCall struct {
 	ToolUseID string
 	ToolName  string
 	Rejected  bool
-	// Message is the rejection's text without the tag, its first
-	// batchMessageCap bytes (a rejected call only).
+	// Message is the result's text (a rejection's without the tag), its
+	// first batchMessageCap bytes; "" for a result that is not a string.
 	Message string
 }
 
@@ -139,10 +139,11 @@ func (bc *BatchCall) set(key, str string) {
 		bc.ToolName = capIdent(str)
 	case "tool_response":
 		msg, ok := strings.CutPrefix(str, toolUseError)
-		bc.Rejected, bc.Message = ok, ""
+		bc.Rejected = ok
 		if ok {
-			bc.Message = utf8cut.Prefix(strings.TrimSuffix(msg, "</tool_use_error>"), batchMessageCap)
+			msg = strings.TrimSuffix(msg, "</tool_use_error>")
 		}
+		bc.Message = utf8cut.Prefix(msg, batchMessageCap)
 	}
 }
 

@@ -58,6 +58,9 @@ type Event struct {
 	Error            string // PostToolUseFailure message; StopFailure error kind
 	ErrorDetails     string // StopFailure
 	IsInterrupt      bool
+	// MCPServer and MCPServerSource are an MCP tool call's mcp_server
+	// {name, source} (PreToolUse and its Post events, 2.1.328).
+	MCPServer, MCPServerSource string
 
 	// Subagents.
 	AgentTranscriptPath string
@@ -108,6 +111,11 @@ type Event struct {
 	// replay in place of the environment's.
 	Traceparent string
 
+	// ClaudePID is the CLAUDE_PID of the hook's environment (the Claude
+	// Code process), set by the caller, or recorded ("_claude_pid"): the
+	// events of one /clear share it.
+	ClaudePID string
+
 	// Size is the payload's length in bytes.
 	Size int64
 
@@ -142,7 +150,7 @@ func decode(r io.Reader, window int) (*Event, error) {
 	s := &scanner{r: r, buf: make([]byte, window)}
 	ev := &Event{transcriptSize: -1}
 	err := s.object(ev.set, func(key string) bool {
-		return key == "tool_input" || key == "tool_response" || key == "effort"
+		return key == "tool_input" || key == "tool_response" || key == "effort" || key == "mcp_server"
 	})
 	s.drain()
 	ev.Size = s.count
@@ -287,6 +295,13 @@ func (ev *Event) set(key string, v *rawValue) {
 		str(&ev.WorktreePath)
 	case "mcp_server_name":
 		str(&ev.MCPServerName)
+	case "mcp_server":
+		if s, ok := rawString(v.fields["name"]); ok {
+			ev.MCPServer = capIdent(s)
+		}
+		if s, ok := rawString(v.fields["source"]); ok {
+			ev.MCPServerSource = capIdent(s)
+		}
 	case "teammate_name":
 		str(&ev.TeammateName)
 	case "message":
@@ -297,6 +312,8 @@ func (ev *Event) set(key string, v *rawValue) {
 		str(&ev.TaskSubject)
 	case "_traceparent":
 		str(&ev.Traceparent)
+	case "_claude_pid":
+		ident(&ev.ClaudePID)
 	case "_ts":
 		var ts string
 		str(&ts)

@@ -29,6 +29,7 @@ func (m *machine) newSession() {
 		}
 	}
 	m.initTop(root)
+	m.takeHandoff(root)
 }
 
 // newRun starts the next run of a session whose root was exported.
@@ -107,10 +108,15 @@ func (m *machine) late() {
 }
 
 func (m *machine) endSession() {
+	if turn := m.openTurn(); turn != nil {
+		// No Stop: Escape then /exit, or SIGINT during the turn.
+		m.interruptTurn(turn)
+	}
 	top := m.top()
 	if m.ev.Reason != "" {
 		top.Span.SetAttr(tracing.String(semconv.SessionEndReason, m.ev.Reason))
 	}
+	m.leaveHandoff(top)
 	m.end(top, m.t, "", semconv.IncompleteParentEnded)
 	m.toTombstone()
 }

@@ -159,7 +159,9 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 // the token-usage reference and when to read it.
 func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 	s := m.s
-	settle := sp.End.Add(m.opts.settleDelay())
+	// A span ended without its end event settles from now, not from the
+	// earlier end it was given (Ref.Until).
+	settle := later(sp.End, m.t).Add(m.opts.settleDelay())
 	switch o.Kind {
 	case kindRoot, kindRun:
 		t := s.Totals
@@ -192,12 +194,25 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 		// offset; with neither, counting from the top of the file would
 		// give the turn every earlier turn's tokens: omit, never guess.
 		if s.Transcript != "" && (o.Key != "" || o.Offset >= 0) {
-			sp.Pending = pending(usage.Ref{Scope: "turn", Path: s.Transcript, Offset: max(o.Offset, 0), PromptID: o.Key})
+			ref := usage.Ref{Scope: "turn", Path: s.Transcript, Offset: max(o.Offset, 0), PromptID: o.Key}
+			if _, open := sp.Attr(semconv.Incomplete); open {
+				ref.Until = m.t // no Stop: the transcript says when it ended
+			}
+			sp.Pending = pending(ref)
 		}
+	case kindTool:
+		sp.Pending = m.toolEvidence(o, sp)
 	}
 	if sp.Pending != nil {
 		sp.ReadyAt = settle
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func pending(ref usage.Ref) json.RawMessage {

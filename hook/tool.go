@@ -1,11 +1,14 @@
 package hook
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/internal/utf8cut"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -77,7 +80,36 @@ func (m *machine) newTool(key, id, toolName string, missed bool) *openSpan {
 	if missed {
 		tool.Span.Attrs = append(tool.Span.Attrs, tracing.Bool(semconv.ToolPreMissed, true))
 	}
+	m.mcpAttrs(tool)
 	return tool
+}
+
+// mcpAttrs names the MCP server of an mcp__<server>__<tool> call, once:
+// the event's mcp_server when it is about this call, else the server part
+// of the tool's name (the first "__" after "mcp__" ends it; a batch-only
+// call has no mcp_server).
+func (m *machine) mcpAttrs(tool *openSpan) {
+	rest, ok := strings.CutPrefix(tool.Tool, "mcp__")
+	if !ok {
+		return
+	}
+	if _, done := tool.Span.Attr(semconv.MCPServerSource); done {
+		return
+	}
+	ev := m.ev
+	if ev.MCPServer != "" && ev.ToolName == tool.Tool {
+		tool.Span.SetAttr(tracing.String(semconv.MCPServerName, ev.MCPServer))
+		if ev.MCPServerSource != "" {
+			tool.Span.SetAttr(tracing.String(semconv.MCPServerSource, ev.MCPServerSource))
+		}
+		return
+	}
+	if _, done := tool.Span.Attr(semconv.MCPServerName); done {
+		return
+	}
+	if server, _, ok := strings.Cut(rest, "__"); ok && server != "" {
+		tool.Span.SetAttr(tracing.String(semconv.MCPServerName, server))
+	}
 }
 
 func (m *machine) toolParent() *openSpan {
@@ -159,6 +191,7 @@ func (m *machine) postTool() {
 		}
 	}
 	m.toolInputAttrs(tool)
+	m.mcpAttrs(tool)
 	sp := &tool.Span
 	if ev.HasDuration {
 		sp.SetAttr(tracing.Int(semconv.ToolDurationMs, ev.DurationMs))
@@ -190,12 +223,7 @@ func (m *machine) postTool() {
 		}
 	}
 	if errType != "" {
-		s.Totals.ToolErrors++
-		sp.SetAttr(tracing.String(semconv.ErrorType, errType))
-		sp.StatusCode = tracing.StatusError
-		if m.opts.details() && msg != "" {
-			sp.StatusMessage = m.opts.clean(firstLine(msg))
-		}
+		m.toolError(tool, errType, msg)
 	}
 	if v, _ := rawString(ev.responseFields["status"]); v == "async_launched" {
 		// A background launch: the subagent runs on after this call
@@ -220,6 +248,21 @@ func (m *machine) postTool() {
 	m.end(tool, m.t, "", semconv.IncompleteParentEnded)
 }
 
+// toolError makes a tool call an error span of kind errType (an Error*
+// value), counted in the run's tool errors once; msg is its status
+// message at the details level.
+func (m *machine) toolError(tool *openSpan, errType, msg string) {
+	sp := &tool.Span
+	if sp.StatusCode != tracing.StatusError {
+		m.s.Totals.ToolErrors++
+	}
+	sp.SetAttr(tracing.String(semconv.ErrorType, errType))
+	sp.StatusCode = tracing.StatusError
+	if m.opts.details() && msg != "" {
+		sp.StatusMessage = m.opts.clean(firstLine(msg))
+	}
+}
+
 func (m *machine) permissionRequest() {
 	ev := m.ev
 	// No tool_use_id on PermissionRequest: the latest open call of that
@@ -233,6 +276,33 @@ func (m *machine) permissionRequest() {
 		}
 	}
 	m.addEvent(m.innermost(), ev.Name, m.eventAttrs())
+}
+
+// toolEvidence is the Pending of a tool call that ended without its Post
+// event (by PostToolBatch, by its turn's interrupt, by the session's end):
+// the finisher reads the call's tool_result in the transcript, its time
+// (the span's end) and is_error (its status): the main transcript, read
+// as the call's turn, or a subagent's call's own subagent transcript.
+// nil for the others and for a call without a tool_use_id.
+func (m *machine) toolEvidence(o *openSpan, sp *tracing.Span) json.RawMessage {
+	_, open := sp.Attr(semconv.Incomplete)
+	_, missed := sp.Attr(semconv.ToolPostMissed)
+	if (!open && !missed) || strings.HasPrefix(o.Key, "#") || m.s.Transcript == "" {
+		return nil
+	}
+	ref := usage.Ref{Scope: "tool", Path: m.s.Transcript, ToolUseID: o.Key, Until: m.t}
+	if o.Agent != "" {
+		ref.Path = subagentTranscript(m.s.Transcript, o.Agent)
+	} else if turn := m.turnOf(o); turn != nil {
+		ref.Offset, ref.PromptID = max(turn.Offset, 0), turn.Key
+	}
+	return pending(ref)
+}
+
+// subagentTranscript is where Claude Code writes subagent agentID's
+// transcript: <session transcript without .jsonl>/subagents/agent-<id>.jsonl.
+func subagentTranscript(session, agentID string) string {
+	return filepath.Join(strings.TrimSuffix(session, ".jsonl"), "subagents", "agent-"+agentID+".jsonl")
 }
 
 // maxToolDuration bounds the duration_ms a start time is derived from.
@@ -261,13 +331,15 @@ func (m *machine) postToolBatch() {
 		} else {
 			tool.Span.SetAttr(tracing.Bool(semconv.ToolPostMissed, true))
 		}
-		if c.Rejected {
-			s.Totals.ToolErrors++
-			tool.Span.SetAttr(tracing.String(semconv.ErrorType, semconv.ErrorRejected))
-			tool.Span.StatusCode = tracing.StatusError
-			if m.opts.details() && c.Message != "" {
-				tool.Span.StatusMessage = m.opts.clean(firstLine(c.Message))
-			}
+		switch {
+		case c.Rejected:
+			m.toolError(tool, semconv.ErrorRejected, c.Message)
+		case tool.Perm:
+			// Asked for approval, and neither ran (no Post) nor was
+			// denied by a PermissionDenied: under -p in the default
+			// mode nobody can approve, and the model gets the denial
+			// ("… needs approval …") as an error result.
+			m.toolError(tool, semconv.ErrorPermissionDenied, c.Message)
 		}
 		m.end(tool, m.t, "", semconv.IncompleteParentEnded)
 	}

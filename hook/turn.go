@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,7 +16,7 @@ func (m *machine) promptSubmit() {
 	ev := m.ev
 	if turn := m.openTurn(); turn != nil {
 		// The user interrupted the previous turn (Esc fires no Stop).
-		m.end(turn, turn.Last, semconv.IncompleteInterrupted, semconv.IncompleteParentEnded)
+		m.interruptTurn(turn)
 	}
 	notice := strings.HasPrefix(ev.Prompt, taskNotification)
 	turn := m.startTurn(false, notice)
@@ -155,4 +156,43 @@ func (m *machine) stop() {
 		turn.Span.SetAttr(tracing.String(semconv.TurnEffort, ev.Effort))
 	}
 	m.end(turn, m.t, "", semconv.IncompleteParentEnded)
+}
+
+// interruptTurn ends a turn that got no Stop: the person interrupted it
+// (Escape fires no Stop, and during a tool no Post event either) and then
+// typed a prompt or left, or the process was stopped (SIGINT). Its tool
+// calls still open were interrupted: the model got an error result for
+// each. The turn ends at the last event of its own, not at the event that
+// ended it; the finisher moves that end (and the calls') to the
+// transcript's evidence, at most to now (Ref.Until).
+func (m *machine) interruptTurn(turn *openSpan) {
+	for _, o := range slices.Clone(m.s.Spans) {
+		if o.Kind == kindTool && m.ownedBy(o, turn) {
+			m.toolError(m.load(o), semconv.ErrorInterrupted, "")
+		}
+	}
+	turn.Span.SetAttr(tracing.Bool(semconv.TurnInterrupted, true))
+	m.end(turn, turn.Last, semconv.IncompleteInterrupted, semconv.IncompleteInterrupted)
+}
+
+// ownedBy reports whether anc is o's owner, or its owner's, and so on.
+func (m *machine) ownedBy(o, anc *openSpan) bool {
+	for n := 0; o != nil && n < len(m.s.Spans); n++ {
+		if o.owner() == anc.id() {
+			return true
+		}
+		o = m.findByID(o.owner())
+	}
+	return false
+}
+
+// turnOf is the open turn o runs under (nil: none).
+func (m *machine) turnOf(o *openSpan) *openSpan {
+	for n := 0; o != nil && n < len(m.s.Spans); n++ {
+		if o.Kind == kindTurn {
+			return o
+		}
+		o = m.findByID(o.owner())
+	}
+	return nil
 }

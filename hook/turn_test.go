@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 func TestInterruptedTurn(t *testing.T) {
@@ -16,8 +17,13 @@ func TestInterruptedTurn(t *testing.T) {
 	if len(out) != 2 {
 		t.Fatalf("ended %v", names(out))
 	}
-	checkSpan(t, &out[0], &out[1], 20, 30, semconv.IncompleteReason, "parent_ended")
-	checkSpan(t, &out[1], nil, 10, 30, semconv.Incomplete, true, semconv.IncompleteReason, "interrupted", semconv.TurnIndex, 1)
+	// The call was interrupted: the model got an error result for it.
+	checkSpan(t, &out[0], &out[1], 20, 30, semconv.IncompleteReason, "interrupted", semconv.ErrorType, "interrupted")
+	if out[0].StatusCode != tracing.StatusError {
+		t.Errorf("interrupted call: status %v", out[0].StatusCode)
+	}
+	checkSpan(t, &out[1], nil, 10, 30, semconv.Incomplete, true, semconv.IncompleteReason, "interrupted", semconv.TurnIndex, 1,
+		semconv.TurnInterrupted, true)
 	s.at(100, ev("Stop", "prompt_id", "p2"))
 	last := s.spans[len(s.spans)-1]
 	checkSpan(t, &last, nil, 90, 100, semconv.TurnIndex, 2, semconv.PromptID, "p2", semconv.Incomplete, nil)

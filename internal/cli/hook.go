@@ -66,6 +66,9 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	}
 	opts := cfg.Hook()
 	opts.Traceparent = os.Getenv("TRACEPARENT")
+	if ev.ClaudePID == "" {
+		ev.ClaudePID = os.Getenv("CLAUDE_PID") // links a /clear's new session to the one it cleared
+	}
 	// The event's file I/O (a stat, a meta file) before the database
 	// lock, which other hooks of the session wait for.
 	hook.Prepare(ev, opts)

@@ -89,13 +89,15 @@ func TestConventions(t *testing.T) {
 }
 
 // conventional reports whether a constant is spelled after the semantic
-// conventions rather than chosen by ccotel.
+// conventions rather than chosen by ccotel. mcp_server.* is Claude Code's
+// own payload field (the conventions have no MCP server name).
 func conventional(name, value string) bool {
 	if strings.HasPrefix(name, "Operation") || strings.HasPrefix(name, "Provider") {
 		return true
 	}
 	return strings.Contains(value, ".") &&
-		!strings.HasPrefix(value, "claude_code.") && !strings.HasPrefix(value, "ccotel.")
+		!strings.HasPrefix(value, "claude_code.") && !strings.HasPrefix(value, "ccotel.") &&
+		!strings.HasPrefix(value, "mcp_server.")
 }
 
 // packageConsts returns the value of every string constant declared in

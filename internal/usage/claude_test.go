@@ -50,6 +50,8 @@ type staged struct {
 	dir    string
 	events [][]byte
 	api    apiDoc
+	// times, when set, are the events' times (else one a second).
+	times []time.Time
 }
 
 // stage copies testdata/claude/<name> into a temporary $HOME layout and
@@ -194,7 +196,11 @@ func (st *staged) play(t *testing.T, live bool) []*tracing.Span {
 			t.Fatalf("event %d: %v", i+1, err)
 		}
 		if err := store.Update(func(tx *state.Tx) error {
-			_, err := hook.Record(tx, ev, t0.Add(time.Duration(i)*time.Second), ho)
+			at := t0.Add(time.Duration(i) * time.Second)
+			if st.times != nil {
+				at = st.times[i]
+			}
+			_, err := hook.Record(tx, ev, at, ho)
 			return err
 		}); err != nil {
 			t.Fatal(err)

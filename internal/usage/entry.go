@@ -32,7 +32,12 @@ type entry struct {
 	IsMeta           bool    `json:"isMeta"`
 	IsCompactSummary bool    `json:"isCompactSummary"`
 	ToolUseResult    present `json:"toolUseResult"`
-	Message          *struct {
+	// PermissionDecision is a tool result's permission outcome (2.1.328:
+	// decision "reject" for a call denied for lack of approval).
+	PermissionDecision *struct {
+		Decision string `json:"decision"`
+	} `json:"permissionDecision"`
+	Message *struct {
 		ID         string   `json:"id"`
 		Model      string   `json:"model"`
 		StopReason string   `json:"stop_reason"`
@@ -104,6 +109,10 @@ type contentV struct {
 	head       []byte   // first bytes of a string content (JSON-escaped)
 	toolUses   []string // ids of tool_use blocks
 	results    []string // tool_use_id of tool_result blocks
+	failed     []string // of which those with is_error
+	// interrupt: the text is Claude Code's "[Request interrupted by
+	// user…]" marker (forTool: "… for tool use]").
+	interrupt, forTool bool
 }
 
 func (c *contentV) UnmarshalJSON(b []byte) error {
@@ -112,13 +121,16 @@ func (c *contentV) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '"':
 		c.text = true
 		c.head = bytes.Clone(b[1:min(len(b), 64)])
+		c.interrupt, c.forTool = interruptMarker(b)
 	case len(b) > 0 && b[0] == '[':
 		// Only the blocks' type and ids are kept; their content (a
 		// large tool result, often) is skipped by the decoder.
 		var blocks []struct {
-			Type      string `json:"type"`
-			ID        string `json:"id"`
-			ToolUseID string `json:"tool_use_id"`
+			Type      string     `json:"type"`
+			ID        string     `json:"id"`
+			ToolUseID string     `json:"tool_use_id"`
+			IsError   bool       `json:"is_error"`
+			Text      markerText `json:"text"`
 		}
 		if err := json.Unmarshal(b, &blocks); err != nil {
 			return err
@@ -127,9 +139,15 @@ func (c *contentV) UnmarshalJSON(b []byte) error {
 			switch bl.Type {
 			case "text":
 				c.text = true
+				if bl.Text.interrupt {
+					c.interrupt, c.forTool = true, bl.Text.forTool
+				}
 			case "tool_result":
 				c.toolResult = true
 				c.results = append(c.results, bl.ToolUseID)
+				if bl.IsError {
+					c.failed = append(c.failed, bl.ToolUseID)
+				}
 			case "tool_use":
 				c.toolUses = append(c.toolUses, bl.ID)
 			}

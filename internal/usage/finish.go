@@ -164,6 +164,14 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 	if res.malformed > 0 {
 		f.opts.Logf("span %s (%s %s): skipped %d malformed transcript line(s)", s.SpanID, ref.Scope, ref.Path, res.malformed)
 	}
+	if ref.Scope == "tool" {
+		applyTool(s, &ref, res.main)
+		s.Pending = nil
+		return true, time.Time{}
+	}
+	if ref.Scope == "turn" {
+		applyTurnEnd(s, &ref, res.main)
+	}
 	f.apply(s, &ref, res)
 	if !complete {
 		s.SetAttr(tracing.Bool(semconv.UsageComplete, false))
@@ -221,7 +229,7 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 	}
 
 	switch ref.Scope {
-	case "turn":
+	case "turn", "tool":
 		sc, err := f.scan(res, ref.Path, scanOpts{offset: ref.Offset, turn: &turnFilter{promptID: ref.PromptID}})
 		if err != nil {
 			return nil, err
@@ -229,6 +237,12 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 		addScan(0, sc)
 		res.main = sc
 		res.settled = sc.ended || (!sc.partialTail && (sc.stopMarker || sc.terminal()))
+		if sc.ev != nil && !sc.ev.interruptAt.IsZero() {
+			res.settled = true // an interrupt line ends the turn
+		}
+		if ref.Scope == "tool" {
+			res.settled = sc.toolSettled(ref.ToolUseID)
+		}
 	case "agent":
 		sc, err := f.scan(res, ref.Path, scanOpts{offset: ref.Offset})
 		if err != nil {

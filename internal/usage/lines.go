@@ -151,6 +151,9 @@ func (sc *scan) userLine(e *entry, _ int) (stop bool) {
 	_, done := turn.keep(e)
 	if (turn.started || turn.answered) && !turn.other && !done {
 		sc.trigger = e.time()
+		if e.Message != nil {
+			sc.noteUser(e)
+		}
 	}
 	if done {
 		sc.ended, sc.finished = true, true
@@ -180,6 +183,7 @@ func (sc *scan) assistantLine(e *entry, n int) (stop bool) {
 		if !keep {
 			return false
 		}
+		sc.noteAssistant(e)
 	}
 	sc.response(e, n)
 	return false

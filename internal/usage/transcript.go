@@ -63,6 +63,7 @@ type scan struct {
 	costs     []costState          // cost-state lines read, in order
 	costPrev  *costState           // the last cost-state before the counted lines
 	runEnded  bool                 // a cost-state line ended the counted run
+	ev        *evidence            // (turn) how its calls and the turn itself ended
 
 	// Where the next pass goes on (see resume): the file read, the byte
 	// after the last complete line consumed, the lines seen, the state of

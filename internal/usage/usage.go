@@ -3,6 +3,8 @@
 // critical path, as a tracing.Finisher.
 package usage
 
+import "time"
+
 // Ref is what package hook stores in tracing.Span.Pending: where the token
 // usage of a span is to be read from. The flusher's Finisher (this
 // package) reads it, sets the gen_ai.usage.* / gen_ai.*.model /
@@ -16,4 +18,14 @@ type Ref struct {
 	// SubagentDir is <session>/subagents next to the main transcript, for
 	// "session" totals that include subagents.
 	SubagentDir string `json:"subagent_dir,omitempty"`
+	// ToolUseID is the call of a "tool" Ref: a tool span that ended
+	// without its Post event, whose end and outcome the transcript's
+	// tool_result tells (read as the turn of PromptID from Offset).
+	ToolUseID string `json:"tool_use_id,omitempty"`
+	// Until, when set, says the span ended without its end event (a turn
+	// without Stop, a call without Post) and the hook ended it at the
+	// last it knew of it; Until is when the hook learnt it was over (the
+	// next prompt, the session's end). The transcript's evidence may move
+	// the span's end anywhere between its start and Until.
+	Until time.Time `json:"until,omitzero"`
 }
