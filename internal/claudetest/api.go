@@ -2,6 +2,7 @@ package claudetest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +29,10 @@ type Block struct {
 	Tool  string          `json:"tool,omitempty"`  // tool_use name
 	ID    string          `json:"id,omitempty"`    // tool_use id (toolu_…)
 	Input json.RawMessage `json:"input,omitempty"` // tool_use input, any JSON object (also invalid ones for the tool)
+	// PauseMS is a pause before each of the block's deltas (40 bytes each),
+	// on top of the server's Pace: a block that streams slowly, so that a
+	// test can interrupt the client while the model "writes".
+	PauseMS int `json:"pause_ms,omitempty"`
 }
 
 // Text is a text block.
@@ -59,6 +64,9 @@ type Response struct {
 	Usage  Usage   `json:"usage"`
 	// StopReason defaults to "tool_use" when a block is a tool_use, else "end_turn".
 	StopReason string `json:"stop_reason,omitempty"`
+	// Error, if set, makes this attempt fail with an HTTP error in the real
+	// API's shape instead of a message (Blocks and Usage are then unused).
+	Error *APIError `json:"error,omitempty"`
 }
 
 func (r Response) stopReason() string {
@@ -74,10 +82,24 @@ func (r Response) stopReason() string {
 }
 
 // Script is what the API answers, in order: Main for the main agent's
-// requests, Subagent for requests made by subagents (see [Kind]).
+// requests, Subagent for requests made by subagents, Compact for the
+// requests that summarise the conversation for /compact or automatic
+// compaction (see [Kind]). Each attempt takes the next response, so a
+// retried request takes one per attempt.
 type Script struct {
 	Main     []Response `json:"main"`
 	Subagent []Response `json:"subagent,omitempty"`
+	Compact  []Response `json:"compact,omitempty"`
+}
+
+func (s Script) queue(k Kind) []Response {
+	switch k {
+	case KindSubagent:
+		return s.Subagent
+	case KindCompact:
+		return s.Compact
+	}
+	return s.Main
 }
 
 // Kind tells which agent made a Messages request.
@@ -86,6 +108,7 @@ type Kind string
 const (
 	KindMain     Kind = "main"
 	KindSubagent Kind = "subagent"
+	KindCompact  Kind = "compact"
 )
 
 // subagentMarker is what Claude Code 2.1.328 puts in the first system block
@@ -103,6 +126,9 @@ const subagentMarker = "cc_is_subagent=true"
 func classify(body []byte) Kind {
 	var req struct {
 		System json.RawMessage `json:"system"` // a string or an array of blocks
+	}
+	if isCompaction(body) {
+		return KindCompact
 	}
 	if json.Unmarshal(body, &req) == nil && bytes.Contains(req.System, []byte(subagentMarker)) {
 		return KindSubagent
@@ -126,7 +152,10 @@ type Request struct {
 	Response *Response   `json:"response,omitempty"` // the scripted answer, with Model filled in
 	MsgID    string      `json:"message_id,omitempty"`
 	ReqID    string      `json:"request_id,omitempty"`
-	Received time.Time   `json:"-"` // when the handler started
+	// Aborted: the client went away before the answer was complete (an
+	// interrupt while the model streamed).
+	Aborted  bool      `json:"aborted,omitempty"`
+	Received time.Time `json:"-"` // when the handler started
 	// ContentDone is when the last content_block_stop was about to be
 	// written: the client cannot know the content was complete before it.
 	ContentDone time.Time `json:"-"`
@@ -191,11 +220,11 @@ func (s *Server) Unanswered() map[Kind]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := map[Kind]int{}
-	if n := len(s.script.Main) - s.next[KindMain]; n > 0 {
-		m[KindMain] = n
-	}
-	if n := len(s.script.Subagent) - s.next[KindSubagent]; n > 0 {
-		m[KindSubagent] = n
+	for _, k := range []Kind{KindMain, KindSubagent, KindCompact} {
+		q := s.script.queue(k)
+		if n := len(q) - s.next[k]; n > 0 && !(n == 1 && q[len(q)-1].Error != nil && q[len(q)-1].Error.Sticky) {
+			m[k] = n
+		}
 	}
 	return m
 }
@@ -244,16 +273,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec.Kind = classify(rec.Body)
 
 	s.mu.Lock()
-	queue := s.script.Main
-	if rec.Kind == KindSubagent {
-		queue = s.script.Subagent
-	}
+	queue := s.script.queue(rec.Kind)
 	i := s.next[rec.Kind]
 	var resp Response
 	ok := i < len(queue)
 	if ok {
 		resp = queue[i]
-		s.next[rec.Kind] = i + 1
+		if resp.Error == nil || !resp.Error.Sticky {
+			s.next[rec.Kind] = i + 1
+		}
 		rec.Index = i
 	}
 	s.mu.Unlock()
@@ -279,17 +307,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp.Blocks = blocks
 	}
 	rec.Response = &resp
-	rec.MsgID = fmt.Sprintf("msg_claudetest%04d", seq)
 	rec.ReqID = fmt.Sprintf("req_claudetest%04d", seq)
-	rec.Status = http.StatusOK
 	w.Header().Set("request-id", rec.ReqID)
 	w.Header().Set("anthropic-organization-id", "00000000-0000-0000-0000-000000000000")
+	if resp.Error != nil {
+		rec.Status = resp.Error.Status
+		resp.Error.write(w, rec.ReqID)
+		return
+	}
+	rec.MsgID = fmt.Sprintf("msg_claudetest%04d", seq)
+	rec.Status = http.StatusOK
 	if !req.Stream {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(message(rec.MsgID, resp, true))
 		return
 	}
-	rec.ContentDone = s.stream(w, rec.MsgID, resp)
+	rec.ContentDone = s.stream(r.Context(), w, rec.MsgID, resp)
+	rec.Aborted = r.Context().Err() != nil
 }
 
 // apiError answers in the Messages API's error shape.
@@ -355,18 +389,34 @@ func chunks(s string, n int) []string {
 	return append(out, s)
 }
 
+// sleep waits d, or less if ctx ends: a client that went away is not
+// written to for the rest of a slow script.
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
 // stream writes the response as the Messages API's SSE stream and returns
 // when the last content block was complete.
-func (s *Server) stream(w http.ResponseWriter, id string, r Response) (contentDone time.Time) {
+func (s *Server) stream(ctx context.Context, w http.ResponseWriter, id string, r Response) (contentDone time.Time) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	fl, _ := w.(http.Flusher)
 	first := true
-	// event writes one event and returns when it started writing it.
+	// event writes one event and returns when it started writing it; once
+	// the client went away it writes nothing and returns the zero time.
 	event := func(typ string, data map[string]any) time.Time {
 		if !first && s.Pace > 0 {
-			time.Sleep(s.Pace)
+			sleep(ctx, s.Pace)
+		}
+		if ctx.Err() != nil {
+			return time.Time{}
 		}
 		first = false
 		at := time.Now()
@@ -382,8 +432,10 @@ func (s *Server) stream(w http.ResponseWriter, id string, r Response) (contentDo
 	event("ping", map[string]any{})
 	for i, b := range r.Blocks {
 		event("content_block_start", map[string]any{"index": i, "content_block": blockStart(b, false)})
+		pause := time.Duration(b.PauseMS) * time.Millisecond
 		if b.Tool == "" {
 			for _, c := range chunks(b.Text, 40) {
+				sleep(ctx, pause)
 				event("content_block_delta", map[string]any{"index": i, "delta": map[string]any{"type": "text_delta", "text": c}})
 			}
 		} else {
@@ -392,6 +444,7 @@ func (s *Server) stream(w http.ResponseWriter, id string, r Response) (contentDo
 				in = "{}"
 			}
 			for _, c := range chunks(in, 40) {
+				sleep(ctx, pause)
 				event("content_block_delta", map[string]any{"index": i, "delta": map[string]any{"type": "input_json_delta", "partial_json": c}})
 			}
 		}

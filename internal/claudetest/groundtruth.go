@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -73,6 +74,13 @@ func WriteGroundTruth(dir string, p *Play) error {
 
 	seen := map[string]bool{}
 	for i, r := range p.Runs {
+		for k, id := range r.Sessions {
+			if path, _ := p.Sandbox.Transcripts(id); path != "" {
+				if err := copyTranscript(filepath.Join(dir, fmt.Sprintf("transcript-clear%d.jsonl", k+1)), path, ph); err != nil {
+					return err
+				}
+			}
+		}
 		if r.Transcript == "" || seen[r.Transcript] {
 			continue
 		}
@@ -125,32 +133,45 @@ type APIRecord struct {
 
 // APIRun is one run of a scenario in api.json.
 type APIRun struct {
-	Prompt    string   `json:"prompt,omitempty"`
-	Input     []string `json:"input,omitempty"`
-	Args      []string `json:"args,omitempty"`
-	PauseMS   int64    `json:"pause_ms,omitempty"`
-	SessionID string   `json:"session_id"`
-	ExitCode  int      `json:"exit_code"`
-	Script    Script   `json:"script"`
+	Prompt         string       `json:"prompt,omitempty"`
+	Input          []string     `json:"input,omitempty"`
+	TUI            []Action     `json:"tui,omitempty"`
+	PermissionMode string       `json:"permission_mode,omitempty"`
+	MCP            bool         `json:"mcp,omitempty"`
+	Interrupt      *Interrupt   `json:"interrupt,omitempty"`
+	DurationMS     int64        `json:"duration_ms"`
+	CostState      []CostRecord `json:"cost_state,omitempty"`
+	Args           []string     `json:"args,omitempty"`
+	PauseMS        int64        `json:"pause_ms,omitempty"`
+	SessionID      string       `json:"session_id"`
+	ExitCode       int          `json:"exit_code"`
+	Script         Script       `json:"script"`
 }
 
 // APIRequestRec is one request in api.json.
 type APIRequestRec struct {
-	Run            int        `json:"run"` // 1-based
-	Method         string     `json:"method"`
-	Path           string     `json:"path"`
-	Query          string     `json:"query,omitempty"`
-	Kind           Kind       `json:"kind,omitempty"`
-	Index          int        `json:"index"` // in its script (main or subagent), -1 if none
-	RequestedModel string     `json:"requested_model,omitempty"`
-	Status         int        `json:"status"`
-	Error          string     `json:"error,omitempty"`
-	MessageID      string     `json:"message_id,omitempty"`
-	RequestID      string     `json:"request_id,omitempty"`
-	Model          string     `json:"model,omitempty"` // declared in the response
-	StopReason     string     `json:"stop_reason,omitempty"`
-	Usage          *Usage     `json:"usage,omitempty"`
-	Blocks         []APIBlock `json:"blocks,omitempty"`
+	Run            int    `json:"run"` // 1-based
+	Method         string `json:"method"`
+	Path           string `json:"path"`
+	Query          string `json:"query,omitempty"`
+	Kind           Kind   `json:"kind,omitempty"`
+	Index          int    `json:"index"` // in its script (main or subagent), -1 if none
+	RequestedModel string `json:"requested_model,omitempty"`
+	Status         int    `json:"status"`
+	Error          string `json:"error,omitempty"`
+	// AtMS and DurationMS: when the attempt arrived (milliseconds since the
+	// scenario started) and how long its answer took, failed attempts too.
+	AtMS       int64 `json:"at_ms"`
+	DurationMS int64 `json:"duration_ms"`
+	// APIError is the scripted error this attempt was answered with.
+	APIError   *APIError  `json:"api_error,omitempty"`
+	Aborted    bool       `json:"aborted,omitempty"` // the client went away mid-answer
+	MessageID  string     `json:"message_id,omitempty"`
+	RequestID  string     `json:"request_id,omitempty"`
+	Model      string     `json:"model,omitempty"` // declared in the response
+	StopReason string     `json:"stop_reason,omitempty"`
+	Usage      *Usage     `json:"usage,omitempty"`
+	Blocks     []APIBlock `json:"blocks,omitempty"`
 }
 
 // APIBlock names one content block of a response in api.json.
@@ -164,9 +185,16 @@ func (p *Play) apiRecord() APIRecord {
 	sc := p.Scenario
 	rec := APIRecord{Scenario: sc.Name, Doc: sc.Doc, ClaudeCode: Version, SessionID: sc.SessionID, Model: sc.Model}
 	for i, st := range sc.Runs {
-		r := APIRun{Prompt: st.Prompt, Input: st.Input, Args: st.Args, PauseMS: st.Pause.Milliseconds(), Script: st.Script}
+		r := APIRun{Prompt: st.Prompt, Input: st.Input, TUI: st.TUI, PermissionMode: st.PermissionMode, MCP: st.MCP,
+			Interrupt: st.Interrupt, Args: st.Args, PauseMS: st.Pause.Milliseconds(), Script: st.Script}
 		if i < len(p.Runs) {
-			r.SessionID, r.ExitCode = p.Runs[i].SessionID, p.Runs[i].ExitCode
+			run := p.Runs[i]
+			r.SessionID, r.ExitCode, r.DurationMS = run.SessionID, run.ExitCode, run.Duration.Milliseconds()
+			// The last cost-state of a transcript is the session's total at
+			// the end of the last run that wrote it.
+			if last := slices.IndexFunc(p.Runs[i+1:], func(l *Result) bool { return l.SessionID == run.SessionID }); last < 0 {
+				r.CostState = p.costRecords(run)
+			}
 		}
 		rec.Runs = append(rec.Runs, r)
 	}
@@ -176,7 +204,14 @@ func (p *Play) apiRecord() APIRecord {
 		if i < len(p.RunOf) {
 			r.Run = p.RunOf[i] + 1
 		}
-		if q.Response != nil {
+		r.AtMS = q.Received.Sub(p.StartedAt).Milliseconds()
+		if !q.Finished.IsZero() {
+			r.DurationMS = q.Finished.Sub(q.Received).Milliseconds()
+		}
+		r.Aborted = q.Aborted
+		if q.Response != nil && q.Response.Error != nil {
+			r.APIError = q.Response.Error
+		} else if q.Response != nil {
 			r.Model, r.StopReason = q.Response.Model, q.Response.stopReason()
 			u := q.Response.Usage
 			r.Usage = &u
@@ -293,4 +328,36 @@ func CutLongStrings(doc []byte, max int) ([]byte, error) {
 		}
 	}
 	return out.Bytes(), nil
+}
+
+// CostRecord is Claude Code's own account of a session's cost at the end of
+// a run: its last cost-state line's totalCostUSD and modelUsage (tokens and
+// costUSD per model), the figure /cost and stream-json's total_cost_usd
+// report. It includes the calls no assistant line records (compaction).
+type CostRecord struct {
+	SessionID    string         `json:"session_id"`
+	TotalCostUSD json.Number    `json:"totalCostUSD"`
+	ModelUsage   map[string]any `json:"modelUsage"`
+}
+
+// costRecords reads the last cost-state line of each transcript the run
+// wrote (its session, then the sessions /clear started).
+func (p *Play) costRecords(r *Result) []CostRecord {
+	var out []CostRecord
+	for _, id := range append([]string{r.SessionID}, r.Sessions...) {
+		path, _ := p.Sandbox.Transcripts(id)
+		lines, err := ReadJSONL(path)
+		if err != nil {
+			continue
+		}
+		for i := len(lines) - 1; i >= 0; i-- {
+			if lines[i]["type"] == "cost-state" {
+				total, _ := lines[i]["totalCostUSD"].(json.Number)
+				mu, _ := lines[i]["modelUsage"].(map[string]any)
+				out = append(out, CostRecord{SessionID: id, TotalCostUSD: total, ModelUsage: mu})
+				break
+			}
+		}
+	}
+	return out
 }

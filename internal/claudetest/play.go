@@ -39,6 +39,18 @@ type Step struct {
 	// (see RunOptions.Input). "$CWD" in an Input line or a tool_use input of
 	// the Script is replaced by the sandbox's working directory.
 	Input []string
+	// TUI, if set, replaces Prompt: the run is the interactive TUI in tmux
+	// (see [Sandbox.StartTUI]), driven by these actions, which should end
+	// with [Exit].
+	TUI []Action
+	// PermissionMode is --permission-mode ("" is bypassPermissions under
+	// -p and default in the TUI).
+	PermissionMode string
+	// MCP wires the test's stdio MCP server in with --mcp-config (see
+	// [EnvMCP]).
+	MCP bool
+	// Interrupt sends SIGINT to `claude -p` (see RunOptions.Interrupt).
+	Interrupt *Interrupt
 }
 
 // PlayOptions adjust how a scenario is played.
@@ -130,6 +142,14 @@ func PlayScenario(ctx context.Context, cli, root string, sc Scenario, o PlayOpti
 		ro := RunOptions{
 			CLI: cli, BaseURL: srv.URL(), Prompt: st.Prompt, SessionID: sc.SessionID,
 			Resume: i > 0, Model: sc.Model, Args: st.Args, Env: o.Env, Timeout: o.Timeout,
+			PermissionMode: st.PermissionMode, Interrupt: st.Interrupt,
+		}
+		if st.MCP {
+			path, err := sb.WriteMCPConfig()
+			if err != nil {
+				return p, err
+			}
+			ro.Args = append([]string{"--mcp-config", path}, ro.Args...)
 		}
 		for _, line := range st.Input {
 			ro.Input = append(ro.Input, strings.ReplaceAll(line, "$CWD", sb.Cwd))
@@ -142,7 +162,12 @@ func PlayScenario(ctx context.Context, cli, root string, sc Scenario, o PlayOpti
 			ro.DebugFile = filepath.Join(dir, fmt.Sprintf("run%d.txt", i+1))
 			p.Debug = append(p.Debug, ro.DebugFile)
 		}
-		res, err := sb.Run(ctx, ro)
+		run := sb.Run
+		if st.TUI != nil {
+			requests := func() int { return len(srv.Requests()) - before }
+			run = func(ctx context.Context, ro RunOptions) (*Result, error) { return sb.runTUI(ctx, ro, st.TUI, requests) }
+		}
+		res, err := run(ctx, ro)
 		if res != nil {
 			p.Runs = append(p.Runs, res)
 		}

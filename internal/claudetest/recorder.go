@@ -3,6 +3,7 @@ package claudetest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,8 +31,8 @@ const EnvRecord = "CCOTEL_CLAUDETEST_RECORD"
 
 func init() {
 	path := os.Getenv(EnvRecord)
-	if path == "" {
-		return
+	if path == "" || os.Getenv(EnvMCP) != "" {
+		return // not a hook; the MCP server inherits claude's environment
 	}
 	// A hook must never disturb the agent: print nothing, exit 0; a failure
 	// to record shows up as a missing line in the test, with the reason
@@ -171,4 +172,34 @@ func ReadEvents(path string) ([]Event, error) {
 		return out, fmt.Errorf("recorder failed: %s", bytes.TrimSpace(b))
 	}
 	return out, sc.Err()
+}
+
+// waitEvent polls the recorder's file until it holds n events named name,
+// or ctx ends; it reports whether they came.
+func (sb *Sandbox) waitEvent(ctx context.Context, name string, n int) bool {
+	for {
+		if sb.countEvents(name) >= n {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// countEvents is how many events named name the recorder has written so far.
+func (sb *Sandbox) countEvents(name string) int {
+	if sb.Events == "" {
+		return 0
+	}
+	evs, _ := ReadEvents(sb.Events)
+	k := 0
+	for _, e := range evs {
+		if e.Name() == name {
+			k++
+		}
+	}
+	return k
 }

@@ -70,6 +70,19 @@ type RunOptions struct {
 	// DebugFile, if set, is passed as --debug-file: Claude Code's own log of
 	// every hook it ran and how long it took.
 	DebugFile string
+	// PermissionMode is --permission-mode; "" is bypassPermissions.
+	PermissionMode string
+	// Interrupt, if set, sends SIGINT to claude once the recorder has
+	// recorded that many events of that name (the sandbox needs the
+	// recorder), after a delay: Ctrl-C during a tool.
+	Interrupt *Interrupt
+}
+
+// Interrupt is when a run is sent SIGINT.
+type Interrupt struct {
+	After string        // a hook event name, e.g. "PreToolUse"
+	Count int           // the Count-th such event (0 or 1: the first)
+	Delay time.Duration // after it was recorded
 }
 
 // Result is what one run produced.
@@ -90,6 +103,9 @@ type Result struct {
 	// SessionID is the session the run wrote, from the stream-json init
 	// message: a new id for --fork-session, else RunOptions.SessionID.
 	SessionID string
+	// Sessions are the sessions a TUI run started after SessionID, one per
+	// /clear, in order.
+	Sessions []string
 }
 
 // answer is a stdout message that answers one input line.
@@ -222,7 +238,11 @@ func (sb *Sandbox) Run(ctx context.Context, o RunOptions) (*Result, error) {
 	} else {
 		args = append(args, o.Prompt)
 	}
-	args = append(args, "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions")
+	mode := o.PermissionMode
+	if mode == "" {
+		mode = "bypassPermissions"
+	}
+	args = append(args, "--output-format", "stream-json", "--verbose", "--permission-mode", mode)
 	if o.Resume {
 		args = append(args, "--resume", o.SessionID)
 	} else {
@@ -286,6 +306,14 @@ func (sb *Sandbox) Run(ctx context.Context, o RunOptions) (*Result, error) {
 	}()
 	if stdin != nil {
 		go feed(ctx, stdin, o.Input, answers)
+	}
+	if o.Interrupt != nil {
+		go func() {
+			if sb.waitEvent(ctx, o.Interrupt.After, max(o.Interrupt.Count, 1)) {
+				sleep(ctx, o.Interrupt.Delay)
+				_ = cmd.Process.Signal(syscall.SIGINT)
+			}
+		}()
 	}
 	done := make(chan error, 1)
 	go func() {

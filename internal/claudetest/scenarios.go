@@ -12,11 +12,11 @@ import "time"
 
 // Scenarios returns every scenario, in a stable order.
 func Scenarios() []Scenario {
-	return []Scenario{
+	return append([]Scenario{
 		oneTool(), threeTools(), toolErrors(), usagePerBlock(),
 		subagentForeground(), subagentBackground(),
 		resume(), fork(), defaultModel(), modelHaiku(), modelSwitch(), directoryAdded(),
-	}
+	}, realUse()...)
 }
 
 // ScenarioByName returns the scenario with that name.

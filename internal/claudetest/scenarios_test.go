@@ -55,6 +55,9 @@ func TestScenarios(t *testing.T) {
 		for _, sc := range Scenarios() {
 			t.Run(sc.Name, func(t *testing.T) {
 				t.Parallel()
+				if slices.ContainsFunc(sc.Runs, func(st Step) bool { return st.TUI != nil }) {
+					RequireTmux(t)
+				}
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				p := play(t, cli, sc)
@@ -112,8 +115,8 @@ func play(t *testing.T, cli string, sc Scenario) *Play {
 		t.Fatal(err)
 	}
 	for i, r := range p.Runs {
-		if r.ExitCode != 0 || r.TimedOut {
-			t.Fatalf("run %d: %s", i+1, r)
+		if r.ExitCode != wantExit[sc.Name] || r.TimedOut {
+			t.Fatalf("run %d (want exit %d): %s", i+1, wantExit[sc.Name], r)
 		}
 	}
 	var seq []string
@@ -134,10 +137,18 @@ func play(t *testing.T, cli string, sc Scenario) *Play {
 // checkCommon holds for every scenario.
 func checkCommon(t *testing.T, p *Play) {
 	t.Helper()
-	// The script was played out exactly, and nothing else was asked.
+	// The script was played out exactly, and nothing else was asked; an
+	// answer is cut short only where the scenario interrupts the stream.
 	for i, q := range p.Requests {
-		if q.Status != 200 || q.Path != "/v1/messages" || q.Query != "beta=true" || !q.Stream {
+		status := 200
+		if q.Response != nil && q.Response.Error != nil {
+			status = q.Response.Error.Status
+		}
+		if q.Status != status || q.Path != "/v1/messages" || q.Query != "beta=true" || !q.Stream {
 			t.Errorf("request %d: %s %s?%s stream=%v → %d %s", i, q.Method, q.Path, q.Query, q.Stream, q.Status, q.Error)
+		}
+		if q.Aborted && !mayAbort[p.Scenario.Name] {
+			t.Errorf("request %d: the client went away before the answer was complete", i)
 		}
 	}
 	for i, u := range p.Unused {
@@ -147,8 +158,13 @@ func checkCommon(t *testing.T, p *Play) {
 	}
 	// Every recorded event is one of the 33 and belongs to a run's session.
 	sessions := map[string]bool{}
+	cleared := 0
 	for _, r := range p.Runs {
 		sessions[r.SessionID] = true
+		for _, id := range r.Sessions {
+			sessions[id] = true
+			cleared++
+		}
 	}
 	for _, e := range p.Events {
 		if !slices.Contains(HookEvents, e.Name()) {
@@ -158,14 +174,22 @@ func checkCommon(t *testing.T, p *Play) {
 			t.Errorf("%s: session_id %q is not a run's", e.Name(), e.String("session_id"))
 		}
 	}
-	// Each run starts and ends the session once; SessionStart carries no model.
-	if n, m := len(byName(p.Events, "SessionStart")), len(byName(p.Events, "SessionEnd")); n != len(p.Runs) || m != len(p.Runs) {
-		t.Errorf("%d SessionStart and %d SessionEnd for %d runs", n, m, len(p.Runs))
-	}
+	// Each run starts and ends the session once, and once more per /clear
+	// (a compaction's SessionStart has no SessionEnd). SessionStart carries
+	// the model only after a compaction and at the TUI's startup.
+	var starts int
 	for _, e := range byName(p.Events, "SessionStart") {
-		if _, ok := field(e, "model"); ok {
-			t.Errorf("SessionStart carries model: %s", e.Payload)
+		src := e.String("source")
+		if src != "compact" {
+			starts++
 		}
+		_, ok := field(e, "model")
+		if want := src == "compact" || (src == "startup" && p.Scenario.Runs[0].TUI != nil); ok != want {
+			t.Errorf("SessionStart source %s carries model: %v, want %v: %s", src, ok, want, e.Payload)
+		}
+	}
+	if m := len(byName(p.Events, "SessionEnd")); starts != len(p.Runs)+cleared || m != len(p.Runs)+cleared {
+		t.Errorf("%d SessionStart (not compact) and %d SessionEnd for %d runs and %d /clear", starts, m, len(p.Runs), cleared)
 	}
 	// Claude Code ran every hook and each one exited 0.
 	var hooks []HookTiming
@@ -190,6 +214,30 @@ func checkCommon(t *testing.T, p *Play) {
 
 	checkTranscriptTiming(t, p)
 	checkCostState(t, p)
+	checkAPIRequestLines(t, p)
+}
+
+// checkAPIRequestLines: every attempt, failed ones too, has its
+// api-request line in a transcript, except the compaction's request, which
+// has none (nor any assistant line).
+func checkAPIRequestLines(t *testing.T, p *Play) {
+	t.Helper()
+	lines, want := 0, 0
+	for _, path := range p.transcriptFiles() {
+		for _, l := range readLines(t, path) {
+			if str(l, "type") == "api-request" {
+				lines++
+			}
+		}
+	}
+	for _, q := range p.Requests {
+		if q.Kind != KindCompact {
+			want++
+		}
+	}
+	if lines != want {
+		t.Errorf("%d api-request lines for %d attempts that are not compactions", lines, want)
+	}
 }
 
 // slack is how far transcript timestamps may be from what the scripted API
@@ -258,6 +306,9 @@ func checkTranscriptTiming(t *testing.T, p *Play) {
 				t.Errorf("%s: requestId %s was not served by the scripted API", name, id)
 				continue
 			}
+			if q.Aborted {
+				continue // its partial answer has no end to compare
+			}
 			if timed[id] {
 				t.Errorf("%s: request %s has api-request lines in two files", name, id)
 			}
@@ -280,8 +331,16 @@ func checkTranscriptTiming(t *testing.T, p *Play) {
 			}
 		}
 	}
-	if len(timed) != len(p.Requests) {
-		t.Errorf("transcripts have api-request and assistant lines for %d of the %d requests", len(timed), len(p.Requests))
+	// A failed attempt, a compaction and an answer cut short write no
+	// assistant line.
+	answered := 0
+	for _, q := range p.Requests {
+		if q.Status == 200 && q.Kind != KindCompact && !q.Aborted {
+			answered++
+		}
+	}
+	if len(timed) != answered {
+		t.Errorf("transcripts have api-request and assistant lines for %d of the %d answered requests", len(timed), answered)
 	}
 	t.Logf("transcript vs API: api-request line within %s of the request's arrival, last assistant line within %s of its last content block", worstStart, worstEnd)
 }
@@ -314,26 +373,47 @@ func checkCostState(t *testing.T, p *Play) {
 			t.Errorf("run %d: %d cost-state lines in %s, want one more", i+1, len(lines), filepath.Base(r.Transcript))
 			return
 		}
+		if p.Scenario.Runs[i].TUI != nil {
+			k = len(lines) - 1 // the TUI writes it after each turn and at exit
+		}
 		cost := lines[k]
+		cut := 0 // output tokens of answers cut short: Claude Code counts what it saw
 		for j, q := range p.Requests {
 			if p.RunOf[j] == i && q.Response != nil {
 				want.InputTokens += q.Response.Usage.InputTokens
 				want.OutputTokens += q.Response.Usage.OutputTokens
 				want.CacheReadInputTokens += q.Response.Usage.CacheReadInputTokens
 				want.CacheCreationInputTokens += q.Response.Usage.CacheCreationInputTokens
+				if q.Aborted {
+					cut += q.Response.Usage.OutputTokens
+				}
 			}
 		}
-		var got Usage
-		models, _ := cost["modelUsage"].(map[string]any)
-		for _, mu := range models {
-			got.InputTokens += integer(mu, "inputTokens")
-			got.OutputTokens += integer(mu, "outputTokens")
-			got.CacheReadInputTokens += integer(mu, "cacheReadInputTokens")
-			got.CacheCreationInputTokens += integer(mu, "cacheCreationInputTokens")
+		got := costTokens(cost)
+		// /clear starts a session whose cost-state counts from zero.
+		for _, id := range r.Sessions {
+			path, _ := p.Sandbox.Transcripts(id)
+			var last map[string]any
+			for _, l := range readLines(t, path) {
+				if str(l, "type") == "cost-state" {
+					last = l
+				}
+			}
+			c := costTokens(last)
+			got.InputTokens += c.InputTokens
+			got.OutputTokens += c.OutputTokens
+			got.CacheReadInputTokens += c.CacheReadInputTokens
+			got.CacheCreationInputTokens += c.CacheCreationInputTokens
 		}
-		if got != want {
+		w := want
+		if cut > 0 && got.OutputTokens >= want.OutputTokens-cut && got.OutputTokens <= want.OutputTokens {
+			w.OutputTokens = got.OutputTokens
+			t.Logf("run %d: cost-state counted %d of the %d output tokens declared for answers cut short", i+1, got.OutputTokens-(want.OutputTokens-cut), cut)
+		}
+		if got != w {
 			t.Errorf("run %d: cost-state tokens %+v, the API declared %+v in runs 1..%d", i+1, got, want, i+1)
 		}
+		want = got
 		total := number(cost, "totalCostUSD")
 		var result float64
 		for _, m := range r.Messages {
@@ -345,15 +425,29 @@ func checkCostState(t *testing.T, p *Play) {
 				result = res.Cost // the last result of the run
 			}
 		}
-		if total != result {
+		if st := p.Scenario.Runs[i]; st.TUI == nil && st.Interrupt == nil && total != result {
 			t.Errorf("run %d: cost-state totalCostUSD %v, stream-json total_cost_usd %v", i+1, total, result)
 		}
 		if total < prevCost {
 			t.Errorf("run %d: cost-state totalCostUSD %v fell from %v", i+1, total, prevCost)
 		}
+		models, _ := cost["modelUsage"].(map[string]any)
 		t.Logf("run %d cost-state: totalCostUSD %v (this run %.6f) hasUnknownModelCost %v models %s", i+1, total, total-prevCost, cost["hasUnknownModelCost"], modelCosts(models))
 		prevCost = total
 	}
+}
+
+// costTokens adds up a cost-state line's tokens over its models.
+func costTokens(cost map[string]any) Usage {
+	var got Usage
+	models, _ := cost["modelUsage"].(map[string]any)
+	for _, mu := range models {
+		got.InputTokens += integer(mu, "inputTokens")
+		got.OutputTokens += integer(mu, "outputTokens")
+		got.CacheReadInputTokens += integer(mu, "cacheReadInputTokens")
+		got.CacheCreationInputTokens += integer(mu, "cacheCreationInputTokens")
+	}
+	return got
 }
 
 func modelCosts(models map[string]any) string {
@@ -597,9 +691,29 @@ func compareGroundTruth(t *testing.T, dir string, p *Play) {
 		b, _ := json.Marshal(l)
 		committed = append(committed, Event{Payload: b})
 	}
-	got, want := lanes(p.Events), lanes(committed)
+	tui := p.Scenario.Runs[0].TUI != nil
+	got, want := lanes(p.Events, tui), lanes(committed, tui)
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("hook events differ from %s/events.jsonl:\n got: %q\nwant: %q", dir, got, want)
+	}
+	// The API saw the same attempts: kind and status of each, in order.
+	b, err := os.ReadFile(filepath.Join(dir, "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec APIRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	var gotA, wantA []string
+	for _, q := range p.Requests {
+		gotA = append(gotA, fmt.Sprintf("%s:%d", q.Kind, q.Status))
+	}
+	for _, q := range rec.Requests {
+		wantA = append(wantA, fmt.Sprintf("%s:%d", q.Kind, q.Status))
+	}
+	if !slices.Equal(gotA, wantA) {
+		t.Errorf("API attempts differ from %s/api.json:\n got: %q\nwant: %q", dir, gotA, wantA)
 	}
 }
 
@@ -609,13 +723,14 @@ var unordered = map[string]bool{"PostModelSwitch": true, "DirectoryAdded": true,
 
 // lanes splits events by agent (main first, then subagents in order of
 // appearance, then the unordered events by name); tool events between two
-// other events are sorted.
-func lanes(evs []Event) [][]string {
+// other events are sorted. In the TUI, MessageDisplay is not waited for
+// either (seen after the turn's Stop).
+func lanes(evs []Event, tui bool) [][]string {
 	index := map[string]int{"": 0}
 	out := [][]string{nil}
 	for _, e := range evs {
 		a := e.String("agent_id")
-		if unordered[e.Name()] {
+		if unordered[e.Name()] || (tui && e.Name() == "MessageDisplay") {
 			a = "unordered:" + e.Name()
 		}
 		i, ok := index[a]
@@ -828,7 +943,12 @@ func (p *Play) transcriptFiles() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range p.Runs {
-		for _, f := range append([]string{r.Transcript}, r.Subagents...) {
+		files := append([]string{r.Transcript}, r.Subagents...)
+		for _, id := range r.Sessions {
+			path, _ := p.Sandbox.Transcripts(id)
+			files = append(files, path)
+		}
+		for _, f := range files {
 			if f != "" && !seen[f] {
 				seen[f] = true
 				out = append(out, f)
