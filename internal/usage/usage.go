@@ -16,4 +16,8 @@ type Ref struct {
 	// SubagentDir is <session>/subagents next to the main transcript, for
 	// "session" totals that include subagents.
 	SubagentDir string `json:"subagent_dir,omitempty"`
+	// CompactBase is, for "session", the number of the session's
+	// compactions before this run: the run's i-th compaction (from 1) is
+	// the session's (CompactBase+i)-th, whose span the hook derived.
+	CompactBase int `json:"compact_base,omitempty"`
 }
