@@ -119,8 +119,9 @@ func (sc *scan) answered(e *entry, r *request) {
 		e.RequestRef = p.id
 		sc.chainStatus(r.status, r.errType)
 	}
-	if a.pending != nil && (e.RequestRef == "" || e.RequestRef == a.pending.id) {
+	if p := a.pending; p != nil && (e.RequestRef == "" || e.RequestRef == p.id) {
 		a.pending = nil
+		r.resend = p.resend
 	}
 	a.silent, a.resends = nil, 0
 }
@@ -137,8 +138,6 @@ func (sc *scan) chainStatus(status int64, kind string) {
 
 // unanswered: a user line. An attempt still pending was cut short (an
 // interrupt) or its answer is not in this file: no evidence of a failure.
-func (a *attempts) unanswered(sc *scan) {
-	if a.pending != nil || len(a.silent) > 0 {
-		a.pending, a.silent, a.resends = nil, nil, 0
-	}
+func (sc *scan) unanswered() {
+	sc.attempts = attempts{}
 }

@@ -556,3 +556,101 @@ func checkChatSums(t *testing.T, spans []*tracing.Span, byID map[tracing.SpanID]
 		}
 	}
 }
+
+// spansOf plays a scenario live and returns its spans by name.
+func spansOf(t *testing.T, name string) map[string][]*tracing.Span {
+	st := stage(t, name)
+	out := map[string][]*tracing.Span{}
+	for _, s := range st.play(t, true) {
+		out[s.Name] = append(out[s.Name], s)
+	}
+	return out
+}
+
+// A 529 and a 500 that Claude Code retried: each failed attempt is an
+// error chat span with its status, type, request id, place in the chain
+// and the back-off after it; the wait counts as model time.
+func TestClaudeRetries(t *testing.T) {
+	spans := spansOf(t, "api-retry")
+	chats := spans["chat claude-opus-5-5"]
+	if len(chats) != 3 {
+		t.Fatalf("%d chat spans", len(chats))
+	}
+	want := []struct {
+		status, resend, backoff int64
+		kind, reqID             string
+	}{{529, 0, 575, "overloaded_error", "req_claudetest0001"}, {500, 1, 1182, "api_error", "req_claudetest0002"}, {0, 2, 0, "", "req_claudetest0003"}}
+	for i, w := range want {
+		c := chats[i]
+		if got := attrInt(c, semconv.HTTPResponseStatusCode); got != w.status || attrInt(c, semconv.HTTPRequestResendCount) != w.resend ||
+			attrInt(c, semconv.RequestRetryInMs) != w.backoff || strAttrOf(c, semconv.ErrorType) != w.kind || strAttrOf(c, semconv.ChatRequestID) != w.reqID {
+			t.Errorf("attempt %d: status %d, resend %d, back-off %d, error.type %q, request %q; want %+v", i+1, got, attrInt(c, semconv.HTTPRequestResendCount),
+				attrInt(c, semconv.RequestRetryInMs), strAttrOf(c, semconv.ErrorType), strAttrOf(c, semconv.ChatRequestID), w)
+		}
+		if (c.StatusCode == tracing.StatusError) != (w.status != 0) {
+			t.Errorf("attempt %d: status code %v", i+1, c.StatusCode)
+		}
+	}
+	turn := spans[semconv.SpanTurn][0]
+	// From the first attempt (46.014) to the answer (48.089): 2 075 ms,
+	// of which the attempts and back-offs cover 1 843.
+	if m := attrInt(turn, semconv.TurnModelMs); m < 1800 || m > 2100 {
+		t.Errorf("model time %d ms, want the attempts and their back-off (~1843)", m)
+	}
+}
+
+// A request that failed for good (400, retried at once with fewer beta
+// headers, no api_error lines): six error chat spans with the model and
+// the final error's status.
+func TestClaudeFinalFailure(t *testing.T) {
+	chats := spansOf(t, "api-fail")["chat claude-opus-5-5"]
+	if len(chats) != 6 {
+		t.Fatalf("%d chat spans of the model, want 6", len(chats))
+	}
+	for i, c := range chats {
+		if c.StatusCode != tracing.StatusError || attrInt(c, semconv.HTTPResponseStatusCode) != 400 || strAttrOf(c, semconv.ErrorType) != "invalid_request_error" ||
+			attrInt(c, semconv.HTTPRequestResendCount) != int64(i) {
+			t.Errorf("attempt %d: %v %d %q resend %d", i+1, c.StatusCode, attrInt(c, semconv.HTTPResponseStatusCode), strAttrOf(c, semconv.ErrorType), attrInt(c, semconv.HTTPRequestResendCount))
+		}
+	}
+}
+
+// Reactive auto-compaction: the refused request (400 "prompt is too
+// long") is an error span, the compaction's call a chat span under the
+// compact span with compactMetadata and the cost-state's numbers, and
+// the turn counts it.
+func TestClaudeAutoCompaction(t *testing.T) {
+	spans := spansOf(t, "compact-auto")
+	compact := spans[semconv.SpanCompact][0]
+	turn := spans[semconv.SpanTurn][0]
+	var call, refused *tracing.Span
+	for _, c := range spans["chat claude-opus-5-5"] {
+		switch {
+		case c.ParentSpanID == compact.SpanID:
+			call = c
+		case c.StatusCode == tracing.StatusError:
+			refused = c
+		}
+	}
+	if call == nil || refused == nil {
+		t.Fatalf("compaction call %v, refused request %v", call, refused)
+	}
+	if attrInt(call, semconv.GenAIUsageInputTokens) != 180000 || attrInt(call, semconv.GenAIUsageOutputTokens) != 700 ||
+		strAttrOf(call, semconv.CompactTrigger) != "auto" || attrInt(call, semconv.CompactPreTokens) != 181348 ||
+		attrInt(call, semconv.CompactPostTokens) != 2632 || call.End.Sub(call.Start).Milliseconds() != 210 {
+		t.Errorf("compaction call: %v", call.Attrs)
+	}
+	if c, _ := attrFloat(call, semconv.UsageCostUSD); c < 0.6 || strAttrOf(call, semconv.CostSource) != semconv.CostSourceClaudeCode {
+		t.Errorf("compaction call cost %v (%s)", c, strAttrOf(call, semconv.CostSource))
+	}
+	if attrInt(refused, semconv.HTTPResponseStatusCode) != 400 || strAttrOf(refused, semconv.ErrorType) != "prompt_too_long" || refused.ParentSpanID != turn.SpanID {
+		t.Errorf("refused request: %v", refused.Attrs)
+	}
+	if attrInt(turn, semconv.GenAIUsageInputTokens) != 367450 || attrInt(turn, semconv.UsageAPIRequests) != 4 {
+		t.Errorf("turn: %d input tokens over %d requests, want 367450 over 4 (the compaction's included)",
+			attrInt(turn, semconv.GenAIUsageInputTokens), attrInt(turn, semconv.UsageAPIRequests))
+	}
+	if c, _ := attrFloat(turn, semconv.UsageCostUSD); math.Abs(c-0.79067) > 1e-6 {
+		t.Errorf("turn cost %v, Claude Code says 0.79067", c)
+	}
+}

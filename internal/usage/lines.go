@@ -145,7 +145,7 @@ func (sc *scan) inTurn() bool {
 // intervals; the line is what triggers the next request (its estimated
 // start); a turn's read ends at the next turn's prompt.
 func (sc *scan) userLine(e *entry, _ int) (stop bool) {
-	sc.attempts.unanswered(sc)
+	sc.unanswered()
 	if e.Message != nil {
 		t := e.time()
 		for _, id := range e.Message.Content.results {

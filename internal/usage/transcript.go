@@ -388,11 +388,13 @@ func runStart(path string, anchor int64) (int64, bool) {
 	}
 	defer f.Close()
 	if anchor < 0 || anchor > fi.Size() {
-		if anchor = lastCostLine(f, fi.Size()); anchor < 0 {
+		if anchor = lastCostLine(f, 0, fi.Size()); anchor < 0 {
 			return 0, false
 		}
+	} else if lastCostLine(f, anchor, fi.Size()) < 0 {
+		return 0, false // the run is not over: nothing before it is read
 	}
-	at := lastCostLine(f, anchor)
+	at := lastCostLine(f, 0, anchor)
 	if at < 0 {
 		return 0, true
 	}
@@ -403,12 +405,12 @@ func runStart(path string, anchor int64) (int64, bool) {
 	return at + lr.consumed, true
 }
 
-// lastCostLine is where the last cost-state line that begins before end
-// starts, or -1; it reads backwards, a MiB at a time.
-func lastCostLine(f *os.File, end int64) int64 {
+// lastCostLine is where the last cost-state line that begins in
+// [floor, end) starts, or -1; it reads backwards, a MiB at a time.
+func lastCostLine(f *os.File, floor, end int64) int64 {
 	const chunk = 1 << 20
-	for hi := end; hi > 0; hi -= chunk {
-		lo := max(0, hi-chunk)
+	for hi := end; hi > floor; hi -= chunk {
+		lo := max(floor, hi-chunk)
 		b := make([]byte, hi-lo+int64(len(costMarker))-1)
 		n, err := f.ReadAt(b, lo)
 		if err != nil && err != io.EOF {
