@@ -234,7 +234,11 @@ func checkSessionTotals(t *testing.T, play *claudetest.Play, spans map[string]*t
 	if gotIn != in || gotOut != out {
 		t.Errorf("sessions' tokens %d/%d, the API declared %d/%d", gotIn, gotOut, in, out)
 	}
-	if math.Abs(cost-want) > want/100 || math.Abs(chatCost-want) > want/100 {
+	// In the TUI, Claude Code writes its cost-state when the session ends
+	// (/clear, /exit): a turn finished before that has no cost for a
+	// model the price table lacks, so its chat spans may fall short.
+	short := chatCost < want*0.99 && interactive(play)
+	if math.Abs(cost-want) > want/100 || math.Abs(chatCost-want) > want/100 && !short {
 		t.Errorf("sessions' cost $%.6f, chat spans' $%.6f, Claude Code's $%.6f", cost, chatCost, want)
 	}
 	t.Logf("sessions: %d/%d tokens (API %d/%d), cost $%.6f, chat spans $%.6f, Claude Code $%.6f (%+.2f%%)", gotIn, gotOut, in, out,
@@ -265,6 +269,16 @@ func checkNoForkSubagent(t *testing.T, play *claudetest.Play, spans map[string]*
 	if agents != starts || counted != int64(starts) {
 		t.Errorf("%d subagent spans, %d counted, %d SubagentStart events", agents, counted, starts)
 	}
+}
+
+// interactive reports whether a run of the play drove the TUI.
+func interactive(play *claudetest.Play) bool {
+	for _, st := range play.Scenario.Runs {
+		if len(st.TUI) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // playSessions are the sessions the play's runs wrote (a /clear starts
