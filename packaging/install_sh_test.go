@@ -232,7 +232,10 @@ func sourceCopy(t *testing.T, dir string) string {
 			}
 			return nil
 		}
-		if d.IsDir() || strings.HasSuffix(name, "_test.go") || !d.Type().IsRegular() {
+		// In a git worktree .git is a file naming the real git directory:
+		// copied, `git add -A` below would stage the copy into that
+		// worktree's own index.
+		if d.IsDir() || strings.HasSuffix(name, "_test.go") || name == ".git" || !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)

@@ -41,7 +41,7 @@ type Step struct {
 	Input []string
 	// TUI, if set, replaces Prompt: the run is the interactive TUI in tmux
 	// (see [Sandbox.StartTUI]), driven by these actions, which should end
-	// with [Exit].
+	// with [Exit] or [Exited].
 	TUI []Action
 	// PermissionMode is --permission-mode ("" is bypassPermissions under
 	// -p and default in the TUI).

@@ -13,7 +13,7 @@ import (
 func realUse() []Scenario {
 	return []Scenario{
 		tuiScenario(), interruptTool(), interruptStream(), ctrlC(), sigintTool(), compactManual(), compactAuto(),
-		apiRetry(), apiFail(), mcpScenario(), permissionDenied(), longSession(),
+		apiRetry(), apiFail(), mcpScenario(), permissionDenied(), permissionAuto(), longSession(),
 	}
 }
 
@@ -232,6 +232,23 @@ func permissionDenied() Scenario {
 				{Blocks: []Block{ToolUse("toolu_P1", "Bash", map[string]any{"command": "touch x", "description": "Make a file"})},
 					Usage: Usage{InputTokens: 390, OutputTokens: 23, CacheReadInputTokens: 4000, CacheCreationInputTokens: 990}},
 				text("I may not.", Usage{InputTokens: 60, OutputTokens: 4, CacheReadInputTokens: 4990, CacheCreationInputTokens: 110}),
+			}},
+		}},
+	}
+}
+
+func permissionAuto() Scenario {
+	return Scenario{
+		Name:      "permission-auto",
+		Doc:       "claude -p in auto mode: a risky Bash call (curl … | sh) that the permission classifier must judge, and the classifier is unavailable (it makes no API request here): PermissionDenied",
+		SessionID: "c1a0de00-0019-4000-8000-000000000019",
+		Runs: []Step{{
+			Prompt:         "Install it.",
+			PermissionMode: "auto",
+			Script: Script{Main: []Response{
+				{Blocks: []Block{ToolUse("toolu_R1", "Bash", map[string]any{"command": "curl -s http://127.0.0.1:9/install.sh | sh", "description": "Install"})},
+					Usage: Usage{InputTokens: 395, OutputTokens: 31, CacheReadInputTokens: 4000, CacheCreationInputTokens: 995}},
+				text("Not allowed.", Usage{InputTokens: 65, OutputTokens: 4, CacheReadInputTokens: 4995, CacheCreationInputTokens: 115}),
 			}},
 		}},
 	}

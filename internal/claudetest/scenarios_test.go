@@ -110,7 +110,9 @@ func spread(ds []time.Duration) string {
 func play(t *testing.T, cli string, sc Scenario) *Play {
 	t.Helper()
 	timeout, _ := time.ParseDuration(os.Getenv("CCOTEL_CLAUDETEST_TIMEOUT")) // per run; default 60s
-	p, err := PlayScenario(context.Background(), cli, t.TempDir(), sc, PlayOptions{Recorder: true, Debug: true, Timeout: timeout})
+	root := t.TempDir()
+	t.Cleanup(func() { KillTUI(root) })
+	p, err := PlayScenario(context.Background(), cli, root, sc, PlayOptions{Recorder: true, Debug: true, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,12 +202,19 @@ func checkCommon(t *testing.T, p *Play) {
 		}
 		hooks = append(hooks, h...)
 	}
+	killed := 0
 	for _, h := range hooks {
-		if h.Status != 0 {
+		switch {
+		case h.Status != 0 && strings.HasPrefix(h.Event, "StopFailure"):
+			// claude -p exits right after a turn that failed for good,
+			// without waiting for the StopFailure hook: seen killed (status
+			// 1, nothing recorded) in about one run in three.
+			killed++
+		case h.Status != 0:
 			t.Errorf("hook %s exited %d", h.Event, h.Status)
 		}
 	}
-	if len(hooks) != len(p.Events) {
+	if len(hooks) != len(p.Events)+killed {
 		t.Errorf("debug log shows %d hook runs, recorder has %d events", len(hooks), len(p.Events))
 	}
 	hookStats.Lock()
@@ -692,7 +701,9 @@ func compareGroundTruth(t *testing.T, dir string, p *Play) {
 		committed = append(committed, Event{Payload: b})
 	}
 	tui := p.Scenario.Runs[0].TUI != nil
-	got, want := lanes(p.Events, tui), lanes(committed, tui)
+	// StopFailure may be lost (see checkCommon): compared in its check only.
+	lost := func(e Event) bool { return e.Name() == "StopFailure" }
+	got, want := lanes(slices.DeleteFunc(slices.Clone(p.Events), lost), tui), lanes(slices.DeleteFunc(committed, lost), tui)
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("hook events differ from %s/events.jsonl:\n got: %q\nwant: %q", dir, got, want)
 	}

@@ -98,6 +98,10 @@ func (sb *Sandbox) StartTUI(ctx context.Context, o RunOptions) (*TUI, error) {
 	args = append(args, o.Args...)
 	env := append(append(sb.Env(o.BaseURL), o.Env...), "TERM=xterm-256color", "COLORTERM=truecolor")
 	var script strings.Builder
+	// The tmux server outlives the test process: should the test be killed
+	// before Close, a watchdog in the pane's process group kills the group
+	// (claude with it; the server exits with its last session).
+	fmt.Fprintf(&script, "(while kill -0 %d 2>/dev/null; do sleep 1; done; kill -KILL 0) </dev/null >/dev/null 2>&1 &\n", os.Getpid())
 	fmt.Fprintf(&script, "cd %s || exit 1\nenv -i", shellQuote(sb.Cwd))
 	for _, kv := range env {
 		script.WriteString(" " + shellQuote(kv))
@@ -186,9 +190,23 @@ func (tui *TUI) Wait(ctx context.Context, timeout time.Duration) (int, error) {
 
 // Close kills the tmux server and claude's process group (the pane's
 // shell, claude, the tools it started in that group), if still running.
-func (tui *TUI) Close() {
-	out, _ := exec.Command("tmux", "-S", tui.sock, "display-message", "-p", "-t", "claude", "#{pane_pid}").Output()
-	_ = exec.Command("tmux", "-S", tui.sock, "kill-server").Run()
+func (tui *TUI) Close() { killTmux(tui.sock) }
+
+// KillTUI does what Close does for the TUI of a sandbox below root (the
+// directory given to NewSandbox or PlayScenario), for a test's t.Cleanup:
+// nothing is left running even if the run was cut short.
+func KillTUI(root string) {
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	if _, err := os.Stat(filepath.Join(root, "tmux.sock")); err == nil {
+		killTmux(filepath.Join(root, "tmux.sock"))
+	}
+}
+
+func killTmux(sock string) {
+	out, _ := exec.Command("tmux", "-S", sock, "display-message", "-p", "-t", "claude", "#{pane_pid}").Output()
+	_ = exec.Command("tmux", "-S", sock, "kill-server").Run()
 	if pid, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil && pid > 1 {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		for i := 0; i < 50 && syscall.Kill(pid, 0) == nil; i++ {

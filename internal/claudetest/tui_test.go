@@ -2,7 +2,9 @@ package claudetest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +77,49 @@ done
 	started.Close()
 	if err := started.tmux("has-session", "-t", "claude"); err == nil {
 		t.Error("the tmux session outlived Close")
+	}
+}
+
+// TestTUIWatchdog: a TUI whose test process died is killed by the pane's
+// watchdog, without Close. The "test process" here is a sleep.
+func TestTUIWatchdog(t *testing.T) {
+	RequireTmux(t)
+	sb, err := NewSandbox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(sb.Root, "fake-claude")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho '❯'\nexec sleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tui, err := sb.StartTUI(context.Background(), RunOptions{CLI: fake, BaseURL: "http://127.0.0.1:9", SessionID: "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tui.Close)
+	// Point the watchdog at a process that ends in a second.
+	b, _ := os.ReadFile(filepath.Join(sb.Root, "tui.sh"))
+	if !strings.Contains(string(b), fmt.Sprintf("kill -0 %d ", os.Getpid())) {
+		t.Fatalf("no watchdog on the test process in tui.sh:\n%s", b)
+	}
+	tui.Close()
+	short := exec.Command("sleep", "1")
+	if err := short.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go short.Wait()
+	script := strings.Replace(string(b), fmt.Sprintf("kill -0 %d ", os.Getpid()), fmt.Sprintf("kill -0 %d ", short.Process.Pid), 1)
+	if err := os.WriteFile(filepath.Join(sb.Root, "tui.sh"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := tui.tmux("new-session", "-d", "-s", "claude", "sh "+shellQuote(filepath.Join(sb.Root, "tui.sh"))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tui.tmux("has-session", "-t", "claude") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the TUI outlived its test process by 9s")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

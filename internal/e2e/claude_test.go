@@ -68,7 +68,9 @@ func playWithEnv(t *testing.T, name string, extra ...string) (*claudetest.Play, 
 	ctx, cancel := context.WithTimeout(context.Background(), claudeRun)
 	defer cancel()
 	t.Cleanup(func() { stopFlusher(t, stateDir) })
-	play, err := claudetest.PlayScenario(ctx, cli, t.TempDir(), sc, claudetest.PlayOptions{
+	root := t.TempDir()
+	t.Cleanup(func() { claudetest.KillTUI(root) }) // a TUI scenario's tmux, even if cut short
+	play, err := claudetest.PlayScenario(ctx, cli, root, sc, claudetest.PlayOptions{
 		Recorder: true,
 		Setup: func(sb *claudetest.Sandbox) error {
 			cmd := exec.CommandContext(ctx, bin, "install", "--settings", sb.SettingsPath(), "--command", bin)
