@@ -61,7 +61,26 @@ type ledger struct {
 // that ended it, and its compactions.
 func newLedger(prices *Prices, reqs []*request, prev *costState, end costState, compacts []compaction) *ledger {
 	led := &ledger{rates: map[string]float64{}}
-	resid := map[string]*request{} // per model: the run's calls that wrote no response
+	resid, models := runDelta(prev, end)
+	var main *request // the model with the most residual tokens
+	for _, m := range models {
+		x := resid[m]
+		led.residual(prices, x, reqs)
+		if main == nil || weighted(x) > weighted(main) {
+			main = x
+		}
+	}
+	if len(compacts) > 0 && main != nil && weighted(main) > 0 {
+		led.compacts = shareCompactions(resid, models, main.model, compacts)
+	}
+	return led
+}
+
+// runDelta is, per model, what Claude Code counted in the run: the
+// cost-state at its end less the one before (ccCost: the cost), and the
+// models in order.
+func runDelta(prev *costState, end costState) (map[string]*request, []string) {
+	resid := map[string]*request{}
 	var models []string
 	for m, u := range end.byModel {
 		var p modelUseV
@@ -74,11 +93,18 @@ func newLedger(prices *Prices, reqs []*request, prev *costState, end costState, 
 		models = append(models, m)
 	}
 	sort.Strings(models)
-	var table = map[string]float64{} // per model: what the price table gave its requests
-	var w = map[string]float64{}     // per model: the weighted tokens of the requests it did not price
+	return resid, models
+}
+
+// residual turns x, Claude Code's count of one model in the run, into
+// what the run's responses (reqs) leave of it: the calls that wrote no
+// response, with their cost; and sets the model's rate: what the price
+// table did not price of Claude Code's cost, over the weighted tokens of
+// the requests it did not price and of the residual calls.
+func (led *ledger) residual(prices *Prices, x *request, reqs []*request) {
+	var table, w float64
 	for _, r := range reqs {
-		x := resid[r.model]
-		if x == nil {
+		if r.model != x.model {
 			continue
 		}
 		x.input -= r.input
@@ -87,32 +113,19 @@ func newLedger(prices *Prices, reqs []*request, prev *costState, end costState, 
 		x.cacheWrite -= r.cacheWrite
 		x.cache1h -= r.cache1h
 		if c, ok := prices.cost(r); ok {
-			table[r.model] += c
+			table += c
 		} else {
-			w[r.model] += weighted(r)
+			w += weighted(r)
 		}
 	}
-	var total float64 // the residual calls' cost, all models
-	var dominant *request
-	for _, m := range models {
-		x := resid[m]
-		x.input, x.output, x.cacheRead = max(x.input, 0), max(x.output, 0), max(x.cacheRead, 0)
-		x.cacheWrite, x.cache1h = max(x.cacheWrite, 0), min(max(x.cache1h, 0), max(x.cacheWrite, 0))
-		left := x.ccCost - table[m] // Claude Code's cost of what the table did not price
-		if d := w[m] + weighted(x); d > 0 && left > 0 {
-			led.rates[m] = left / d
-		}
-		x.ccCost = max(left-w[m]*led.rates[m], 0)
-		total += x.ccCost
-		if dominant == nil || weighted(x) > weighted(dominant) {
-			dominant = x
-		}
+	x.input, x.output, x.cacheRead = max(x.input, 0), max(x.output, 0), max(x.cacheRead, 0)
+	x.cacheWrite = max(x.cacheWrite, 0)
+	x.cache1h = min(max(x.cache1h, 0), x.cacheWrite)
+	left := x.ccCost - table
+	if d := w + weighted(x); d > 0 && left > 0 {
+		led.rates[x.model] = left / d
 	}
-	if len(compacts) == 0 || dominant == nil || weighted(dominant) == 0 {
-		return led
-	}
-	led.compacts = shareCompactions(resid, models, dominant.model, compacts)
-	return led
+	x.ccCost = max(left-w*led.rates[x.model], 0)
 }
 
 // shareCompactions splits the residual calls of each model among the
