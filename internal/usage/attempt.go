@@ -136,6 +136,11 @@ func (sc *scan) chainStatus(status int64, kind string) {
 	}
 }
 
+// interruptText starts the user line Claude Code writes when the person
+// interrupts a request (Escape): "[Request interrupted by user]", "… for
+// tool use]".
+const interruptText = "[Request interrupted by user"
+
 // unanswered: a user line. An attempt still pending was cut short (an
 // interrupt) or its answer is not in this file: no evidence of a failure.
 func (sc *scan) unanswered() {

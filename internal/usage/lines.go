@@ -38,8 +38,9 @@ var lineTypes = map[string]lineType{
 	"system":      {handle: (*scan).systemLine, marker: []byte(`"subtype"`)},
 }
 
-// sessionMarkers are lineTypes' markers.
-var sessionMarkers = markersOf(lineTypes)
+// sessionMarkers are lineTypes' markers, and the interrupt's user line:
+// an attempt it cuts short is no failure (attempt.go).
+var sessionMarkers = append(markersOf(lineTypes), []byte(interruptText))
 
 func markersOf(types map[string]lineType) [][]byte {
 	names := slices.Sorted(maps.Keys(types))
