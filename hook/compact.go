@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -72,6 +73,10 @@ func (m *machine) postCompact() {
 	}
 	if m.ev.Trigger != "" {
 		c.Span.SetAttr(tracing.String(semconv.CompactTrigger, m.ev.Trigger))
+	}
+	if m.s.Transcript != "" {
+		// The flusher adds the compact_boundary line's metadata.
+		c.Span.Pending = pending(usage.Ref{Scope: "compact", Path: m.s.Transcript})
 	}
 	m.end(c, m.t, "", semconv.IncompleteParentEnded)
 }

@@ -163,6 +163,10 @@ func checkCompactionCall(t *testing.T, spans map[string]*tracepb.Span, c *tracep
 		t.Errorf("compaction call under %s, want its compact span", nameOf(p))
 		return
 	}
+	if attr(p, semconv.CompactPreTokens) != attr(c, semconv.CompactPreTokens) || attr(p, semconv.CompactTrigger) != attr(c, semconv.CompactTrigger) {
+		t.Errorf("compact span: trigger %q pre_tokens %q; its call says %q, %q (compact_boundary)", attr(p, semconv.CompactTrigger),
+			attr(p, semconv.CompactPreTokens), attr(c, semconv.CompactTrigger), attr(c, semconv.CompactPreTokens))
+	}
 	if turn := spans[spanHex(p.GetParentSpanId())]; turn != nil && turn.GetName() == semconv.SpanTurn {
 		sum := turnSums[spanHex(turn.GetSpanId())]
 		sum[0] += in

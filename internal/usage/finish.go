@@ -113,6 +113,9 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 	if !f.opts.NoWait && now.Before(s.ReadyAt) {
 		return false, s.ReadyAt
 	}
+	if ref.Scope == "compact" {
+		return f.finishCompact(s, &ref, now)
+	}
 	res, err := f.read(&ref, s)
 	defer func() {
 		if done && res != nil {

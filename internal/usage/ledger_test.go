@@ -126,3 +126,33 @@ func attrInt(s *tracing.Span, k string) int64 {
 	a, _ := s.Attr(k)
 	return a.Int
 }
+
+// A compact span gets the compactMetadata of the compact_boundary line
+// written while it ran; until that line is there, the finisher waits.
+func TestCompactSpanMetadata(t *testing.T) {
+	dir := t.TempDir()
+	p := writeLines(t, dir, "s.jsonl",
+		boundary("manual", 3000, "2026-12-07T10:00:01Z"),
+		line("m1", "r1", sonnet, 100, 10, 0, 0, "end_turn"),
+		boundary("auto", 1000, "2026-12-07T10:05:01Z"))
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	fin := New(Options{})
+	for _, w := range []struct {
+		start, end string
+		pre        int64
+	}{{"2026-12-07T10:00:00Z", "2026-12-07T10:00:01Z", 3000}, {"2026-12-07T10:05:00Z", "2026-12-07T10:05:00.5Z", 1000}} {
+		s := &tracing.Span{Name: semconv.SpanCompact, Start: at(w.start), End: at(w.end)}
+		s.Pending, _ = json.Marshal(Ref{Scope: "compact", Path: p})
+		if done, _ := fin(s, s.End.Add(5*time.Second)); !done || attrInt(s, semconv.CompactPreTokens) != w.pre || attrInt(s, semconv.CompactDurationMs) != 100 {
+			t.Errorf("compaction at %s: done %v, pre %d", w.start, done, attrInt(s, semconv.CompactPreTokens))
+		}
+	}
+	s := &tracing.Span{Name: semconv.SpanCompact, Start: at("2026-12-07T10:09:00Z"), End: at("2026-12-07T10:09:01Z")}
+	s.Pending, _ = json.Marshal(Ref{Scope: "compact", Path: p})
+	if done, _ := fin(s, s.End.Add(5*time.Second)); done {
+		t.Errorf("done before the compaction's line was written")
+	}
+	if done, _ := fin(s, s.End.Add(2*time.Minute)); !done || attrInt(s, semconv.CompactPreTokens) != 0 {
+		t.Errorf("not given up after MaxWait: done %v", done)
+	}
+}

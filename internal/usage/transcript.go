@@ -406,26 +406,32 @@ func runStart(path string, anchor int64) (int64, bool) {
 }
 
 // lastCostLine is where the last cost-state line that begins in
-// [floor, end) starts, or -1; it reads backwards, a MiB at a time.
+// [floor, end) starts, or -1.
 func lastCostLine(f *os.File, floor, end int64) int64 {
+	return lastMarker(f, costMarker, floor, end)
+}
+
+// lastMarker is where the last marker that begins in [floor, end) is, or
+// -1; it reads backwards, a MiB at a time.
+func lastMarker(f *os.File, marker []byte, floor, end int64) int64 {
 	const chunk = 1 << 20
 	for hi := end; hi > floor; hi -= chunk {
 		lo := max(floor, hi-chunk)
-		b := make([]byte, hi-lo+int64(len(costMarker))-1)
+		b := make([]byte, hi-lo+int64(len(marker))-1)
 		n, err := f.ReadAt(b, lo)
 		if err != nil && err != io.EOF {
 			return -1
 		}
 		b = b[:n]
 		for {
-			i := bytes.LastIndex(b, costMarker)
+			i := bytes.LastIndex(b, marker)
 			if i < 0 {
 				break
 			}
 			if lo+int64(i) < hi {
 				return lo + int64(i)
 			}
-			b = b[:i+len(costMarker)-1]
+			b = b[:i+len(marker)-1]
 		}
 	}
 	return -1

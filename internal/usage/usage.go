@@ -8,7 +8,7 @@ package usage
 // package) reads it, sets the gen_ai.usage.* / gen_ai.*.model /
 // claude_code.cost.usd attributes on the span and clears Pending.
 type Ref struct {
-	Scope    string `json:"scope"`               // "turn", "agent" or "session"
+	Scope    string `json:"scope"`               // "turn", "agent", "session" or "compact" (compact.go)
 	Path     string `json:"path"`                // transcript_path, or agent_transcript_path for "agent"
 	Offset   int64  `json:"offset,omitempty"`    // byte offset where the turn's lines start (file size at UserPromptSubmit)
 	PromptID string `json:"prompt_id,omitempty"` // the turn's prompt_id, when Claude Code sent one
