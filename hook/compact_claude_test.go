@@ -1,9 +1,11 @@
 package hook
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -31,6 +33,10 @@ func TestClaudeCompaction(t *testing.T) {
 			c := compacts[0]
 			if strAttr(c, semconv.CompactTrigger) != tc.trigger {
 				t.Errorf("trigger %q", strAttr(c, semconv.CompactTrigger))
+			}
+			var ref usage.Ref
+			if json.Unmarshal(c.Pending, &ref) != nil || ref.Scope != "compact" || ref.Path == "" {
+				t.Errorf("compact span's usage reference %s: the flusher adds compact_boundary's metadata", c.Pending)
 			}
 			if _, missed := c.Attr(semconv.CompactStartMissed); missed || c.End.Sub(c.Start) <= 0 {
 				t.Errorf("compact span %v..%v, start missed %v", c.Start, c.End, missed)
