@@ -126,8 +126,9 @@ func (f *finisher) ledgerFor(ref *Ref, res *result, counted []*request) (*ledger
 
 // runLedger reads the run of the main transcript that a turn or subagent
 // belongs to (a turn: the run its first line is in; a subagent: the last
-// run that ended) and returns its ledger, or nil while the run's
-// cost-state line is not written.
+// run that ended, if the Agent call that launched it is in it) and
+// returns its ledger, or nil while the run's cost-state line is not
+// written.
 func (f *finisher) runLedger(ref *Ref, res *result) *ledger {
 	path, anchor := ref.Path, int64(-1)
 	if ref.Scope == "agent" {
@@ -142,6 +143,9 @@ func (f *finisher) runLedger(ref *Ref, res *result) *ledger {
 	run, err := f.read(&Ref{Scope: "session", Path: path, Offset: start}, &tracing.Span{})
 	if err != nil || run.main == nil || !run.main.runEnded {
 		return nil
+	}
+	if id, ok := LaunchingCall(ref.Path); ok && ref.Scope == "agent" && run.main.tools[id] == nil {
+		return nil // the subagent's run has not ended: the last one is another
 	}
 	res.keys = append(res.keys, run.keys...)
 	cs := run.main.costs

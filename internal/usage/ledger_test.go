@@ -156,3 +156,27 @@ func TestCompactSpanMetadata(t *testing.T) {
 		t.Errorf("not given up after MaxWait: done %v", done)
 	}
 }
+
+// A subagent of a model the table lacks is priced from its own run's
+// cost-state: the run of the Agent call that launched it (its meta
+// file), not an earlier run that ended.
+func TestUnpricedSubagentRun(t *testing.T) {
+	const opus = "claude-opus-5-5"
+	call := func(id string) string {
+		return fmt.Sprintf(`{"type":"assistant","requestId":"r-%s","message":{"id":"m-%s","model":%q,"stop_reason":"tool_use","usage":{"input_tokens":100,"output_tokens":10},"content":[{"type":"tool_use","id":%q,"name":"Agent"}]}}`, id, id, opus, id)
+	}
+	for _, tc := range []struct {
+		launch string
+		priced bool
+	}{{"T1", true}, {"T2", false}} {
+		dir := t.TempDir()
+		writeLines(t, dir, "s.jsonl", call("T1"), costLineOf(opus, 0.0003, 200, 20), call("T2"))
+		agent := writeLines(t, dir, "s/subagents/agent-x.jsonl", line("m-x", "r-x", opus, 100, 10, 0, 0, "end_turn"))
+		writeLines(t, dir, "s/subagents/agent-x.meta.json", fmt.Sprintf(`{"toolUseId":%q}`, tc.launch))
+		s := &tracing.Span{Name: "invoke_agent general-purpose"}
+		finish(t, s, Ref{Scope: "agent", Path: agent})
+		if _, ok := s.Attr(semconv.UsageCostUSD); ok != tc.priced {
+			t.Errorf("launched by %s: cost set %v, want %v", tc.launch, ok, tc.priced)
+		}
+	}
+}
