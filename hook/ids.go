@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ccotel/ccotel/internal/usage"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -48,7 +49,7 @@ func agentSpanID(sessionID, agentID string) tracing.SpanID {
 	return spanID("agent", sessionID, agentID)
 }
 func compactSpanID(sessionID string, n int) tracing.SpanID {
-	return spanID("compact", sessionID, strconv.Itoa(n))
+	return usage.CompactSpanID(sessionID, n) // the finisher puts the compaction's call under it
 }
 
 // parseTraceparent parses a W3C traceparent header value

@@ -181,6 +181,7 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 		// taken from the whole file, which would count earlier runs too.
 		if s.Transcript != "" && (o.Kind == kindRoot || o.Offset >= 0) {
 			ref := usage.Ref{Scope: "session", Path: s.Transcript}
+			ref.CompactBase = s.CompactSeq - t.Compactions // the compactions' spans are numbered per session
 			if o.Kind == kindRun {
 				ref.Offset = o.Offset
 			} else {

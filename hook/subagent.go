@@ -149,6 +149,9 @@ func (m *machine) subagentStop() {
 			return
 		}
 	}
+	if agent == nil && m.compactionFork() {
+		return
+	}
 	if agent == nil {
 		m.ensureTurn()
 		agent = m.startAgent(true)

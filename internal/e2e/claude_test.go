@@ -87,7 +87,7 @@ func playWithEnv(t *testing.T, name string, extra ...string) (*claudetest.Play, 
 		t.Fatalf("scenario %s: %v", name, err)
 	}
 	for i, r := range play.Runs {
-		if r.ExitCode != 0 {
+		if r.ExitCode != claudeExit[name] {
 			t.Fatalf("scenario %s run %d: claude exited %d\n%s", name, i+1, r.ExitCode, r)
 		}
 	}
@@ -186,17 +186,21 @@ func claudeParallel() int {
 	return 4
 }
 
+// claudeExit is a scenario's exit code, 0 unless listed: a request that
+// failed for good ends `claude -p` with 1.
+var claudeExit = map[string]int{"api-fail": 1}
+
 // claudeScenarios are the scenarios of claudetest.Scenarios() that
-// TestClaude plays, by name. Of the scenarios of issue 17, the TUI (less
-// its compaction checks, notYet), /clear, the interrupts, MCP and the
-// denials are listed; /compact, API errors and the long session are not
-// yet: ccotel's trace is not yet true for them. Each is added here once
-// it is; TestClaudeScenarioList keeps the list honest.
+// TestClaude plays, by name, every recorded scenario: the scenarios of
+// issue 17 (the TUI, /compact manual and reactive, /clear, API retries and
+// a final failure, the interrupts, MCP, the denials, the long session)
+// with the first ones; TestClaudeScenarioList keeps the list honest.
 var claudeScenarios = []string{
 	"one-tool", "three-tools", "tool-errors", "usage-per-block",
 	"subagent-foreground", "subagent-background",
 	"resume", "fork", "default-model", "model-haiku", "model-switch", "directory-added",
 	"permission-denied", "permission-auto", "interrupt-tool", "interrupt-stream", "sigint-tool", "ctrl-c", "mcp", "tui",
+	"compact-manual", "compact-auto", "api-retry", "api-fail", "long-session",
 }
 
 // TestClaudeScenarioList: every listed scenario exists.
@@ -303,20 +307,9 @@ type claudeCheck struct {
 	tt    *transcriptTruth
 }
 
-// notYet are checks a listed scenario does not pass yet, by scenario,
-// with why; they are logged as not checked, never counted as held.
-var notYet = map[string]map[string]string{
-	// Issue 17 point 3 (another lane): /compact opens a turn.
-	"tui": {"turns = typed prompts": "/compact still becomes a turn (issue 17 point 3)"},
-}
-
 // hold records check name as held unless the test failed while it ran.
 func (c *claudeCheck) hold(name string, check func() bool) {
 	c.t.Helper()
-	if why, skip := notYet[c.play.Scenario.Name][name]; skip {
-		c.t.Logf("not checked: %s: %s", name, why)
-		return
-	}
 	if check() {
 		c.held = append(c.held, name)
 	}

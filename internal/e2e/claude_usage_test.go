@@ -34,14 +34,21 @@ const (
 // declared and what Claude Code itself accounted: one chat span per API
 // response with its tokens, model, finish reason and parent, its time
 // against the server's clock, each turn's tokens as the sum of its chat
-// spans, and each run's cost equal to Claude Code's cost-state.
+// spans, and each run's cost equal to Claude Code's cost-state. A
+// compaction's call is a chat span under its compact span with the tokens
+// the API declared for it; a failed attempt is an error chat span with the
+// status the API answered; the chat spans' costs add up to Claude Code's
+// figure; the compaction's forked agent is no subagent.
 func TestClaudeUsage(t *testing.T) {
-	for _, name := range []string{"one-tool", "three-tools", "usage-per-block", "subagent-foreground", "resume", "default-model", "model-haiku", "subagent-background", "tool-errors", "model-switch"} {
+	for _, name := range []string{"one-tool", "three-tools", "usage-per-block", "subagent-foreground", "resume", "default-model", "model-haiku", "subagent-background", "tool-errors", "model-switch",
+		"compact-manual", "compact-auto", "api-retry", "api-fail", "long-session", "tui"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			play, spans := playWithCCOTEL(t, name)
 			checkChatSpans(t, play, spans)
 			checkRunCosts(t, play, spans)
+			checkSessionTotals(t, play, spans)
+			checkNoForkSubagent(t, play, spans)
 		})
 	}
 }
@@ -49,12 +56,31 @@ func TestClaudeUsage(t *testing.T) {
 func checkChatSpans(t *testing.T, play *claudetest.Play, spans map[string]*tracepb.Span) {
 	t.Helper()
 	chats := map[string]*tracepb.Span{} // by gen_ai.response.id
+	var compactions, failed []*tracepb.Span
 	for _, s := range byName(spans, "chat") {
-		chats[attr(s, semconv.GenAIResponseID)] = s
+		switch {
+		case s.GetStatus().GetCode() == tracepb.Status_STATUS_CODE_ERROR:
+			failed = append(failed, s)
+		case hasAttr(s, semconv.CompactTrigger):
+			compactions = append(compactions, s)
+		default:
+			chats[attr(s, semconv.GenAIResponseID)] = s
+		}
 	}
+	checkFailedAttempts(t, play, failed)
 	var starts, ends []time.Duration
 	turnSums := map[string][2]int64{}
 	for _, r := range play.Requests {
+		if r.Kind == claudetest.KindCompact && r.Response != nil {
+			if len(compactions) == 0 {
+				t.Errorf("no chat span for the compaction request %s", r.MsgID)
+				continue
+			}
+			c := compactions[0]
+			compactions = compactions[1:]
+			checkCompactionCall(t, spans, c, r, turnSums)
+			continue
+		}
 		if r.Response == nil || r.MsgID == "" {
 			continue
 		}
@@ -75,7 +101,7 @@ func checkChatSpans(t *testing.T, play *claudetest.Play, spans map[string]*trace
 		if got := attr(s, semconv.GenAIResponseModel); got != r.Response.Model {
 			t.Errorf("%s: response model %q, the API declared %q", r.MsgID, got, r.Response.Model)
 		}
-		if s.GetKind() != tracepb.Span_SPAN_KIND_CLIENT || attr(s, semconv.GenAIOperationName) != "chat" || attr(s, semconv.GenAIConversationID) != play.Scenario.SessionID {
+		if s.GetKind() != tracepb.Span_SPAN_KIND_CLIENT || attr(s, semconv.GenAIOperationName) != "chat" || !slices.Contains(playSessions(play), attr(s, semconv.GenAIConversationID)) {
 			t.Errorf("%s: kind %v, operation %q, conversation %q", r.MsgID, s.GetKind(), attr(s, semconv.GenAIOperationName), attr(s, semconv.GenAIConversationID))
 		}
 		parent := spans[spanHex(s.GetParentSpanId())]
@@ -101,6 +127,9 @@ func checkChatSpans(t *testing.T, play *claudetest.Play, spans map[string]*trace
 	for id := range chats {
 		t.Errorf("chat span for %q, which the API never sent", id)
 	}
+	for _, c := range compactions {
+		t.Errorf("compaction chat span %s, and the API saw no more compactions", c.GetName())
+	}
 	if ms, me := median(starts), median(ends); ms > chatMedian || me > chatMedian {
 		t.Errorf("median drift of chat spans from the API's clock: start %v, end %v (want ≤ %v)", ms, me, chatMedian)
 	} else {
@@ -114,12 +143,176 @@ func checkChatSpans(t *testing.T, play *claudetest.Play, spans map[string]*trace
 	}
 }
 
+// checkCompactionCall: a compaction's model call (no assistant line: its
+// numbers are the cost-state's) is a chat span under a compact span, with
+// the tokens the API declared for the compaction request, compactMetadata
+// and a cost; a compaction inside a turn counts in the turn.
+func checkCompactionCall(t *testing.T, spans map[string]*tracepb.Span, c *tracepb.Span, r claudetest.Request, turnSums map[string][2]int64) {
+	t.Helper()
+	u := r.Response.Usage
+	in := int64(u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens)
+	if attr(c, semconv.GenAIUsageInputTokens) != strconv.FormatInt(in, 10) || attr(c, semconv.GenAIUsageOutputTokens) != strconv.Itoa(u.OutputTokens) {
+		t.Errorf("compaction call: tokens %s/%s, the API declared %d/%d", attr(c, semconv.GenAIUsageInputTokens), attr(c, semconv.GenAIUsageOutputTokens), in, u.OutputTokens)
+	}
+	if !hasAttr(c, semconv.CompactPreTokens) || !hasAttr(c, semconv.CompactPostTokens) || !hasAttr(c, semconv.UsageCostUSD) || attr(c, semconv.GenAIRequestModel) != r.Model {
+		t.Errorf("compaction call %s: pre %q post %q cost %q model %q (requested %q)", c.GetName(), attr(c, semconv.CompactPreTokens),
+			attr(c, semconv.CompactPostTokens), attr(c, semconv.UsageCostUSD), attr(c, semconv.GenAIRequestModel), r.Model)
+	}
+	p := spans[spanHex(c.GetParentSpanId())]
+	if p == nil || p.GetName() != semconv.SpanCompact {
+		t.Errorf("compaction call under %s, want its compact span", nameOf(p))
+		return
+	}
+	if attr(p, semconv.CompactPreTokens) != attr(c, semconv.CompactPreTokens) || attr(p, semconv.CompactTrigger) != attr(c, semconv.CompactTrigger) {
+		t.Errorf("compact span: trigger %q pre_tokens %q; its call says %q, %q (compact_boundary)", attr(p, semconv.CompactTrigger),
+			attr(p, semconv.CompactPreTokens), attr(c, semconv.CompactTrigger), attr(c, semconv.CompactPreTokens))
+	}
+	if turn := spans[spanHex(p.GetParentSpanId())]; turn != nil && turn.GetName() == semconv.SpanTurn {
+		sum := turnSums[spanHex(turn.GetSpanId())]
+		sum[0] += in
+		sum[1] += int64(u.OutputTokens)
+		turnSums[spanHex(turn.GetSpanId())] = sum
+	}
+	t.Logf("compaction (%s): chat span %s under %s, %s/%s tokens, $%s, pre %s post %s", attr(c, semconv.CompactTrigger), c.GetName(), nameOf(p),
+		attr(c, semconv.GenAIUsageInputTokens), attr(c, semconv.GenAIUsageOutputTokens), attr(c, semconv.UsageCostUSD),
+		attr(c, semconv.CompactPreTokens), attr(c, semconv.CompactPostTokens))
+}
+
+// checkFailedAttempts: every attempt the API failed is an error chat span
+// with that HTTP status and a model, in the order they were sent.
+func checkFailedAttempts(t *testing.T, play *claudetest.Play, failed []*tracepb.Span) {
+	t.Helper()
+	var want, got []string
+	for _, r := range play.Requests {
+		if r.Status != 200 && r.Kind != claudetest.KindCompact {
+			want = append(want, strconv.Itoa(r.Status))
+		}
+	}
+	sort.Slice(failed, func(i, j int) bool { return failed[i].GetStartTimeUnixNano() < failed[j].GetStartTimeUnixNano() })
+	for _, s := range failed {
+		got = append(got, attr(s, semconv.HTTPResponseStatusCode))
+		if attr(s, semconv.GenAIRequestModel) == "" || !hasAttr(s, semconv.ErrorType) {
+			t.Errorf("failed attempt %s: model %q, error.type %q", s.GetName(), attr(s, semconv.GenAIRequestModel), attr(s, semconv.ErrorType))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("failed attempts' chat spans have statuses %v, the API answered %v", got, want)
+	} else if len(got) > 0 {
+		t.Logf("failed attempts: %d error chat spans, statuses %v", len(got), got)
+	}
+}
+
+// checkSessionTotals: over every session of the play (a /clear starts
+// one), the top spans' tokens are what the API declared (compactions
+// included), their cost Claude Code's own, and the chat spans' costs add
+// up to it.
+func checkSessionTotals(t *testing.T, play *claudetest.Play, spans map[string]*tracepb.Span) {
+	t.Helper()
+	var in, out int64
+	for _, r := range play.Requests {
+		if r.Response != nil && r.Status == 200 && !r.Aborted {
+			u := r.Response.Usage
+			in += int64(u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens)
+			out += int64(u.OutputTokens)
+		}
+	}
+	var gotIn, gotOut int64
+	var cost, chatCost float64
+	for _, s := range byName(spans, "invoke_agent claude-code") {
+		gotIn += attrInt64(s, semconv.GenAIUsageInputTokens)
+		gotOut += attrInt64(s, semconv.GenAIUsageOutputTokens)
+		c, _ := strconv.ParseFloat(attr(s, semconv.UsageCostUSD), 64)
+		cost += c
+	}
+	for _, s := range byName(spans, "chat") {
+		c, _ := strconv.ParseFloat(attr(s, semconv.UsageCostUSD), 64)
+		chatCost += c
+	}
+	want := 0.0
+	for _, sid := range playSessions(play) {
+		main, _ := play.Sandbox.Transcripts(sid)
+		if totals := costStates(t, main); len(totals) > 0 {
+			want += totals[len(totals)-1]
+		}
+	}
+	if gotIn != in || gotOut != out {
+		t.Errorf("sessions' tokens %d/%d, the API declared %d/%d", gotIn, gotOut, in, out)
+	}
+	// In the TUI, Claude Code writes its cost-state when the session ends
+	// (/clear, /exit): a turn finished before that has no cost for a
+	// model the price table lacks, so its chat spans may fall short.
+	short := chatCost < want*0.99 && interactive(play)
+	if math.Abs(cost-want) > want/100 || math.Abs(chatCost-want) > want/100 && !short {
+		t.Errorf("sessions' cost $%.6f, chat spans' $%.6f, Claude Code's $%.6f", cost, chatCost, want)
+	}
+	t.Logf("sessions: %d/%d tokens (API %d/%d), cost $%.6f, chat spans $%.6f, Claude Code $%.6f (%+.2f%%)", gotIn, gotOut, in, out,
+		cost, chatCost, want, 100*(cost-want)/math.Max(want, 1e-12))
+}
+
+// checkNoForkSubagent: the compaction's forked agent (a SubagentStop with
+// agent_type "" and no SubagentStart) is no subagent: the subagent spans
+// and counts are the SubagentStarts'.
+func checkNoForkSubagent(t *testing.T, play *claudetest.Play, spans map[string]*tracepb.Span) {
+	t.Helper()
+	starts := 0
+	for _, e := range play.Events {
+		if e.Name() == "SubagentStart" {
+			starts++
+		}
+	}
+	var agents int
+	var counted int64
+	for _, s := range spans {
+		if attr(s, semconv.GenAIOperationName) == semconv.OperationInvokeAgent && s.GetName() != semconv.SpanRoot {
+			agents++
+		}
+	}
+	for _, s := range byName(spans, semconv.SpanRoot) {
+		counted += attrInt64(s, semconv.SessionSubagents)
+	}
+	if agents != starts || counted != int64(starts) {
+		t.Errorf("%d subagent spans, %d counted, %d SubagentStart events", agents, counted, starts)
+	}
+}
+
+// interactive reports whether a run of the play drove the TUI.
+func interactive(play *claudetest.Play) bool {
+	for _, st := range play.Scenario.Runs {
+		if len(st.TUI) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// playSessions are the sessions the play's runs wrote (a /clear starts
+// one), each once.
+func playSessions(play *claudetest.Play) []string {
+	out := []string{play.Scenario.SessionID}
+	for _, r := range play.Runs {
+		for _, sid := range append([]string{r.SessionID}, r.Sessions...) {
+			if sid != "" && !slices.Contains(out, sid) {
+				out = append(out, sid)
+			}
+		}
+	}
+	return out
+}
+
+func attrInt64(s *tracepb.Span, k string) int64 {
+	n, _ := strconv.ParseInt(attr(s, k), 10, 64)
+	return n
+}
+
 // checkRunCosts compares each run's claude_code.cost.usd with Claude
 // Code's own accounting: the cost-state line it writes at the end of every
 // run holds the session's running total, so a run costs the difference.
 func checkRunCosts(t *testing.T, play *claudetest.Play, spans map[string]*tracepb.Span) {
 	t.Helper()
 	last := play.Runs[len(play.Runs)-1]
+	if len(last.Sessions) > 0 {
+		return // a /clear's sessions: checkSessionTotals
+	}
 	totals := costStates(t, last.Transcript)
 	if len(totals) != len(play.Runs) {
 		t.Fatalf("%d cost-state lines for %d runs in %s", len(totals), len(play.Runs), last.Transcript)

@@ -47,6 +47,8 @@ func TestConventions(t *testing.T) {
 		"GenAIUsageCacheReadInputTokens":     {GenAIUsageCacheReadInputTokens, string(otel.GenAIUsageCacheReadInputTokensKey)},
 		"GenAIUsageCacheCreationInputTokens": {GenAIUsageCacheCreationInputTokens, string(otel.GenAIUsageCacheCreationInputTokensKey)},
 		"ErrorType":                          {ErrorType, string(otel.ErrorTypeKey)},
+		"HTTPResponseStatusCode":             {HTTPResponseStatusCode, string(otel.HTTPResponseStatusCodeKey)},
+		"HTTPRequestResendCount":             {HTTPRequestResendCount, string(otel.HTTPRequestResendCountKey)},
 
 		"OperationInvokeAgent":       {OperationInvokeAgent, otel.GenAIOperationNameInvokeAgent.Value.AsString()},
 		"OperationExecuteTool":       {OperationExecuteTool, otel.GenAIOperationNameExecuteTool.Value.AsString()},

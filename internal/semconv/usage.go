@@ -29,6 +29,21 @@ const (
 	// where it is set, per-request and per-turn costs are left out.
 	CostUnpricedModels = "claude_code.cost.unpriced_models"
 
+	// A failed API attempt's chat span: the HTTP status, the attempts
+	// before it in its retry chain (OpenTelemetry HTTP conventions) and
+	// the wait Claude Code let pass before the next (api_error's
+	// retryInMs).
+	HTTPResponseStatusCode = "http.response.status_code"
+	HTTPRequestResendCount = "http.request.resend_count"
+	RequestRetryInMs       = "claude_code.request.retry_in_ms"
+
+	// A compaction's model call (its chat span, under the compact span):
+	// the context's size before and after, and how long it took
+	// (compact_boundary's compactMetadata).
+	CompactPreTokens  = "claude_code.compact.pre_tokens"
+	CompactPostTokens = "claude_code.compact.post_tokens"
+	CompactDurationMs = "claude_code.compact.duration_ms"
+
 	// The time breakdown of a turn, subagent or session span, in ms:
 	// model time (union of its chat spans), tool time (union of its tool
 	// calls from tool_use to tool_result, permission prompts included) and

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,68 +15,142 @@ import (
 // Chat spans (one per API response) and the time breakdown of a turn or
 // subagent: where its time went between the model and the tools.
 
-// chatSpans returns a span per API response of res (a turn's or a
+// chatSpans returns a span per API attempt of reqs (a turn's or a
 // subagent's), children of s. Their IDs derive from the session and the
 // response, so a span finished twice yields the same spans.
-func (f *finisher) chatSpans(s *tracing.Span, res *result) []*tracing.Span {
-	conv := ""
-	if a, ok := s.Attr(semconv.GenAIConversationID); ok {
-		conv = a.Str
-	} else if res.main != nil {
+func (f *finisher) chatSpans(s *tracing.Span, res *result, led *ledger) []*tracing.Span {
+	conv := conversation(s)
+	if conv == "" && res.main != nil {
 		conv = res.main.sessionID
 	}
 	var out []*tracing.Span
 	for _, r := range res.reqs {
-		if r.start.IsZero() || r.end.IsZero() {
-			continue // no timestamps: no place in time for a span
+		if c := f.chatSpan(s, s.SpanID, conv, r, led); c != nil {
+			out = append(out, c)
 		}
-		model := r.model
-		c := &tracing.Span{
-			TraceID:      s.TraceID,
-			SpanID:       chatSpanID(conv, r.key),
-			ParentSpanID: s.SpanID,
-			Name:         strings.TrimSpace(semconv.SpanChat + " " + model),
-			Kind:         tracing.KindClient,
-			Start:        r.start,
-			End:          r.end,
-		}
-		c.Attrs = append(c.Attrs,
-			tracing.String(semconv.GenAIOperationName, semconv.OperationChat),
-			tracing.String(semconv.GenAIProviderName, semconv.ProviderAnthropic))
-		if conv != "" {
-			c.SetAttr(tracing.String(semconv.GenAIConversationID, conv))
-		}
-		if model != "" {
-			c.SetAttr(tracing.String(semconv.GenAIRequestModel, model))
+	}
+	return out
+}
+
+// conversation is the session id of s.
+func conversation(s *tracing.Span) string {
+	a, _ := s.Attr(semconv.GenAIConversationID)
+	return a.Str
+}
+
+// chatSpan is the span of request r under parent, in s's trace; nil for
+// a request without timestamps (no place in time for a span).
+func (f *finisher) chatSpan(s *tracing.Span, parent tracing.SpanID, conv string, r *request, led *ledger) *tracing.Span {
+	if r.start.IsZero() || r.end.IsZero() {
+		return nil
+	}
+	model := r.model
+	c := &tracing.Span{
+		TraceID:      s.TraceID,
+		SpanID:       chatSpanID(conv, r.key),
+		ParentSpanID: parent,
+		Name:         strings.TrimSpace(semconv.SpanChat + " " + model),
+		Kind:         tracing.KindClient,
+		Start:        r.start,
+		End:          r.end,
+	}
+	c.Attrs = append(c.Attrs,
+		tracing.String(semconv.GenAIOperationName, semconv.OperationChat),
+		tracing.String(semconv.GenAIProviderName, semconv.ProviderAnthropic))
+	if conv != "" {
+		c.SetAttr(tracing.String(semconv.GenAIConversationID, conv))
+	}
+	if model != "" {
+		c.SetAttr(tracing.String(semconv.GenAIRequestModel, model))
+		if !r.failed {
 			c.SetAttr(tracing.String(semconv.GenAIResponseModel, model))
 		}
-		if r.msgID != "" {
-			c.SetAttr(tracing.String(semconv.GenAIResponseID, r.msgID))
+	}
+	if r.msgID != "" {
+		c.SetAttr(tracing.String(semconv.GenAIResponseID, r.msgID))
+	}
+	if r.reqID != "" {
+		c.SetAttr(tracing.String(semconv.ChatRequestID, r.reqID))
+	}
+	if r.stop != "" && !r.failed {
+		c.SetAttr(tracing.Strings(semconv.GenAIResponseFinishReasons, r.stop))
+	}
+	if r.estimated {
+		c.SetAttr(tracing.String(semconv.Timing, semconv.TimingEstimated))
+	}
+	if r.resend > 0 {
+		c.SetAttr(tracing.Int(semconv.HTTPRequestResendCount, r.resend))
+	}
+	if r.compact != nil {
+		compactAttrs(c, r.compact)
+	}
+	if r.failed {
+		failedAttrs(c, r)
+		return c
+	}
+	var t tally
+	t.add(f.prices, led, r)
+	t.set(c)
+	if t.costKnown {
+		setCost(c, t.cost, t.cc)
+	} else {
+		c.SetAttr(tracing.Strings(semconv.CostUnpricedModels, t.unpriced...))
+	}
+	return c
+}
+
+// failedAttrs marks the span of a failed attempt: an error, with its HTTP
+// status and the API's error type (the status when the type is not
+// known), and the wait Claude Code let pass before trying again.
+func failedAttrs(c *tracing.Span, r *request) {
+	kind := r.errType
+	if kind == "" && r.status > 0 {
+		kind = strconv.FormatInt(r.status, 10)
+	}
+	if kind == "" {
+		kind = semconv.Unknown
+	}
+	c.StatusCode = tracing.StatusError
+	c.StatusMessage = kind
+	if r.status > 0 {
+		c.StatusMessage = strconv.FormatInt(r.status, 10) + " " + kind
+		c.SetAttr(tracing.Int(semconv.HTTPResponseStatusCode, r.status))
+	}
+	c.SetAttr(tracing.String(semconv.ErrorType, kind))
+	if r.backoffMs > 0 {
+		c.SetAttr(tracing.Int(semconv.RequestRetryInMs, r.backoffMs))
+	}
+}
+
+// compactAttrs are what a compaction's call says of it (compactMetadata).
+func compactAttrs(c *tracing.Span, m *compactV) {
+	if m.Trigger != "" {
+		c.SetAttr(tracing.String(semconv.CompactTrigger, m.Trigger))
+	}
+	c.SetAttr(tracing.Int(semconv.CompactPreTokens, m.PreTokens))
+	c.SetAttr(tracing.Int(semconv.CompactPostTokens, m.PostTokens))
+	c.SetAttr(tracing.Int(semconv.CompactDurationMs, m.DurationMs))
+}
+
+// compactionSpans are the chat spans of a session's or run's compactions
+// (top is its top span), each under its compact span: the i-th of the
+// run is the session's (ref.CompactBase+i+1)-th, when the hook saw as
+// many as the transcript holds. Otherwise, and for a compaction inside a
+// turn whose trace is the turn's own (trace_split = "turn"), the call
+// goes under the top span.
+func (f *finisher) compactionSpans(top *tracing.Span, ref *Ref, calls []*request, led *ledger) []*tracing.Span {
+	conv := conversation(top)
+	seen, _ := top.Attr(semconv.SessionCompactions)
+	split, _ := top.Attr(semconv.SessionTraceSplit)
+	var out []*tracing.Span
+	for i, r := range calls {
+		parent := top.SpanID
+		if seen.Int == int64(len(calls)) && conv != "" && (split.Str == "" || r.compact.Trigger == "manual") {
+			parent = CompactSpanID(conv, ref.CompactBase+i+1)
 		}
-		if r.reqID != "" {
-			c.SetAttr(tracing.String(semconv.ChatRequestID, r.reqID))
+		if c := f.chatSpan(top, parent, conv, r, led); c != nil {
+			out = append(out, c)
 		}
-		if r.stop != "" {
-			c.SetAttr(tracing.Strings(semconv.GenAIResponseFinishReasons, r.stop))
-		}
-		if r.estimated {
-			c.SetAttr(tracing.String(semconv.Timing, semconv.TimingEstimated))
-		}
-		if r.failed {
-			c.StatusCode = tracing.StatusError
-			c.StatusMessage = r.errType
-			c.SetAttr(tracing.String(semconv.ErrorType, r.errType))
-		} else {
-			var t tally
-			t.add(f.prices, r)
-			t.set(c)
-			if t.costKnown {
-				c.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(t.cost)))
-			} else {
-				c.SetAttr(tracing.Strings(semconv.CostUnpricedModels, t.unpriced...))
-			}
-		}
-		out = append(out, c)
 	}
 	return out
 }
@@ -91,15 +166,23 @@ func chatSpanID(conv, key string) tracing.SpanID {
 	return id
 }
 
-// breakdown sets the time breakdown of s from its transcript lines: model
-// time (the union of its requests), tool time (the union of its tool
+// breakdown sets the time breakdown of s from its transcript lines (and
+// extra requests: compactions): model time (the union of its requests,
+// failed attempts and the back-off after them included), tool time (the union of its tool
 // calls, tool_use to tool_result) and what is left of s's duration.
-func (f *finisher) breakdown(s *tracing.Span, sc *scan) {
+func (f *finisher) breakdown(s *tracing.Span, sc *scan, extra []*request) {
 	var model, tools, both []interval
+	reqs := extra
 	for _, k := range sc.order {
-		r := sc.reqs[k]
+		reqs = append(reqs, sc.reqs[k])
+	}
+	for _, r := range reqs {
 		if !r.start.IsZero() && !r.end.IsZero() {
 			model = append(model, interval{r.start, r.end})
+			if r.backoffMs > 0 {
+				// Waiting to try again is waiting on the model.
+				model = append(model, interval{r.end, r.end.Add(time.Duration(r.backoffMs) * time.Millisecond)})
+			}
 		}
 	}
 	for _, id := range sc.toolIDs {

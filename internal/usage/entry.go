@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,24 +15,34 @@ import (
 // types are ignored; large fields (content, toolUseResult) are skipped by
 // the decoder without being copied.
 type entry struct {
-	Type           string   `json:"type"`
-	Subtype        string   `json:"subtype"`
-	Timestamp      string   `json:"timestamp"`
-	SessionID      string   `json:"sessionId"`
-	ID             string   `json:"id"` // api-request
-	RequestRef     string   `json:"requestRef"`
-	IsAPIError     bool     `json:"isApiErrorMessage"`
-	Error          errorV   `json:"error"`
-	TotalCostUSD   *float64 `json:"totalCostUSD"`
-	HasUnknownCost bool     `json:"hasUnknownModelCost"`
-	ModelUsage     map[string]struct {
-		CostUSD float64 `json:"costUSD"`
-	} `json:"modelUsage"`
-	PromptID         string  `json:"promptId"`
-	RequestID        string  `json:"requestId"`
-	IsMeta           bool    `json:"isMeta"`
-	IsCompactSummary bool    `json:"isCompactSummary"`
-	ToolUseResult    present `json:"toolUseResult"`
+	Type           string               `json:"type"`
+	Subtype        string               `json:"subtype"`
+	Timestamp      string               `json:"timestamp"`
+	SessionID      string               `json:"sessionId"`
+	ID             string               `json:"id"` // api-request
+	RequestRef     string               `json:"requestRef"`
+	IsAPIError     bool                 `json:"isApiErrorMessage"`
+	Error          errorV               `json:"error"`
+	TotalCostUSD   *float64             `json:"totalCostUSD"`
+	HasUnknownCost bool                 `json:"hasUnknownModelCost"`
+	ModelUsage     map[string]modelUseV `json:"modelUsage"`
+	// A failed attempt (system api_error), a failed request's error line
+	// (assistant, isApiErrorMessage), the model an api-request asked
+	// for, a compaction (system compact_boundary).
+	RetryAttempt   int64  `json:"retryAttempt"`
+	RetryInMs      int64  `json:"retryInMs"`
+	APIErrorStatus int64  `json:"apiErrorStatus"`
+	APIErrorType   string `json:"apiErrorType"`
+	RequestedModel string `json:"requestedModel"`
+	Params         *struct {
+		Model string `json:"model"`
+	} `json:"params"`
+	CompactMetadata  *compactV `json:"compactMetadata"`
+	PromptID         string    `json:"promptId"`
+	RequestID        string    `json:"requestId"`
+	IsMeta           bool      `json:"isMeta"`
+	IsCompactSummary bool      `json:"isCompactSummary"`
+	ToolUseResult    present   `json:"toolUseResult"`
 	// PermissionDecision is a tool result's permission outcome (2.1.328:
 	// decision "reject" for a call denied for lack of approval).
 	PermissionDecision *struct {
@@ -63,13 +74,38 @@ type usageV struct {
 	InferenceGeo string `json:"inference_geo"`
 }
 
-// errorV is an error line's error: a string, or an object with a type.
-type errorV string
+// modelUseV is one model's totals in a cost-state line.
+type modelUseV struct {
+	CostUSD      float64 `json:"costUSD"`
+	Input        int64   `json:"inputTokens"`
+	Output       int64   `json:"outputTokens"`
+	CacheRead    int64   `json:"cacheReadInputTokens"`
+	CacheWrite   int64   `json:"cacheCreationInputTokens"`
+	CacheWrite1h int64   `json:"cacheCreationEphemeral1hInputTokens"`
+}
+
+// compactV is a compact_boundary line's compactMetadata.
+type compactV struct {
+	Trigger    string `json:"trigger"`
+	PreTokens  int64  `json:"preTokens"`
+	PostTokens int64  `json:"postTokens"`
+	DurationMs int64  `json:"durationMs"`
+}
+
+// errorV is an error line's error: a string (an error line's kind), or an
+// object with a type (an API error body) or with the HTTP status and the
+// request id (a failed attempt's api_error line; its message holds the
+// API's error body after the status).
+type errorV struct {
+	kind      string
+	status    int64
+	requestID string
+}
 
 func (e *errorV) UnmarshalJSON(b []byte) error {
 	var str string
 	if json.Unmarshal(b, &str) == nil {
-		*e = errorV(str)
+		e.kind = str
 		return nil
 	}
 	var o struct {
@@ -77,12 +113,26 @@ func (e *errorV) UnmarshalJSON(b []byte) error {
 		Error *struct {
 			Type string `json:"type"`
 		} `json:"error"`
+		Status    int64  `json:"status"`
+		RequestID string `json:"requestId"`
+		Message   string `json:"message"`
 	}
-	if json.Unmarshal(b, &o) == nil {
-		if o.Error != nil && o.Error.Type != "" {
-			*e = errorV(o.Error.Type)
-		} else {
-			*e = errorV(o.Type)
+	if json.Unmarshal(b, &o) != nil {
+		return nil
+	}
+	e.status, e.requestID = o.Status, o.RequestID
+	switch {
+	case o.Error != nil && o.Error.Type != "":
+		e.kind = o.Error.Type
+	case o.Type != "":
+		e.kind = o.Type
+	case o.Message != "":
+		// "529 {\"error\":{\"type\":\"overloaded_error\",…},…}"
+		if i := strings.IndexByte(o.Message, '{'); i >= 0 {
+			var body errorV
+			if json.Unmarshal([]byte(o.Message[i:]), &body) == nil {
+				e.kind = body.kind
+			}
 		}
 	}
 	return nil
@@ -187,7 +237,10 @@ func (e *entry) toRequest(lineNo int) (*request, bool) {
 		// A request that failed: Claude Code writes a synthetic
 		// assistant line with the error instead of a response.
 		r := &request{key: "#error" + strconv.Itoa(lineNo), failed: true, noUsage: true,
-			errType: string(e.Error), reqID: e.RequestID, stop: m.StopReason}
+			errType: e.APIErrorType, status: e.APIErrorStatus, reqID: e.RequestID, stop: m.StopReason}
+		if r.errType == "" {
+			r.errType = e.Error.kind
+		}
 		if e.RequestRef != "" {
 			r.key = "#ref" + e.RequestRef
 		}

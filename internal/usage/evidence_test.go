@@ -86,11 +86,6 @@ func TestClaudeInterruptEvidence(t *testing.T) {
 	}
 }
 
-func strAttrOf(s *tracing.Span, k string) string {
-	a, _ := s.Attr(k)
-	return a.Str
-}
-
 // The call denied for lack of approval (-p, default mode) is a
 // permission_denied error after the finisher too: its tool_result has
 // permissionDecision reject.

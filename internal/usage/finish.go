@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,6 +112,9 @@ func (f *finisher) finish(s *tracing.Span, now time.Time) (done bool, retryAt ti
 	}
 	if !f.opts.NoWait && now.Before(s.ReadyAt) {
 		return false, s.ReadyAt
+	}
+	if ref.Scope == "compact" {
+		return f.finishCompact(s, &ref, now)
 	}
 	res, err := f.read(&ref, s)
 	defer func() {
@@ -328,107 +330,6 @@ func LaunchingCall(path string) (string, bool) {
 		return "", false
 	}
 	return m.ToolUseID, true
-}
-
-// apply sets the usage attributes of res on s: tokens, models, cost, the
-// time breakdown, and for a turn or a subagent its chat spans (s.Extra).
-func (f *finisher) apply(s *tracing.Span, ref *Ref, res *result) {
-	var counted []*request
-	for _, r := range res.reqs {
-		if !r.noUsage {
-			counted = append(counted, r)
-		}
-	}
-	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(len(counted))))
-	if res.main != nil {
-		f.breakdown(s, res.main)
-	}
-	if ref.Scope == "turn" || ref.Scope == "agent" {
-		s.Extra = f.chatSpans(s, res)
-	}
-	if len(counted) == 0 {
-		return
-	}
-	var t tally
-	for _, r := range counted {
-		t.add(f.prices, r)
-	}
-	t.set(s)
-	if len(t.models) > 0 {
-		if _, ok := s.Attr(semconv.GenAIRequestModel); !ok {
-			s.SetAttr(tracing.String(semconv.GenAIRequestModel, t.models[0]))
-		}
-		s.SetAttr(tracing.String(semconv.GenAIResponseModel, t.models[0]))
-		if len(t.models) > 1 {
-			s.SetAttr(tracing.Strings(semconv.UsageModels, t.models...))
-		}
-	}
-	// A session's or run's cost is Claude Code's own figure when the
-	// transcript has it: the running total at the run's end less the
-	// total before the run.
-	if ref.Scope == "session" && res.main != nil && len(res.main.costs) > 0 {
-		end := res.main.costs[len(res.main.costs)-1]
-		c := end.total
-		if p := res.main.costPrev; p != nil {
-			c -= p.total
-		}
-		s.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(max(c, 0))))
-		s.SetAttr(tracing.String(semconv.CostSource, semconv.CostSourceClaudeCode))
-	} else if t.costKnown {
-		s.SetAttr(tracing.Float(semconv.UsageCostUSD, roundUSD(t.cost)))
-		s.SetAttr(tracing.String(semconv.CostSource, semconv.CostSourcePriceTable))
-	}
-	if len(t.unpriced) > 0 {
-		s.SetAttr(tracing.Strings(semconv.CostUnpricedModels, t.unpriced...))
-	}
-}
-
-// tally sums requests.
-type tally struct {
-	in, out, cr, cw, cw1h int64
-	cost                  float64
-	costKnown             bool
-	models, unpriced      []string
-	n                     int
-}
-
-func (t *tally) add(p *Prices, r *request) {
-	if t.n == 0 {
-		t.costKnown = true
-	}
-	t.n++
-	t.in += r.input
-	t.out += r.output
-	t.cr += r.cacheRead
-	t.cw += r.cacheWrite
-	t.cw1h += r.cache1h
-	if r.model != "" && !slices.Contains(t.models, r.model) {
-		t.models = append(t.models, r.model)
-	}
-	if c, ok := p.cost(r); ok {
-		t.cost += c
-	} else {
-		t.costKnown = false
-		m := r.model
-		if m == "" {
-			m = semconv.Unknown
-		}
-		if !slices.Contains(t.unpriced, m) {
-			t.unpriced = append(t.unpriced, m)
-		}
-	}
-}
-
-// set writes the token attributes.
-func (t *tally) set(s *tracing.Span) {
-	s.SetAttr(tracing.Int(semconv.GenAIUsageInputTokens, t.in+t.cr+t.cw))
-	s.SetAttr(tracing.Int(semconv.GenAIUsageOutputTokens, t.out))
-	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheReadInputTokens, t.cr))
-	s.SetAttr(tracing.Int(semconv.GenAIUsageCacheCreationInputTokens, t.cw))
-	s.SetAttr(tracing.Int(semconv.UsageUncachedInputTokens, t.in))
-	if t.cw1h > 0 {
-		s.SetAttr(tracing.Int(semconv.UsageCacheCreation1hInputTokens, t.cw1h))
-	}
 }
 
 // roundUSD rounds to a billionth of a dollar, below the price of a single

@@ -20,6 +20,14 @@ func FuzzFinish(f *testing.F) {
 		}
 		f.Add(b, int64(0), "p-1")
 	}
+	// The real client's failed attempts, compactions and cost-state lines.
+	for _, name := range []string{"api-retry", "api-fail", "compact-auto"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "claude", name, "transcript.jsonl"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, int64(0), "")
+	}
 	f.Add([]byte(`{"type":"assistant","message":{"usage":{"input_tokens":1e30}}}`+"\n"), int64(0), "")
 	f.Add([]byte("\xff\xfe\n{\n"), int64(1), "x")
 	dir := f.TempDir()
@@ -35,9 +43,11 @@ func FuzzFinish(f *testing.F) {
 			if done, _ := fin(s, time.Now()); !done || s.Pending != nil {
 				t.Fatalf("%s: not finished", scope)
 			}
-			for _, a := range s.Attrs {
-				if a.Type == "int" && a.Int < 0 {
-					t.Fatalf("%s: %s = %d", scope, a.Key, a.Int)
+			for _, x := range append([]*tracing.Span{s}, s.Extra...) {
+				for _, a := range x.Attrs {
+					if a.Type == "int" && a.Int < 0 || a.Type == "float" && a.Float < 0 {
+						t.Fatalf("%s: %s: %s = %d %v", scope, x.Name, a.Key, a.Int, a.Float)
+					}
 				}
 			}
 		}

@@ -35,11 +35,12 @@ var lineTypes = map[string]lineType{
 	"api-request": {handle: (*scan).apiRequestLine, marker: []byte(`"api-request"`)},
 	"user":        {handle: (*scan).userLine, marker: []byte(`"tool_result"`)},
 	"assistant":   {handle: (*scan).assistantLine, marker: []byte(`"assistant"`)},
-	"system":      {handle: (*scan).systemLine},
+	"system":      {handle: (*scan).systemLine, marker: []byte(`"subtype"`)},
 }
 
-// sessionMarkers are lineTypes' markers.
-var sessionMarkers = markersOf(lineTypes)
+// sessionMarkers are lineTypes' markers, and the interrupt's user line:
+// an attempt it cuts short is no failure (attempt.go).
+var sessionMarkers = append(markersOf(lineTypes), []byte(interruptText))
 
 func markersOf(types map[string]lineType) [][]byte {
 	names := slices.Sorted(maps.Keys(types))
@@ -110,12 +111,12 @@ func (sc *scan) costLine(e *entry, _ int) (stop bool) {
 
 // costOf is a cost-state line's totals.
 func costOf(e *entry) costState {
-	cs := costState{unknown: e.HasUnknownCost, byModel: map[string]float64{}}
+	cs := costState{unknown: e.HasUnknownCost, byModel: map[string]modelUseV{}}
 	if e.TotalCostUSD != nil {
 		cs.total = *e.TotalCostUSD
 	}
 	for m, u := range e.ModelUsage {
-		cs.byModel[m] = u.CostUSD
+		cs.byModel[m] = u
 	}
 	return cs
 }
@@ -127,14 +128,25 @@ func (sc *scan) apiRequestLine(e *entry, _ int) (stop bool) {
 	}
 	if t := e.time(); e.ID != "" && !t.IsZero() {
 		sc.apiReqs[e.ID] = t
+		if sc.inTurn() {
+			sc.attemptSent(e, t)
+		}
 	}
 	return false
+}
+
+// inTurn reports whether the line being read belongs to the counted
+// lines: any line of a whole-file read, a turn's lines in a turn's read.
+func (sc *scan) inTurn() bool {
+	t := sc.opts.turn
+	return t == nil || (t.started || t.answered) && !t.other
 }
 
 // userLine: a prompt or tool results. Tool results close their tools'
 // intervals; the line is what triggers the next request (its estimated
 // start); a turn's read ends at the next turn's prompt.
 func (sc *scan) userLine(e *entry, _ int) (stop bool) {
+	sc.unanswered()
 	if e.Message != nil {
 		t := e.time()
 		for _, id := range e.Message.Content.results {
@@ -154,6 +166,9 @@ func (sc *scan) userLine(e *entry, _ int) (stop bool) {
 		if e.Message != nil {
 			sc.noteUser(e)
 		}
+		if sc.turnStart < 0 {
+			sc.turnStart = sc.lineStart
+		}
 	}
 	if done {
 		sc.ended, sc.finished = true, true
@@ -162,11 +177,19 @@ func (sc *scan) userLine(e *entry, _ int) (stop bool) {
 }
 
 // systemLine: in a turn's read, the markers Claude Code writes after the
-// turn (stop-hook summary, turn duration).
+// turn (stop-hook summary, turn duration); a failed attempt (api_error);
+// a compaction (compact_boundary).
 func (sc *scan) systemLine(e *entry, _ int) (stop bool) {
 	if turn := sc.opts.turn; turn != nil && turn.answered &&
 		(e.Subtype == "stop_hook_summary" || e.Subtype == "turn_duration") {
 		sc.stopMarker = true
+	}
+	switch {
+	case !sc.inTurn():
+	case e.Subtype == "api_error":
+		sc.attemptFailed(e)
+	case e.Subtype == "compact_boundary":
+		sc.compacted(e)
 	}
 	return false
 }
@@ -203,6 +226,7 @@ func (sc *scan) response(e *entry, n int) {
 	}
 	t := e.time()
 	r.end = t
+	sc.answered(e, r)
 	if at, ok := sc.apiReqs[e.RequestRef]; ok && e.RequestRef != "" {
 		r.start = at
 	} else {

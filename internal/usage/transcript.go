@@ -36,9 +36,17 @@ type request struct {
 	start        time.Time // the api-request line's time, or the triggering line's
 	estimated    bool      // start is the triggering line's time
 	end          time.Time // the response's last assistant line
-	failed       bool      // an API error line
+	failed       bool      // an API error line, or a failed attempt
 	errType      string
-	noUsage      bool // a failed request: no tokens to count
+	noUsage      bool  // a failed request: no tokens to count
+	status       int64 // a failed attempt's HTTP status (0: not known)
+	resend       int64 // attempts before this one in its retry chain
+	backoffMs    int64 // after a failed attempt: the wait before the next
+	compact      *compactV
+	// ccPriced: a compaction's call, priced ccCost by Claude Code's own
+	// accounting (ledger.go).
+	ccPriced bool
+	ccCost   float64
 }
 
 // scan is what one pass over one transcript file found.
@@ -64,6 +72,10 @@ type scan struct {
 	costPrev  *costState           // the last cost-state before the counted lines
 	runEnded  bool                 // a cost-state line ended the counted run
 	ev        *evidence            // (turn) how its calls and the turn itself ended
+	attempts  attempts             // API attempts and their failures (attempt.go)
+	compacts  []compaction         // compact_boundary lines, in order
+	lineStart int64                // where the line being handled starts in the file
+	turnStart int64                // (turn) where the turn's first line starts; -1 before
 
 	// Where the next pass goes on (see resume): the file read, the byte
 	// after the last complete line consumed, the lines seen, the state of
@@ -84,7 +96,7 @@ type interval struct{ start, end time.Time }
 // session (they carry over a resume and a fork).
 type costState struct {
 	total   float64
-	byModel map[string]float64
+	byModel map[string]modelUseV
 	unknown bool // hasUnknownModelCost
 }
 
@@ -223,7 +235,7 @@ func scanWith(path string, o scanOpts) (*scan, error) {
 }
 
 func newScan(o scanOpts) *scan {
-	return &scan{opts: o, pos: o.offset, counting: o.skipRuns == 0}
+	return &scan{opts: o, pos: o.offset, counting: o.skipRuns == 0, turnStart: -1}
 }
 
 // resume reads what was appended to the file since the last pass, and
@@ -326,6 +338,7 @@ func (sc *scan) readLines(p *pass) error {
 			return err
 		}
 		sc.pos = p.offset + p.lr.consumed
+		sc.lineStart = start
 		switch {
 		case sc.lines == 0 && p.skipFirst:
 		case tooLong:
@@ -359,4 +372,68 @@ func lastCostBefore(f *os.File, offset int64) *costState {
 	}
 	cs := costOf(&e)
 	return &cs
+}
+
+// costMarker starts every cost-state line Claude Code writes.
+var costMarker = []byte(`{"type":"cost-state"`)
+
+// runStart finds where the run holding byte anchor of path starts: just
+// after the last cost-state line that begins before anchor (0: there is
+// none, the first run). anchor < 0 stands for the last run that ended:
+// the one the file's last cost-state line ends. ok is false when the
+// file cannot be read or, for anchor < 0, no run has ended.
+func runStart(path string, anchor int64) (int64, bool) {
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	if anchor < 0 || anchor > fi.Size() {
+		if anchor = lastCostLine(f, 0, fi.Size()); anchor < 0 {
+			return 0, false
+		}
+	} else if lastCostLine(f, anchor, fi.Size()) < 0 {
+		return 0, false // the run is not over: nothing before it is read
+	}
+	at := lastCostLine(f, 0, anchor)
+	if at < 0 {
+		return 0, true
+	}
+	lr := newLineReader(io.NewSectionReader(f, at, fi.Size()-at))
+	if _, _, err := lr.next(); err != nil {
+		return 0, false
+	}
+	return at + lr.consumed, true
+}
+
+// lastCostLine is where the last cost-state line that begins in
+// [floor, end) starts, or -1.
+func lastCostLine(f *os.File, floor, end int64) int64 {
+	return lastMarker(f, costMarker, floor, end)
+}
+
+// lastMarker is where the last marker that begins in [floor, end) is, or
+// -1; it reads backwards, a MiB at a time.
+func lastMarker(f *os.File, marker []byte, floor, end int64) int64 {
+	const chunk = 1 << 20
+	for hi := end; hi > floor; hi -= chunk {
+		lo := max(floor, hi-chunk)
+		b := make([]byte, hi-lo+int64(len(marker))-1)
+		n, err := f.ReadAt(b, lo)
+		if err != nil && err != io.EOF {
+			return -1
+		}
+		b = b[:n]
+		for {
+			i := bytes.LastIndex(b, marker)
+			if i < 0 {
+				break
+			}
+			if lo+int64(i) < hi {
+				return lo + int64(i)
+			}
+			b = b[:i+len(marker)-1]
+		}
+	}
+	return -1
 }

@@ -10,7 +10,7 @@ import "time"
 // package) reads it, sets the gen_ai.usage.* / gen_ai.*.model /
 // claude_code.cost.usd attributes on the span and clears Pending.
 type Ref struct {
-	Scope    string `json:"scope"`               // "turn", "agent" or "session"
+	Scope    string `json:"scope"`               // "turn", "agent", "session" or "compact" (compact.go)
 	Path     string `json:"path"`                // transcript_path, or agent_transcript_path for "agent"
 	Offset   int64  `json:"offset,omitempty"`    // byte offset where the turn's lines start (file size at UserPromptSubmit)
 	PromptID string `json:"prompt_id,omitempty"` // the turn's prompt_id, when Claude Code sent one
@@ -28,4 +28,8 @@ type Ref struct {
 	// next prompt, the session's end). The transcript's evidence may move
 	// the span's end anywhere between its start and Until.
 	Until time.Time `json:"until,omitzero"`
+	// CompactBase is, for "session", the number of the session's
+	// compactions before this run: the run's i-th compaction (from 1) is
+	// the session's (CompactBase+i)-th, whose span the hook derived.
+	CompactBase int `json:"compact_base,omitempty"`
 }
