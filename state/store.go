@@ -66,6 +66,10 @@ type Counters struct {
 	Dropped      int64     // spans dropped by the outbox cap
 	Rejected     int64     // spans dropped because the collector refused them for good
 	LostEvents   int64     // hook events dropped (lock timeout, errors)
+	// Damaged counts records found damaged (a checksum that does not
+	// match, a record that does not decode, counters that cannot be
+	// true): damage, never counted as delivered or refused.
+	Damaged int64
 
 	LastExport      time.Time // time of the last export attempt
 	LastExportOK    bool
