@@ -260,6 +260,15 @@ func (tx *Tx) AddLostEvents(n int64) error {
 	return nil
 }
 
+// AddDamaged counts records found damaged (see Counters.Damaged).
+func (tx *Tx) AddDamaged(n int64) error {
+	if _, err := tx.writable(bucketMeta); err != nil {
+		return err
+	}
+	tx.counters().damaged += n
+	return nil
+}
+
 // counters returns the counters record for modification; flush writes it
 // back at the end of Update.
 func (tx *Tx) counters() *record {

@@ -137,19 +137,27 @@ func (f *flusher) read() (*round, error) {
 	}
 	var entries []state.Entry
 	r := &round{}
+	if !f.swept && f.o.Sweep != nil {
+		f.swept = true
+		// A transaction of its own: a sweep that fails is rolled back
+		// whole (no tombstone without its spans queued), and costs the
+		// round nothing.
+		err = st.Update(func(tx *state.Tx) error {
+			if err := f.sameDatabase(tx); err != nil {
+				return err
+			}
+			return f.o.Sweep(tx, f.o.Now())
+		})
+		if err != nil {
+			f.o.Logf("sweep: %v", err)
+		}
+	}
 	err = st.Update(func(tx *state.Tx) error {
 		if err := f.sameDatabase(tx); err != nil {
 			return err
 		}
 		if err := f.apply(tx); err != nil {
 			return err
-		}
-		now := f.o.Now()
-		if !f.swept && f.o.Sweep != nil {
-			f.swept = true
-			if err := f.o.Sweep(tx, now); err != nil {
-				f.o.Logf("sweep: %v", err)
-			}
 		}
 		// Look past spans that are not ready yet, within reason.
 		entries, err = tx.Peek(min(f.retry.batch*2, f.retry.batch+4096))
