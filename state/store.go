@@ -54,6 +54,9 @@ type Options struct {
 type Entry struct {
 	Key   uint64
 	Value []byte
+	// Damaged: the entry's checksum does not match; Value is the bytes
+	// as stored. Discard it.
+	Damaged bool
 }
 
 // Counters are the store's persistent counters and export bookkeeping.

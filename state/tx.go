@@ -214,7 +214,7 @@ func (tx *Tx) Counters() Counters {
 	}
 	if ob := tx.bucket(bucketOutbox); ob != nil {
 		if k, v := ob.Cursor().First(); k != nil {
-			at, _ := splitEntry(v)
+			at, _, _ := splitEntry(v)
 			c.OldestQueued = fromNanos(at)
 		}
 	}
@@ -317,7 +317,7 @@ func (tx *Tx) recount(ob *bolt.Bucket) {
 	r.queued, r.queuedBytes = 0, 0
 	if ob != nil {
 		ob.ForEach(func(_, v []byte) error {
-			_, body := splitEntry(v)
+			_, body, _ := splitEntry(v)
 			r.queued++
 			r.queuedBytes += int64(len(body))
 			return nil

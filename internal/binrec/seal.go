@@ -2,7 +2,7 @@ package binrec
 
 import (
 	"encoding/binary"
-	"errors"
+	"fmt"
 	"hash/crc32"
 )
 
@@ -15,8 +15,9 @@ import (
 // SealLen is the length of the checksum trailer.
 const SealLen = 4
 
-// ErrChecksum is the error of a record whose checksum does not match.
-var ErrChecksum = errors.New("record damaged (checksum mismatch)")
+// ErrChecksum is the error of a record whose checksum does not match; it
+// wraps ErrRecord, as every damaged record's error does.
+var ErrChecksum = fmt.Errorf("%w: checksum mismatch", ErrRecord)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 

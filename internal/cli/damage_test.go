@@ -28,7 +28,10 @@ func cmdOwnerCycle(ts *testscript.TestScript, neg bool, args []string) {
 	defer store.Close()
 	err = store.Update(func(tx *state.Tx) error {
 		var zero [8]byte
-		b := append([]byte(nil), tx.Span(args[0], zero)...)
+		b, err := binrec.Unseal(append([]byte(nil), tx.Span(args[0], zero)...))
+		if err != nil {
+			ts.Fatalf("index of %s: %v", args[0], err)
+		}
 		owners := indexOwners(ts, b)
 		if len(owners) < 2 {
 			ts.Fatalf("index of %s: %d spans, want 2 or more", args[0], len(owners))
@@ -36,7 +39,7 @@ func cmdOwnerCycle(ts *testscript.TestScript, neg bool, args []string) {
 		top, turn := owners[0], owners[1]
 		copy(b[top:top+8], b[turn+8:turn+16]) // the top's owner: the turn's ID
 		copy(b[turn:turn+8], b[top+8:top+16]) // the turn's owner: the top's ID
-		return tx.PutSpan(args[0], zero, b)
+		return tx.PutSpan(args[0], zero, binrec.Seal(b))
 	})
 	if err != nil {
 		ts.Fatalf("%v", err)
@@ -45,8 +48,7 @@ func cmdOwnerCycle(ts *testscript.TestScript, neg bool, args []string) {
 
 // indexOwners returns the offset of each span's owner field in an index.
 func indexOwners(ts *testscript.TestScript, b []byte) []int {
-	body := b
-	r := binrec.NewReader(body)
+	r := binrec.NewReader(b)
 	n := r.Uvarint()
 	var owners []int
 	for range n {
@@ -57,7 +59,7 @@ func indexOwners(ts *testscript.TestScript, b []byte) []int {
 		}
 		r.Time()
 		r.Varint()
-		owners = append(owners, len(body)-r.Left())
+		owners = append(owners, len(b)-r.Left())
 		var id [24]byte
 		r.Fixed(id[:])
 	}

@@ -13,7 +13,8 @@ import (
 // outcome is what a round changes in the store: applied at the start of
 // the next round's transaction (one open per round, not two), or by final.
 type outcome struct {
-	remove    []uint64 // exported, or undecodable
+	remove    []uint64 // exported
+	discard   []uint64 // damaged: a checksum that fails, bytes that do not decode
 	keep      []item   // not exported: written back if their pending work was done
 	reject    []uint64 // dropped as refused for good
 	partial   int      // spans of an accepted request that the collector rejected
@@ -29,6 +30,7 @@ func (f *flusher) settle(o outcome) {
 	p.remove = append(p.remove, o.remove...)
 	p.keep = append(p.keep, o.keep...)
 	p.reject = append(p.reject, o.reject...)
+	p.discard = append(p.discard, o.discard...)
 	p.partial += o.partial
 	if o.reason != "" {
 		p.reason = o.reason
@@ -55,6 +57,11 @@ func (f *flusher) apply(tx *state.Tx) error {
 	}
 	if len(p.remove) > 0 {
 		if err := tx.Remove(p.remove); err != nil {
+			return err
+		}
+	}
+	if len(p.discard) > 0 {
+		if err := tx.Discard(p.discard); err != nil {
 			return err
 		}
 	}
@@ -91,7 +98,7 @@ type item struct {
 // earliest time to ask again.
 type round struct {
 	ready   []item
-	poison  []uint64 // entries that do not decode: dropped
+	damaged []uint64 // entries damaged (checksum, decoding): discarded
 	waiting int
 	retryAt time.Time
 	queued  int
@@ -175,17 +182,23 @@ func (f *flusher) read() (*round, error) {
 
 // take sorts the entries read into r: up to a batch of spans ready to
 // export (their pending work finished now if it can be), the ones still
-// waiting for it, and the undecodable.
+// waiting for it, and the damaged (counted as damage: the collector
+// never saw them).
 func (f *flusher) take(r *round, entries []state.Entry) {
 	now := f.o.Now()
 	for _, e := range entries {
 		if len(r.ready) >= f.retry.batch {
 			break
 		}
+		if e.Damaged {
+			f.o.Logf("discarding damaged outbox entry %d (%d bytes): checksum mismatch", e.Key, len(e.Value))
+			r.damaged = append(r.damaged, e.Key)
+			continue
+		}
 		s, err := tracing.UnmarshalSpan(e.Value)
 		if err != nil || !s.TraceID.IsValid() || !s.SpanID.IsValid() {
-			f.o.Logf("dropping undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
-			r.poison = append(r.poison, e.Key)
+			f.o.Logf("discarding undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
+			r.damaged = append(r.damaged, e.Key)
 			continue
 		}
 		if _, ok := f.retry.suspects[e.Key]; ok {
