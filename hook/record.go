@@ -48,6 +48,9 @@ func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, e
 	if res.Reset != nil {
 		// The IDs are derived, so the trace stays whole.
 		opts.logf("hook: session %s: unreadable state, starting over: %v", ev.SessionID, res.Reset)
+		if err := tx.AddReset(); err != nil {
+			return 0, err
+		}
 	}
 	if res.Late {
 		opts.logf("hook: session %s: late %s dropped (its span was already exported)", ev.SessionID, ev.Name)

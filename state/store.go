@@ -73,6 +73,9 @@ type Counters struct {
 	// match, a record that does not decode, counters that cannot be
 	// true): damage, never counted as delivered or refused.
 	Damaged int64
+	// Resets counts hook events that found their session's state damaged
+	// and started it over (or rebuilt a span from its head).
+	Resets int64
 
 	LastExport      time.Time // time of the last export attempt
 	LastExportOK    bool

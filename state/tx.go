@@ -211,6 +211,7 @@ func (tx *Tx) Counters() Counters {
 		Failures:     int(r.failures),
 		Rejected:     r.rejected,
 		Damaged:      r.damaged,
+		Resets:       r.resets,
 	}
 	if ob := tx.bucket(bucketOutbox); ob != nil {
 		if k, v := ob.Cursor().First(); k != nil {
@@ -266,6 +267,16 @@ func (tx *Tx) AddDamaged(n int64) error {
 		return err
 	}
 	tx.counters().damaged += n
+	return nil
+}
+
+// AddReset counts a session whose state was found damaged: started over,
+// or a span rebuilt from its head (see Counters.Resets).
+func (tx *Tx) AddReset() error {
+	if _, err := tx.writable(bucketMeta); err != nil {
+		return err
+	}
+	tx.counters().resets++
 	return nil
 }
 
@@ -369,13 +380,14 @@ type record struct {
 	failures     int64
 	rejected     int64 // spans dropped because the collector refused them
 	damaged      int64 // records found damaged (see Counters.Damaged)
+	resets       int64 // sessions started over on damaged state
 }
 
 func (r *record) fields() []*int64 {
 	return []*int64{
 		&r.queued, &r.queuedBytes, &r.enqueued, &r.exported, &r.dropped,
 		&r.lostEvents, &r.lastExport, &r.lastExportOK, &r.nextAttempt, &r.failures,
-		&r.rejected, &r.damaged,
+		&r.rejected, &r.damaged, &r.resets,
 	}
 }
 
@@ -384,7 +396,7 @@ func (r *record) fields() []*int64 {
 func (r *record) counts() []*int64 {
 	return []*int64{
 		&r.queued, &r.queuedBytes, &r.enqueued, &r.exported, &r.dropped,
-		&r.lostEvents, &r.failures, &r.rejected, &r.damaged,
+		&r.lostEvents, &r.failures, &r.rejected, &r.damaged, &r.resets,
 	}
 }
 
