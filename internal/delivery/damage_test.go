@@ -3,6 +3,10 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"path/filepath"
 	"testing"
 	"time"
@@ -60,5 +64,56 @@ func flipInOutbox(t *testing.T, dir string, seq uint64, what []byte) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The batch bounds the spans of a request, chat spans (a finished span's
+// Extra) included: a turn's 100 000 responses once went out as 100 002
+// spans in one request.
+func TestBatchCountsChatSpans(t *testing.T) {
+	p := otlptest.MustPKI(t)
+	c := otlptest.MustStart(t, p)
+	var mu sync.Mutex
+	var perRequest []int
+	c.Wrap(func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			perRequest = append(perRequest, strings.Count(string(b), `"spanId"`))
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			inner.ServeHTTP(w, r)
+		})
+	})
+	cfg := testConfig(t, c, p)
+	cfg.Protocol, cfg.Compression = "http/json", "none"
+	spans := testSpans("chatty", 5)
+	for _, s := range spans {
+		s.Pending, s.Links = []byte(`{}`), nil // a link names a "spanId" too
+	}
+	enqueue(t, cfg, spans)
+	finisher := func(s *tracing.Span, _ time.Time) (bool, time.Time) {
+		for i := range 300 {
+			x := *s
+			x.Pending, x.Extra, x.ParentSpanID = nil, nil, s.SpanID
+			x.SpanID[0], x.SpanID[1] = byte(i), byte(i>>8)+1
+			x.Name = "chat"
+			s.Extra = append(s.Extra, &x)
+		}
+		return true, time.Time{}
+	}
+	res, err := Flush(context.Background(), cfg.opts(FlushOptions{Retry: true, Batch: 512, Finisher: finisher}))
+	if err != nil || res.Remaining != 0 {
+		t.Fatalf("flush: %+v %v", res, err)
+	}
+	total := 0
+	for _, n := range perRequest {
+		total += n
+		if n > 512 {
+			t.Errorf("a request of %d spans (batch 512): %v", n, perRequest)
+		}
+	}
+	if st := c.Stats(); total != 5*301 || st.Dups() != 0 {
+		t.Errorf("%d spans sent (%d dups), want %d", total, st.Dups(), 5*301)
 	}
 }

@@ -186,8 +186,9 @@ func (f *flusher) read() (*round, error) {
 // never saw them).
 func (f *flusher) take(r *round, entries []state.Entry) {
 	now := f.o.Now()
+	spans := 0 // in r.ready, with the chat spans each carries (Extra)
 	for _, e := range entries {
-		if len(r.ready) >= f.retry.batch {
+		if spans >= f.retry.batch {
 			break
 		}
 		if e.Damaged {
@@ -223,6 +224,17 @@ func (f *flusher) take(r *round, entries []state.Entry) {
 				it.finished = true
 			}
 		}
+		// The batch bounds the spans of a request, chat spans included
+		// (a turn may carry hundreds): a span that would overflow it
+		// waits for the next request, its finished usage written back.
+		n := 1 + len(s.Extra)
+		if len(r.ready) > 0 && spans+n > f.retry.batch {
+			if it.finished {
+				f.settle(outcome{keep: []item{it}})
+			}
+			break
+		}
+		spans += n
 		r.ready = append(r.ready, it)
 	}
 }

@@ -213,6 +213,11 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 				merged[k] = r
 			}
 		}
+		for _, r := range sc.foldedReqs { // sums: one per file, never merged
+			k := r.key + "@" + strconv.Itoa(i)
+			merged[k] = r
+			order = append(order, k)
+		}
 		if sc.modTime.After(res.lastWrite) {
 			res.lastWrite = sc.modTime
 		}
@@ -320,12 +325,14 @@ func LaunchingCall(path string) (string, bool) {
 // time breakdown, and for a turn or a subagent its chat spans (s.Extra).
 func (f *finisher) apply(s *tracing.Span, ref *Ref, res *result) {
 	var counted []*request
+	responses := 0
 	for _, r := range res.reqs {
 		if !r.noUsage {
 			counted = append(counted, r)
+			responses += max(r.folded, 1)
 		}
 	}
-	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(len(counted))))
+	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(responses)))
 	if res.main != nil {
 		f.breakdown(s, res.main)
 	}
