@@ -37,6 +37,9 @@ func Prepare(ev *Event, opts Options) {
 // outbox. It returns the number of spans queued. It does no I/O besides
 // tx once Prepare has run.
 func Record(tx *state.Tx, ev *Event, now time.Time, opts Options) (queued int, err error) {
+	if ev != nil && ev.longSession {
+		return 0, ErrLongSession
+	}
 	if ev == nil || ev.SessionID == "" {
 		return 0, ErrNoSession
 	}

@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -172,5 +173,32 @@ func TestEnqueueSkipsUnencodable(t *testing.T) {
 			t.Errorf("%d queued, %d damaged; want 2, 1", c.Queued, c.Damaged)
 		}
 		return nil
+	})
+}
+
+// Two 1 MB session ids with the same first 256 bytes used to merge into
+// one session (both cut to 256 bytes): a session id that long is refused.
+func TestLongSessionIDRefused(t *testing.T) {
+	st, err := state.Open(state.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	prefix := strings.Repeat("s", 1<<20)
+	for _, id := range []string{prefix + "A", prefix + "B"} {
+		e, err := DecodeBytes([]byte(`{"session_id":"` + id + `","hook_event_name":"SessionStart"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.Update(func(tx *state.Tx) error { _, err := Record(tx, e, ms(0), Options{}); return err })
+		if !errors.Is(err, ErrLongSession) {
+			t.Errorf("Record: %v, want ErrLongSession", err)
+		}
+	}
+	st.View(func(tx *state.Tx) error {
+		return tx.ForEachSession(func(id string, _ []byte) error {
+			t.Errorf("session %.20q… recorded", id)
+			return nil
+		})
 	})
 }
