@@ -36,7 +36,7 @@ import (
 // in tracing's binary form.
 //
 // Every record (head, span record, index) is sealed: internal/binrec's
-// CRC-32C trailer. A flipped bit is damage, found and handled as any
+// CRC-32 trailer. A flipped bit is damage, found and handled as any
 // unreadable record, never read as a different valid one.
 const (
 	headMarker byte = 0x02 // span bodies in records of their own

@@ -363,7 +363,7 @@ func fromNanos(n int64) time.Time {
 
 // record is the counters as stored under meta/counters: a sequence of
 // big-endian int64 fields in this order, sealed (internal/binrec: a
-// CRC-32C trailer). New fields are only ever appended; decode leaves
+// CRC-32 trailer). New fields are only ever appended; decode leaves
 // missing trailing fields at zero and ignores extra ones. A record
 // without the trailer (written before it existed) is read, then
 // recounted.
