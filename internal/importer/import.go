@@ -1,0 +1,346 @@
+package importer
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ccotel/ccotel/hook"
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/internal/usage"
+	"github.com/ccotel/ccotel/state"
+	"github.com/ccotel/ccotel/tracing"
+)
+
+// Options steer an import.
+type Options struct {
+	// Hook are the state machine's options, as the hook has them.
+	Hook hook.Options
+	// Store is where the spans are queued and the sessions recorded.
+	Store state.Options
+	// Known, when set, names sessions to skip besides those Store knows
+	// (a dry run queues into a scratch store and asks the real one).
+	Known func(id string) bool
+	// Since skips sessions whose last line is older (zero: none).
+	Since time.Time
+	// Settled skips transcripts modified less than this long ago: a
+	// session still running would be imported half (0: none).
+	Settled time.Duration
+	// Now is the time of the import (zero: time.Now).
+	Now func() time.Time
+	// Progress, when set, is called after each session.
+	Progress func(Progress)
+	// Logf receives diagnostics (nil: dropped).
+	Logf func(format string, args ...any)
+}
+
+// Progress is how far an import is.
+type Progress struct {
+	Done, Total      int
+	Bytes, TotalSize int64
+	Spans            int
+	Elapsed          time.Duration
+}
+
+// Summary is what an import did.
+type Summary struct {
+	Found    int // session transcripts found
+	Imported int // sessions queued
+	Seen     int // skipped: the state knows them (exported live, or imported before)
+	Old      int // skipped: older than Since
+	Active   int // skipped: modified less than Settled ago
+	Empty    int // skipped: no prompt in them
+	Failed   int // skipped: unreadable
+	Spans    int // spans queued
+	Late     int // events the state machine dropped as late
+	Stats
+	// NextAttempt is the outbox's backoff (for starting the flusher).
+	NextAttempt time.Time
+	Elapsed     time.Duration
+}
+
+// Run imports sessions: each one's transcripts become the hook events
+// they imply, applied by the hook's own state machine in memory (no
+// lock held), and the spans that come out are queued with the session's
+// final state (a tombstone) in one short transaction per batch, unless
+// the state already knows the session.
+func Run(sessions []Session, o Options) (Summary, error) {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	start := now()
+	known, err := KnownSessions(o.Store)
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &run{o: o, sum: Summary{Found: len(sessions)}, known: known}
+	var total int64
+	for _, s := range sessions {
+		total += s.Size
+	}
+	for i, s := range sessions {
+		r.one(s, start)
+		if r.pending >= commitSpans || len(r.batch) >= commitSessions {
+			if err := r.commit(); err != nil {
+				return r.sum, err
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(Progress{Done: i + 1, Total: len(sessions), Bytes: r.sum.Bytes, TotalSize: total, Spans: r.sum.Spans + r.pending, Elapsed: now().Sub(start)})
+		}
+	}
+	err = r.commit()
+	r.sum.Elapsed = now().Sub(start)
+	return r.sum, err
+}
+
+// A batch is committed once it holds this many spans or sessions.
+const (
+	commitSpans    = 4096
+	commitSessions = 256
+)
+
+type run struct {
+	o       Options
+	sum     Summary
+	known   map[string]bool
+	batch   []imported
+	pending int
+}
+
+// imported is a session ready to be queued.
+type imported struct {
+	id    string
+	head  []byte
+	spans []tracing.Span
+}
+
+func (r *run) logf(format string, args ...any) {
+	if r.o.Logf != nil {
+		r.o.Logf(format, args...)
+	}
+}
+
+func (r *run) one(s Session, now time.Time) {
+	switch {
+	case r.known[s.ID] || r.o.Known != nil && r.o.Known(s.ID):
+		r.sum.Seen++
+		return
+	case !r.o.Since.IsZero() && s.ModTime.Before(r.o.Since):
+		r.sum.Old++
+		return
+	case r.o.Settled > 0 && now.Sub(s.ModTime) < r.o.Settled:
+		r.sum.Active++
+		return
+	}
+	events, stats, err := Events(s)
+	r.sum.add(stats)
+	if err != nil {
+		r.sum.Failed++
+		r.logf("%s: %v", s.Path, err)
+		return
+	}
+	if !hasPrompt(events) {
+		r.sum.Empty++
+		return
+	}
+	if last := events[len(events)-1].t; !r.o.Since.IsZero() && last.Before(r.o.Since) {
+		r.sum.Old++
+		return
+	}
+	im, late, err := apply(s.ID, events, r.o.Hook)
+	r.sum.Late += late
+	if err != nil {
+		r.sum.Failed++
+		r.logf("%s: %v", s.Path, err)
+		return
+	}
+	r.batch = append(r.batch, im)
+	r.pending += len(im.spans)
+}
+
+func hasPrompt(events []event) bool {
+	for i := range events {
+		if events[i].p.Name == hook.UserPromptSubmit {
+			return true
+		}
+	}
+	return false
+}
+
+// Events reads a session's transcripts (the main one and its subagents')
+// and returns the hook events they imply, in the order they happened.
+func Events(s Session) ([]event, Stats, error) {
+	main := &parser{session: s.ID, path: s.Path}
+	if err := main.read(s.Path); err != nil {
+		return nil, main.stats, err
+	}
+	stats := main.stats
+	streams := [][]event{main.events}
+	for _, path := range subagents(s.Path) {
+		id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "agent-"), ".jsonl")
+		p := &parser{session: s.ID, path: s.Path, agentID: id, agentType: agentType(path), agentPath: path}
+		if err := p.read(path); err != nil {
+			continue // a subagent's file that vanished: the rest still stands
+		}
+		stats.add(p.stats)
+		streams = append(streams, p.events)
+	}
+	return merge(streams), stats, nil
+}
+
+// agentType reads agentType from a subagent's meta file.
+func agentType(path string) string {
+	f, _, err := usage.OpenTranscript(strings.TrimSuffix(path, ".jsonl") + ".meta.json")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var m struct {
+		AgentType string `json:"agentType"`
+	}
+	if json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&m) != nil {
+		return ""
+	}
+	return m.AgentType
+}
+
+// merge interleaves the streams by time, each stream's order kept (on a
+// tie the earlier stream first: the main transcript). The session's last
+// SessionEnd moves after every subagent's last event.
+func merge(streams [][]event) []event {
+	if len(streams) == 1 {
+		return streams[0]
+	}
+	n := 0
+	var last time.Time
+	for _, s := range streams {
+		n += len(s)
+		for i := range s {
+			if s[i].t.After(last) {
+				last = s[i].t
+			}
+		}
+	}
+	if m := streams[0]; len(m) > 0 && m[len(m)-1].p.Name == hook.SessionEnd {
+		m[len(m)-1].t = last
+	}
+	out := make([]event, 0, n)
+	pos := make([]int, len(streams))
+	for len(out) < n {
+		best := -1
+		for i, s := range streams {
+			if pos[i] < len(s) && (best < 0 || s[pos[i]].t.Before(streams[best][pos[best]].t)) {
+				best = i
+			}
+		}
+		out = append(out, streams[best][pos[best]])
+		pos[best]++
+	}
+	return out
+}
+
+// apply runs the events through the hook's state machine on a store in
+// memory and returns the spans that ended (marked as timed by the
+// transcript) and the session's final state.
+func apply(id string, events []event, opts hook.Options) (imported, int, error) {
+	var mem hook.Memory
+	im := imported{id: id}
+	late := 0
+	for i := range events {
+		e := &events[i]
+		if e.drop {
+			continue
+		}
+		b, err := json.Marshal(&e.p)
+		if err != nil {
+			return im, late, err
+		}
+		ev, err := hook.DecodeBytes(b)
+		if err != nil {
+			return im, late, err
+		}
+		off := e.offset
+		opts.TranscriptSize = func(string) (int64, bool) { return off, true }
+		hook.Prepare(ev, opts)
+		res, err := hook.Apply(&mem, ev, e.t, opts)
+		if err != nil {
+			return im, late, err
+		}
+		if res.Late {
+			late++
+		}
+		im.spans = append(im.spans, res.Spans...)
+	}
+	for i := range im.spans {
+		im.spans[i].SetAttr(tracing.String(semconv.Timing, semconv.TimingTranscript))
+	}
+	im.head = mem.Session(id)
+	if im.head == nil {
+		return im, late, errors.New("no session state after the import")
+	}
+	return im, late, nil
+}
+
+// commit queues the batch in one transaction: each session's spans and
+// its final state, unless the state learnt of the session meanwhile (a
+// live hook).
+func (r *run) commit() error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	st, err := state.Open(r.o.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = st.Update(func(tx *state.Tx) error {
+		for _, im := range r.batch {
+			if tx.Session(im.id) != nil {
+				r.sum.Seen++
+				continue
+			}
+			if err := tx.PutSession(im.id, im.head); err != nil {
+				return err
+			}
+			for i := range im.spans {
+				b, err := im.spans[i].Marshal()
+				if err != nil {
+					return err
+				}
+				if err := tx.Enqueue(b); err != nil {
+					return err
+				}
+			}
+			r.sum.Imported++
+			r.sum.Spans += len(im.spans)
+		}
+		r.sum.NextAttempt = tx.Counters().NextAttempt
+		return nil
+	})
+	r.batch, r.pending = r.batch[:0], 0
+	return err
+}
+
+// KnownSessions returns the sessions the state at o knows: open, or
+// ended (a tombstone), whether exported live or imported.
+func KnownSessions(o state.Options) (map[string]bool, error) {
+	o.ReadOnly = true
+	st, err := state.Open(o)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	known := map[string]bool{}
+	err = st.View(func(tx *state.Tx) error {
+		return tx.ForEachSession(func(id string, _ []byte) error {
+			known[id] = true
+			return nil
+		})
+	})
+	return known, err
+}

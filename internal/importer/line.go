@@ -1,0 +1,116 @@
+package importer
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// tline is what the importer reads of a transcript line.
+type tline struct {
+	Type            string          `json:"type"`
+	Subtype         string          `json:"subtype"`
+	Timestamp       string          `json:"timestamp"`
+	PromptID        string          `json:"promptId"`
+	PromptSource    string          `json:"promptSource"`
+	IsMeta          bool            `json:"isMeta"`
+	IsSidechain     bool            `json:"isSidechain"`
+	Cwd             string          `json:"cwd"`
+	PermissionMode  string          `json:"permissionMode"`
+	Message         *tmessage       `json:"message"`
+	ToolUseResult   json.RawMessage `json:"toolUseResult"`
+	CompactMetadata *struct {
+		Trigger    string `json:"trigger"`
+		DurationMs int64  `json:"durationMs"`
+	} `json:"compactMetadata"`
+}
+
+type tmessage struct {
+	ID      string          `json:"id"`
+	Content json.RawMessage `json:"content"`
+}
+
+// block is one element of a message's content.
+type block struct {
+	Type      string          `json:"type"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	IsError   bool            `json:"is_error"`
+	Content   json.RawMessage `json:"content"`
+	Text      string          `json:"text"`
+}
+
+// markers: a line holding none of them implies no event, and is not
+// decoded (only its time is read, see quickTime).
+var markers = [][]byte{
+	[]byte(`"type":"user"`), []byte(`"type":"assistant"`),
+	[]byte(`"type":"system"`), []byte(`"type":"cost-state"`),
+}
+
+func hasMarker(b []byte) bool {
+	for _, m := range markers {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var tsKey = []byte(`"timestamp":"`)
+
+// quickTime is the time of a line that is not decoded: its first
+// "timestamp" member (zero when none parses).
+func quickTime(b []byte) time.Time {
+	i := bytes.Index(b, tsKey)
+	if i < 0 {
+		return time.Time{}
+	}
+	b = b[i+len(tsKey):]
+	j := bytes.IndexByte(b, '"')
+	if j < 0 || j > 40 {
+		return time.Time{}
+	}
+	return parseTime(string(b[:j]))
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// content decodes a message's content: its text (a string, or the text
+// blocks joined) and its blocks. ok is false when it is neither.
+func content(raw json.RawMessage) (text string, blocks []block, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", nil, true
+	}
+	if raw[0] == '"' {
+		return text, nil, json.Unmarshal(raw, &text) == nil
+	}
+	if json.Unmarshal(raw, &blocks) != nil {
+		return "", nil, false
+	}
+	var sb strings.Builder
+	for _, b := range blocks {
+		if b.Type == "text" {
+			sb.WriteString(b.Text)
+		}
+	}
+	return sb.String(), blocks, true
+}
+
+// resultText is a tool_result's content as text.
+func resultText(raw json.RawMessage) string {
+	t, _, _ := content(raw)
+	return t
+}
