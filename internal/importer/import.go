@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -82,21 +83,41 @@ func Run(sessions []Session, o Options) (Summary, error) {
 	for _, s := range sessions {
 		total += s.Size
 	}
-	for i, s := range sessions {
-		r.one(s, start)
-		if r.pending >= commitSpans || len(r.batch) >= commitSessions {
-			if err := r.commit(); err != nil {
-				return r.sum, err
+	// Sessions are read and applied in parallel, committed in one place.
+	work := make(chan Session)
+	done := make(chan outcome)
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
+	for range workers {
+		go func() {
+			for s := range work {
+				done <- r.prepare(s, start)
 			}
+		}()
+	}
+	go func() {
+		for _, s := range sessions {
+			work <- s
+		}
+		close(work)
+	}()
+	for i := range sessions {
+		r.collect(<-done)
+		if err == nil && (r.pending >= commitSpans || len(r.batch) >= commitSessions) {
+			err = r.commit()
 		}
 		if o.Progress != nil {
 			o.Progress(Progress{Done: i + 1, Total: len(sessions), Bytes: r.sum.Bytes, TotalSize: total, Spans: r.sum.Spans + r.pending, Elapsed: now().Sub(start)})
 		}
 	}
-	err = r.commit()
+	if err == nil {
+		err = r.commit()
+	}
 	r.sum.Elapsed = now().Sub(start)
 	return r.sum, err
 }
+
+// maxWorkers bounds the sessions read at once (and so the memory held).
+const maxWorkers = 4
 
 // A batch is committed once it holds this many spans or sessions.
 const (
@@ -125,42 +146,55 @@ func (r *run) logf(format string, args ...any) {
 	}
 }
 
-func (r *run) one(s Session, now time.Time) {
+// outcome is what preparing one session gave.
+type outcome struct {
+	skip  *int // the Summary counter of why it was skipped, nil if imported
+	im    imported
+	stats Stats
+	late  int
+}
+
+// prepare reads one session and applies its events in memory; it only
+// reads r.
+func (r *run) prepare(s Session, now time.Time) outcome {
+	sum := &r.sum
 	switch {
 	case r.known[s.ID] || r.o.Known != nil && r.o.Known(s.ID):
-		r.sum.Seen++
-		return
+		return outcome{skip: &sum.Seen}
 	case !r.o.Since.IsZero() && s.ModTime.Before(r.o.Since):
-		r.sum.Old++
-		return
+		return outcome{skip: &sum.Old}
 	case r.o.Settled > 0 && now.Sub(s.ModTime) < r.o.Settled:
-		r.sum.Active++
-		return
+		return outcome{skip: &sum.Active}
 	}
 	events, stats, err := Events(s)
-	r.sum.add(stats)
 	if err != nil {
-		r.sum.Failed++
 		r.logf("%s: %v", s.Path, err)
-		return
+		return outcome{skip: &sum.Failed, stats: stats}
 	}
 	if !hasPrompt(events) {
-		r.sum.Empty++
-		return
+		return outcome{skip: &sum.Empty, stats: stats}
 	}
 	if last := events[len(events)-1].t; !r.o.Since.IsZero() && last.Before(r.o.Since) {
-		r.sum.Old++
-		return
+		return outcome{skip: &sum.Old, stats: stats}
 	}
 	im, late, err := apply(s.ID, events, r.o.Hook)
-	r.sum.Late += late
 	if err != nil {
-		r.sum.Failed++
 		r.logf("%s: %v", s.Path, err)
+		return outcome{skip: &sum.Failed, stats: stats, late: late}
+	}
+	return outcome{im: im, stats: stats, late: late}
+}
+
+// collect counts an outcome and batches an imported session.
+func (r *run) collect(o outcome) {
+	r.sum.add(o.stats)
+	r.sum.Late += o.late
+	if o.skip != nil {
+		*o.skip++
 		return
 	}
-	r.batch = append(r.batch, im)
-	r.pending += len(im.spans)
+	r.batch = append(r.batch, o.im)
+	r.pending += len(o.im.spans)
 }
 
 func hasPrompt(events []event) bool {

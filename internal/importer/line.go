@@ -43,20 +43,27 @@ type block struct {
 	Text      string          `json:"text"`
 }
 
-// markers: a line holding none of them implies no event, and is not
-// decoded (only its time is read, see quickTime).
-var markers = [][]byte{
-	[]byte(`"type":"user"`), []byte(`"type":"assistant"`),
-	[]byte(`"type":"system"`), []byte(`"type":"cost-state"`),
-}
+// typeKey and eventTypes: a line whose "type" member (at any depth) is
+// none of eventTypes implies no event, and is not decoded (only its time
+// is read, see quickTime). One pass over the line.
+var (
+	typeKey    = []byte(`"type":"`)
+	eventTypes = [][]byte{[]byte(`user"`), []byte(`assistant"`), []byte(`system"`), []byte(`cost-state"`)}
+)
 
 func hasMarker(b []byte) bool {
-	for _, m := range markers {
-		if bytes.Contains(b, m) {
-			return true
+	for {
+		i := bytes.Index(b, typeKey)
+		if i < 0 {
+			return false
+		}
+		b = b[i+len(typeKey):]
+		for _, t := range eventTypes {
+			if bytes.HasPrefix(b, t) {
+				return true
+			}
 		}
 	}
-	return false
 }
 
 var tsKey = []byte(`"timestamp":"`)
