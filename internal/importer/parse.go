@@ -318,7 +318,10 @@ func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
 	}
 	delete(p.calls, b.ToolUseID)
 	p.touch(t)
-	text := resultText(b.Content)
+	var text string
+	if b.IsError { // a result's text is read only for its error
+		text = resultText(b.Content)
+	}
 	pl := payload{ToolName: c.name, ToolUseID: b.ToolUseID, ToolInput: c.input}
 	switch {
 	case b.IsError && strings.HasPrefix(text, "<tool_use_error>"):
