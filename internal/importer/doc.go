@@ -24,7 +24,9 @@
 //	PreCompact, SessionStart compact, PostCompact
 //	                    a compact_boundary line (less its durationMs)
 //	Stop                the turn's last line (assistant, tool result,
-//	                    stop-hook summary), unless the user interrupted it
+//	                    stop-hook summary), unless the user interrupted it;
+//	                    StopFailure when its last response is an API error
+//	                    line (isApiErrorMessage), with that error's kind
 //	SessionEnd          the run's last event, at a cost-state line or the end
 //
 // The events of the main transcript and of each subagent are merged by

@@ -138,6 +138,26 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// A turn whose last response is an API error ends with StopFailure and
+// the error's kind; one that recovered (a retry succeeded) with Stop.
+func TestEventsAPIError(t *testing.T) {
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").
+		add(`{"type":"assistant","isApiErrorMessage":true,"error":"rate_limit","message":{"id":"e1","model":"<synthetic>","content":[{"type":"text","text":"API Error"}]},"timestamp":%q,"sessionId":%q}`, at(1), sid).
+		prompt(2, "p2", "y").
+		add(`{"type":"assistant","isApiErrorMessage":true,"error":{"type":"overloaded_error"},"message":{"id":"e2","model":"<synthetic>","content":[]},"timestamp":%q,"sessionId":%q}`, at(3), sid).
+		text(4, "m1")
+	events, _, err := Events(b.write(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(events), "SessionStart:startup UserPromptSubmit StopFailure UserPromptSubmit Stop SessionEnd"; got != want {
+		t.Fatalf("events %s, want %s", got, want)
+	}
+	if e := events[2]; e.p.Error != "rate_limit" {
+		t.Errorf("StopFailure error %q", e.p.Error)
+	}
+}
+
 // A fork's transcript begins with the parent's lines, stamped before the
 // file's first line: they are history, not turns of the fork.
 func TestEventsFork(t *testing.T) {

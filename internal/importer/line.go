@@ -18,6 +18,8 @@ type tline struct {
 	IsSidechain     bool            `json:"isSidechain"`
 	Cwd             string          `json:"cwd"`
 	PermissionMode  string          `json:"permissionMode"`
+	IsAPIError      bool            `json:"isApiErrorMessage"`
+	Error           json.RawMessage `json:"error"`
 	Message         *tmessage       `json:"message"`
 	ToolUseResult   json.RawMessage `json:"toolUseResult"`
 	CompactMetadata *struct {
@@ -120,4 +122,20 @@ func content(raw json.RawMessage) (text string, blocks []block, ok bool) {
 func resultText(raw json.RawMessage) string {
 	t, _, _ := content(raw)
 	return t
+}
+
+// errorKind is an API error line's error: a string, or an object's type;
+// "unknown" without one.
+func errorKind(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil && s != "" {
+		return s
+	}
+	var o struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &o) == nil && o.Type != "" {
+		return o.Type
+	}
+	return "unknown"
 }

@@ -52,6 +52,7 @@ type turn struct {
 	promptID    string
 	last        time.Time
 	interrupted bool
+	failed      string // the error of an API error line, when the turn's last response is one
 }
 
 // call is a tool_use waiting for its result.
@@ -258,10 +259,15 @@ func (p *parser) prompt(l *tline, text string, t time.Time, off int64) {
 	p.events[i].offset = off
 }
 
-// stop ends the open turn with a Stop at its last line, unless the user
-// interrupted it (Claude Code sends no Stop then).
+// stop ends the open turn with a Stop at its last line (StopFailure when
+// its last response is an API error), unless the user interrupted it
+// (Claude Code sends no Stop then).
 func (p *parser) stop() {
-	if p.turn != nil && !p.turn.interrupted {
+	switch {
+	case p.turn == nil || p.turn.interrupted:
+	case p.turn.failed != "":
+		p.emit(p.turn.last, payload{Name: hook.StopFailure, Error: p.turn.failed})
+	default:
 		p.emit(p.turn.last, payload{Name: hook.Stop})
 	}
 	p.turn = nil
@@ -284,6 +290,12 @@ func (p *parser) assistant(l *tline, t time.Time) {
 	}
 	p.ensureRun(t)
 	p.touch(t)
+	if p.turn != nil {
+		p.turn.failed = ""
+		if l.IsAPIError {
+			p.turn.failed = errorKind(l.Error)
+		}
+	}
 	for i := range blocks {
 		b := &blocks[i]
 		if b.Type != "tool_use" || b.ID == "" || p.calls[b.ID] != nil {
