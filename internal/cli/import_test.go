@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ccotel/ccotel/internal/importer"
 )
 
 // A session exported live (its hook events replayed into a state
@@ -39,5 +42,20 @@ func TestImportAfterLive(t *testing.T) {
 	}
 	if after := len(readOutbox(stateDir, t.Fatalf)); after != before {
 		t.Errorf("%d spans queued after the import, %d before", after, before)
+	}
+}
+
+// The progress line rewrites itself: sessions done of all, bytes, spans,
+// elapsed.
+func TestImportProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := progressPrinter(&b)
+	p(importer.Progress{Done: 1, Total: 2, Bytes: 2048, TotalSize: 4096, Spans: 7, Elapsed: time.Second})
+	p(importer.Progress{Done: 2, Total: 2, Bytes: 4096, TotalSize: 4096, Spans: 9, Elapsed: 2 * time.Second})
+	if got := b.String(); !strings.Contains(got, "\r\033[Kimport: 1/2 sessions, 2.0 KiB of 4.0 KiB, 7 spans, 1.000s") || !strings.Contains(got, "import: 2/2 sessions") {
+		t.Errorf("progress %q", got)
+	}
+	if isTerminal(&b) {
+		t.Error("a buffer is a terminal")
 	}
 }

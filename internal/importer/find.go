@@ -42,7 +42,10 @@ func Find(paths []string) ([]Session, error) {
 		}
 		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				if path == root {
+					return err
+				}
+				return nil // an unreadable directory of a project: the others still count
 			}
 			if d.IsDir() {
 				if path != root && (d.Name() == "subagents" || d.Name() == "tool-results") {

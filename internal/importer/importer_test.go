@@ -315,3 +315,10 @@ func TestRunSkips(t *testing.T) {
 		t.Errorf("a transcript without a prompt: %+v", sum)
 	}
 }
+
+// A path that does not exist is an error, not an empty import.
+func TestFindMissing(t *testing.T) {
+	if _, err := Find([]string{filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Error("a missing path is not an error")
+	}
+}
