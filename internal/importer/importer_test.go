@@ -103,6 +103,7 @@ func TestEvents(t *testing.T) {
 		add(`{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request interrupted by user for tool use]"}]},"timestamp":%q,"sessionId":%q}`, at(12.1), sid).
 		prompt(20, "p3", "third").
 		add(`{"type":"system","subtype":"compact_boundary","compactMetadata":{"trigger":"auto","durationMs":2000},"timestamp":%q,"sessionId":%q}`, at(25), sid).
+		add(`{"type":"user","isCompactSummary":true,"message":{"role":"user","content":"This session is being continued from a previous conversation."},"timestamp":%q,"sessionId":%q}`, at(25.1), sid).
 		text(26, "m4").costState().
 		add(`{"type":"mode","mode":"normal","sessionId":%q}`, sid).
 		queue(100).prompt(100.1, "p4", "again").text(101, "m5").costState()

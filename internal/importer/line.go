@@ -9,20 +9,21 @@ import (
 
 // tline is what the importer reads of a transcript line.
 type tline struct {
-	Type            string          `json:"type"`
-	Subtype         string          `json:"subtype"`
-	Timestamp       string          `json:"timestamp"`
-	PromptID        string          `json:"promptId"`
-	PromptSource    string          `json:"promptSource"`
-	IsMeta          bool            `json:"isMeta"`
-	IsSidechain     bool            `json:"isSidechain"`
-	Cwd             string          `json:"cwd"`
-	PermissionMode  string          `json:"permissionMode"`
-	IsAPIError      bool            `json:"isApiErrorMessage"`
-	Error           json.RawMessage `json:"error"`
-	Message         *tmessage       `json:"message"`
-	ToolUseResult   json.RawMessage `json:"toolUseResult"`
-	CompactMetadata *struct {
+	Type             string          `json:"type"`
+	Subtype          string          `json:"subtype"`
+	Timestamp        string          `json:"timestamp"`
+	PromptID         string          `json:"promptId"`
+	PromptSource     string          `json:"promptSource"`
+	IsMeta           bool            `json:"isMeta"`
+	IsCompactSummary bool            `json:"isCompactSummary"`
+	IsSidechain      bool            `json:"isSidechain"`
+	Cwd              string          `json:"cwd"`
+	PermissionMode   string          `json:"permissionMode"`
+	IsAPIError       bool            `json:"isApiErrorMessage"`
+	Error            json.RawMessage `json:"error"`
+	Message          *tmessage       `json:"message"`
+	ToolUseResult    json.RawMessage `json:"toolUseResult"`
+	CompactMetadata  *struct {
 		Trigger    string `json:"trigger"`
 		DurationMs int64  `json:"durationMs"`
 	} `json:"compactMetadata"`

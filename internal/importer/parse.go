@@ -117,7 +117,7 @@ func (p *parser) line(raw []byte, off, end int64) {
 		}
 		return
 	}
-	if l.IsSidechain && p.agentID == "" || p.copied(t) {
+	if (l.IsSidechain && p.agentID == "") || p.copied(t) {
 		return
 	}
 	p.seen(t)
@@ -211,8 +211,8 @@ func (p *parser) ensureRun(t time.Time) {
 }
 
 func (p *parser) user(l *tline, t time.Time, off int64) {
-	if l.IsMeta || l.Message == nil {
-		return
+	if l.IsMeta || l.IsCompactSummary || l.Message == nil {
+		return // reminders, and the summary a compaction leaves: not prompts
 	}
 	if l.PromptID != "" {
 		p.promptID = l.PromptID
