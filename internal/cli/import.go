@@ -29,9 +29,9 @@ already knows (exported live, or imported before) is skipped, so
 importing twice sends nothing the second time. Every imported span has
 claude_code.timing=transcript: its times are the transcript's lines.
 
---since takes a Go duration or days (30d). The state remembers an ended
-session for 30 days: a session older than that, imported again, would be
-sent again. Transcripts modified within --settled are skipped (a session
+--since takes a Go duration or days (30d; 0: no bound). The state
+remembers an ended session for 30 days after its end: a session older
+than that, imported again, would be sent again. Transcripts modified within --settled are skipped (a session
 still running); import them later.
 
 Flags:
@@ -83,6 +83,9 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if window > 0 {
 		o.Since = now.Add(-window)
 	}
+	if (window == 0 || window > stateMemory) && !*dryRun {
+		fmt.Fprintln(stderr, "ccotel import: the state remembers a session for 30 days after its end: one older than that, imported again, would be sent again")
+	}
 	o.Store.LockTimeout = 10 * time.Second
 	if isTerminal(stderr) {
 		o.Progress = progressPrinter(stderr)
@@ -90,11 +93,15 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *dryRun {
 		return importDryRun(cfg, sessions, o, *asJSON, stdout, stderr)
 	}
+	o.Wait = outboxWait(cfg.StateDir, stderr)
 	sum, err := importer.Run(sessions, o)
 	if o.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	fmt.Fprintln(stdout, summaryLine(&sum))
+	if sum.Deferred > 0 {
+		fmt.Fprintf(stderr, "ccotel import: the outbox stayed full (is the collector reachable? ccotel status, ccotel doctor): %d sessions left for the next ccotel import\n", sum.Deferred)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel import: %v\n", err)
 		return exitFailure
@@ -143,6 +150,35 @@ func importDryRun(cfg *config.Config, sessions []importer.Session, o importer.Op
 	return exitOK
 }
 
+// outboxWait is the import's wait while the outbox is full: it starts
+// the flusher and sleeps, and gives up once the outbox has not shrunk
+// for outboxPatience.
+func outboxWait(stateDir string, stderr io.Writer) func() bool {
+	last, since := -1, time.Now()
+	return func() bool {
+		if _, err := delivery.StartFlusher(stateDir, time.Time{}, time.Now()); err != nil {
+			fmt.Fprintf(stderr, "ccotel import: start flusher: %v\n", err)
+		}
+		time.Sleep(time.Second)
+		queued := -1
+		if st, err := delivery.ReadStatus(stateDir, ""); err == nil {
+			queued = st.Queued
+		}
+		if last < 0 || queued < last {
+			since = time.Now()
+		}
+		last = queued
+		return time.Since(since) < outboxPatience
+	}
+}
+
+// stateMemory is how long the state keeps an ended session's tombstone,
+// what tells a second import that the session was sent (hook.Sweep).
+const stateMemory = 30 * 24 * time.Hour
+
+// outboxPatience is how long an import waits for a full outbox to shrink.
+const outboxPatience = 2 * time.Minute
+
 // projectsDir is where Claude Code keeps its transcripts.
 func projectsDir() string {
 	if d := os.Getenv("CLAUDE_CONFIG_DIR"); d != "" {
@@ -164,6 +200,9 @@ func parseDays(s string) (time.Duration, error) {
 func summaryLine(s *importer.Summary) string {
 	line := fmt.Sprintf("imported %d of %d sessions (%s read), %d spans queued in %s; skipped: %d known to the state, %d older, %d still active, %d without a prompt, %d unreadable",
 		s.Imported, s.Found, render.Bytes(s.Bytes), s.Spans, render.Duration(s.Elapsed), s.Seen, s.Old, s.Active, s.Empty, s.Failed)
+	if s.Deferred > 0 {
+		line += fmt.Sprintf("; %d deferred (the outbox was full)", s.Deferred)
+	}
 	if s.Damaged+s.TooLong > 0 {
 		line += fmt.Sprintf("; %d damaged and %d over-long lines skipped", s.Damaged, s.TooLong)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ccotel/ccotel/hook"
@@ -34,6 +35,11 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is called after each session.
 	Progress func(Progress)
+	// Wait is called while the outbox has no room for the next session
+	// (an import fills at most half of it): it lets the flusher send
+	// (starts it, sleeps), and returns false to give up, deferring the
+	// rest to a later import. nil gives up at once.
+	Wait func() bool
 	// Logf receives diagnostics (nil: dropped).
 	Logf func(format string, args ...any)
 }
@@ -55,6 +61,7 @@ type Summary struct {
 	Active   int // skipped: modified less than Settled ago
 	Empty    int // skipped: no prompt in them
 	Failed   int // skipped: unreadable
+	Deferred int // not imported: the outbox stayed full (a later import takes them)
 	Spans    int // spans queued
 	Late     int // events the state machine dropped as late
 	Stats
@@ -83,34 +90,49 @@ func Run(sessions []Session, o Options) (Summary, error) {
 	for _, s := range sessions {
 		total += s.Size
 	}
-	// Sessions are read and applied in parallel, committed in one place.
-	work := make(chan Session)
-	done := make(chan outcome)
-	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
-	for range workers {
+	// Sessions are read and applied in parallel, committed here.
+	work, done, quit := make(chan Session), make(chan outcome), make(chan struct{})
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), maxWorkers) {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			for s := range work {
 				done <- r.prepare(s, start)
 			}
 		}()
 	}
+	fed := 0
 	go func() {
+		defer close(work)
 		for _, s := range sessions {
-			work <- s
+			select {
+			case work <- s:
+				fed++
+			case <-quit:
+				return
+			}
 		}
-		close(work)
 	}()
-	for i := range sessions {
-		r.collect(<-done)
-		if err == nil && (r.pending >= commitSpans || len(r.batch) >= commitSessions) {
-			err = r.commit()
+	go func() { wg.Wait(); close(done) }()
+	n := 0
+	for out := range done {
+		n++
+		r.collect(out)
+		if err == nil && !r.full && (r.pending >= commitSpans || len(r.batch) >= commitSessions) {
+			if err = r.commitOrWait(); r.full || err != nil {
+				close(quit)
+			}
 		}
 		if o.Progress != nil {
-			o.Progress(Progress{Done: i + 1, Total: len(sessions), Bytes: r.sum.Bytes, TotalSize: total, Spans: r.sum.Spans + r.pending, Elapsed: now().Sub(start)})
+			o.Progress(Progress{Done: n, Total: len(sessions), Bytes: r.sum.Bytes, TotalSize: total, Spans: r.sum.Spans + r.pending, Elapsed: now().Sub(start)})
 		}
 	}
-	if err == nil {
-		err = r.commit()
+	if err == nil && !r.full {
+		err = r.commitOrWait()
+	}
+	if r.full {
+		r.sum.Deferred += len(r.batch) + len(sessions) - fed
 	}
 	r.sum.Elapsed = now().Sub(start)
 	return r.sum, err
@@ -127,6 +149,7 @@ const (
 
 type run struct {
 	o       Options
+	full    bool // the outbox stayed full: the rest is deferred
 	sum     Summary
 	known   map[string]bool
 	batch   []imported
@@ -137,7 +160,8 @@ type run struct {
 type imported struct {
 	id    string
 	head  []byte
-	spans []tracing.Span
+	spans [][]byte // marshalled (tracing.Span.Marshal), ready for the outbox
+	size  int64
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -283,6 +307,7 @@ func merge(streams [][]event) []event {
 // transcript) and the session's final state.
 func apply(id string, events []event, opts hook.Options) (imported, int, error) {
 	var mem hook.Memory
+	var spans []tracing.Span
 	im := imported{id: id}
 	late := 0
 	for i := range events {
@@ -308,10 +333,17 @@ func apply(id string, events []event, opts hook.Options) (imported, int, error) 
 		if res.Late {
 			late++
 		}
-		im.spans = append(im.spans, res.Spans...)
+		spans = append(spans, res.Spans...)
 	}
-	for i := range im.spans {
-		im.spans[i].SetAttr(tracing.String(semconv.Timing, semconv.TimingTranscript))
+	im.spans = make([][]byte, 0, len(spans))
+	for i := range spans {
+		spans[i].SetAttr(tracing.String(semconv.Timing, semconv.TimingTranscript))
+		b, err := spans[i].Marshal()
+		if err != nil {
+			return im, late, err
+		}
+		im.spans = append(im.spans, b)
+		im.size += int64(len(b))
 	}
 	im.head = mem.Session(id)
 	if im.head == nil {
@@ -320,9 +352,30 @@ func apply(id string, events []event, opts hook.Options) (imported, int, error) 
 	return im, late, nil
 }
 
+// errFull: the outbox has no room for the next session of the batch.
+var errFull = errors.New("outbox full")
+
+// commitOrWait commits the batch; while the outbox has no room for it,
+// it asks Options.Wait (the flusher sends meanwhile), and when that gives
+// up it sets r.full: what is left is deferred to a later import.
+func (r *run) commitOrWait() error {
+	for {
+		err := r.commit()
+		if err != errFull {
+			return err
+		}
+		if r.o.Wait == nil || !r.o.Wait() {
+			r.full = true
+			return nil
+		}
+	}
+}
+
 // commit queues the batch in one transaction: each session's spans and
 // its final state, unless the state learnt of the session meanwhile (a
-// live hook).
+// live hook). An import fills at most half of the outbox (importShare),
+// the rest is for live sessions; what does not fit stays in the batch
+// (errFull).
 func (r *run) commit() error {
 	if len(r.batch) == 0 {
 		return nil
@@ -332,32 +385,60 @@ func (r *run) commit() error {
 		return err
 	}
 	defer st.Close()
+	maxSpans, maxBytes := outboxCap(r.o.Store)
+	next := 0
 	err = st.Update(func(tx *state.Tx) error {
-		for _, im := range r.batch {
+		c := tx.Counters()
+		for next = 0; next < len(r.batch); next++ {
+			im := &r.batch[next]
 			if tx.Session(im.id) != nil {
 				r.sum.Seen++
 				continue
 			}
+			if c.Queued > 0 && (c.Queued+len(im.spans) > maxSpans || c.QueuedBytes+im.size > maxBytes) {
+				break
+			}
 			if err := tx.PutSession(im.id, im.head); err != nil {
 				return err
 			}
-			for i := range im.spans {
-				b, err := im.spans[i].Marshal()
-				if err != nil {
-					return err
-				}
+			for _, b := range im.spans {
 				if err := tx.Enqueue(b); err != nil {
 					return err
 				}
 			}
+			c.Queued, c.QueuedBytes = c.Queued+len(im.spans), c.QueuedBytes+im.size
 			r.sum.Imported++
 			r.sum.Spans += len(im.spans)
 		}
 		r.sum.NextAttempt = tx.Counters().NextAttempt
 		return nil
 	})
-	r.batch, r.pending = r.batch[:0], 0
-	return err
+	if err != nil {
+		return err
+	}
+	r.batch = append(r.batch[:0], r.batch[next:]...)
+	r.pending = 0
+	for _, im := range r.batch {
+		r.pending += len(im.spans)
+	}
+	if len(r.batch) > 0 {
+		return errFull
+	}
+	return nil
+}
+
+// importShare: an import fills at most 1/importShare of the outbox.
+const importShare = 2
+
+func outboxCap(o state.Options) (spans int, bytes int64) {
+	spans, bytes = o.OutboxMaxSpans, o.OutboxMaxBytes
+	if spans <= 0 {
+		spans = state.DefaultOutboxMaxSpans
+	}
+	if bytes <= 0 {
+		bytes = state.DefaultOutboxMaxBytes
+	}
+	return spans / importShare, bytes / importShare
 }
 
 // KnownSessions returns the sessions the state at o knows: open, or

@@ -323,3 +323,46 @@ func TestFindMissing(t *testing.T) {
 		t.Error("a missing path is not an error")
 	}
 }
+
+// An import fills at most half of the outbox: a session that does not
+// fit waits for Wait (the flusher sending), and when Wait gives up it and
+// the rest are deferred, unmarked, for a later import.
+func TestRunOutboxFull(t *testing.T) {
+	dir := t.TempDir()
+	var sessions []Session
+	for i := range 3 {
+		d := filepath.Join(dir, fmt.Sprint(i))
+		os.Mkdir(d, 0o700)
+		s := (&tr{}).queue(0).prompt(0.1, "p1", "x").text(1, "m1").costState().write(t, d)
+		s.ID = fmt.Sprintf("session-%d", i) // three sessions from one file
+		sessions = append(sessions, s)
+	}
+	o := Options{Store: storeOptions(t)}
+	o.Store.OutboxMaxSpans = 4 // an import may fill 2: one session of 2 spans
+	sum, err := Run(sessions, o)
+	if err != nil || sum.Imported != 1 || sum.Deferred != 2 || sum.Spans != 2 {
+		t.Fatalf("without a flusher: %+v, %v", sum, err)
+	}
+	waits := 0
+	o.Wait = func() bool { // the flusher sends everything queued
+		waits++
+		st, err := state.Open(o.Store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		st.Update(func(tx *state.Tx) error {
+			entries, _ := tx.Peek(100)
+			var keys []uint64
+			for _, e := range entries {
+				keys = append(keys, e.Key)
+			}
+			return tx.Remove(keys)
+		})
+		return true
+	}
+	sum, err = Run(sessions, o)
+	if err != nil || sum.Imported != 2 || sum.Seen != 1 || sum.Deferred != 0 || waits != 2 {
+		t.Fatalf("with a flusher: %+v, %v, %d waits", sum, err, waits)
+	}
+}
