@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,6 +72,10 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{projectsDir()}
+		if _, err := os.Stat(paths[0]); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "ccotel import: no Claude Code transcripts: %s does not exist (set CLAUDE_CONFIG_DIR, or name a PATH)\n", paths[0])
+			return exitOK
+		}
 	}
 	sessions, err := importer.Find(paths)
 	if err != nil {
