@@ -101,7 +101,7 @@ func spanFacts(s *otlpSpan, byID map[string]*otlpSpan) string {
 // crossCheck imports a scenario's transcripts and replays its hook
 // events, and returns the differences: per span ID, what one path has
 // and the other lacks or says otherwise.
-func crossCheck(t *testing.T, name string) []string {
+func crossCheck(t *testing.T, name string) (diffs []string, compared int) {
 	t.Helper()
 	isolateEnv(t)
 	projects, events := claudeScenario(t, filepath.Join("..", "..", "testdata", "claude", name), t.TempDir())
@@ -123,7 +123,6 @@ func crossCheck(t *testing.T, name string) []string {
 	if len(b) == 0 {
 		t.Fatalf("import sent nothing: %s", stderr.String())
 	}
-	var diffs []string
 	for id, s := range a {
 		want := spanFacts(s, a)
 		if o := b[id]; o == nil {
@@ -138,7 +137,7 @@ func crossCheck(t *testing.T, name string) []string {
 		}
 	}
 	sort.Strings(diffs)
-	return diffs
+	return diffs, len(a)
 }
 
 // knownDisagreements are the differences between import and replay
@@ -173,7 +172,9 @@ func TestImportCrossCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			known := knownDisagreements[name]
 			seen := make([]bool, len(known))
-			for _, d := range crossCheck(t, name) {
+			diffs, n := crossCheck(t, name)
+			t.Logf("%s: %d live spans compared, %d differences", name, n, len(diffs))
+			for _, d := range diffs {
 				explained := false
 				for i, k := range known {
 					if strings.Contains(d, k.diff) {
