@@ -39,17 +39,17 @@ type bench struct {
 	peerRuns int
 	spans    int
 	procs    int
-	// import benchmark: corpus size and sessions
-	importMB, importSessions int
-	keep                     bool
-	root                     string // module root
-	tmp                      string
-	ccotel                   string // stripped static binary
-	drain                    string
-	base                     []string // environment for every process
-	certs                    *otlptest.PKI
-	rec                      *otlptest.Receiver
-	verdicts                 []verdict
+	keep     bool
+	root     string // module root
+	tmp      string
+	ccotel   string // stripped static binary
+	drain    string
+	base     []string // environment for every process
+	certs    *otlptest.PKI
+	rec      *otlptest.Receiver
+	verdicts []verdict
+
+	importMB, importSessions int // the import benchmark's corpus: MB and sessions
 }
 
 type verdict struct {
