@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/delivery"
 	"github.com/ccotel/ccotel/internal/importer"
 )
 
@@ -57,5 +59,55 @@ func TestImportProgress(t *testing.T) {
 	}
 	if isTerminal(&b) {
 		t.Error("a buffer is a terminal")
+	}
+}
+
+// An imported session that Claude Code resumes later, with ccotel
+// installed: the live hook finds the import's tombstone and opens run 1
+// under the imported root, which is not exported again.
+func TestResumeAfterImport(t *testing.T) {
+	isolateEnv(t)
+	dir := t.TempDir()
+	projects, _ := claudeScenario(t, filepath.Join("..", "..", "testdata", "claude", "three-tools"), dir)
+	stateDir := filepath.Join(dir, "state")
+	t.Setenv("CCOTEL_STATE_DIR", stateDir)
+	t.Setenv("CCOTEL_ENDPOINT", "https://127.0.0.1:9")
+	lock, err := delivery.AcquireFlusherLock(stateDir) // no flusher: the test reads the outbox
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	var stdout, stderr bytes.Buffer
+	if code := runImport([]string{"--settled", "0", "--since", "0", projects}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "imported 1 of 1") {
+		t.Fatalf("import exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	const sid = "c1a0de00-0002-4000-8000-000000000002"
+	events := filepath.Join(dir, "resume.jsonl")
+	os.WriteFile(events, []byte(strings.Join([]string{
+		`{"session_id":"` + sid + `","hook_event_name":"SessionStart","source":"resume"}`,
+		`{"session_id":"` + sid + `","hook_event_name":"UserPromptSubmit","prompt_id":"later","prompt":"again"}`,
+		`{"session_id":"` + sid + `","hook_event_name":"Stop","prompt_id":"later"}`,
+		`{"session_id":"` + sid + `","hook_event_name":"SessionEnd","reason":"other"}`,
+	}, "\n")+"\n"), 0o600)
+	stdout.Reset()
+	if code := runReplay([]string{"--stdout", "--state-dir", stateDir, events}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("replay exit %d: %s", code, stderr.String())
+	}
+	var roots, runs []*otlpSpan
+	for _, s := range decodeOTLP(t, stdout.Bytes()) {
+		if s.Name != "invoke_agent claude-code" {
+			continue
+		}
+		if _, ok := s.attr("claude_code.session.run"); ok {
+			runs = append(runs, s)
+		} else {
+			roots = append(roots, s)
+		}
+	}
+	if len(roots) != 1 || len(runs) != 1 || runs[0].ParentSpanID != roots[0].SpanID {
+		t.Fatalf("%d roots, %d runs (the run's parent %v)", len(roots), len(runs), runs)
+	}
+	if v, _ := roots[0].attr("claude_code.timing"); v != "transcript" {
+		t.Errorf("the root is not the imported one: timing %v", v)
 	}
 }
