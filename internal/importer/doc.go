@@ -20,7 +20,8 @@
 //	                    PostToolBatch names it, as Claude Code does
 //	PostToolBatch       once every call of a response has its result
 //	SubagentStart/Stop  a subagent transcript's first and last lines
-//	                    (agent_type from its meta.json)
+//	                    (agent_type from its meta.json, else from the Agent
+//	                    call whose result names the agent)
 //	PreCompact, SessionStart compact, PostCompact
 //	                    a compact_boundary line (less its durationMs)
 //	Stop                the turn's last line (assistant, tool result,

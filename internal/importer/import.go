@@ -252,7 +252,11 @@ func Events(s Session) ([]event, Stats, error) {
 	streams := [][]event{main.events}
 	for _, path := range subagents(s.Path) {
 		id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "agent-"), ".jsonl")
-		p := &parser{session: s.ID, path: s.Path, agentID: id, agentType: agentType(path), agentPath: path}
+		typ := agentType(path)
+		if typ == "" {
+			typ = main.agentTypes[id]
+		}
+		p := &parser{session: s.ID, path: s.Path, agentID: id, agentType: typ, agentPath: path}
 		if err := p.read(path); err != nil {
 			continue // a subagent's file that vanished: the rest still stands
 		}

@@ -366,3 +366,30 @@ func TestRunOutboxFull(t *testing.T) {
 		t.Fatalf("with a flusher: %+v, %v, %d waits", sum, err, waits)
 	}
 }
+
+// A subagent without a meta file (Claude Code before 2.1.328) takes its
+// type from the Agent call whose result names it.
+func TestEventsSubagentType(t *testing.T) {
+	dir := t.TempDir()
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").
+		add(`{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"ag","name":"Agent","input":{"subagent_type":"Explore","description":"look"}}]},"timestamp":%q,"sessionId":%q}`, at(1), sid).
+		add(`{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"ag","content":"done"}]},"toolUseResult":{"status":"completed","agentId":"a1"},"timestamp":%q,"sessionId":%q}`, at(5), sid).
+		text(6, "m2")
+	s := b.write(t, dir)
+	sub := filepath.Join(dir, sid, "subagents")
+	os.MkdirAll(sub, 0o700)
+	os.WriteFile(filepath.Join(sub, "agent-a1.jsonl"), []byte(fmt.Sprintf(
+		`{"type":"user","isSidechain":true,"agentId":"a1","promptId":"p1","message":{"role":"user","content":"look"},"timestamp":%q,"sessionId":%q}`+"\n"+
+			`{"type":"assistant","isSidechain":true,"agentId":"a1","message":{"id":"s1","content":[{"type":"text","text":"ok"}]},"timestamp":%q,"sessionId":%q}`+"\n",
+		at(2), sid, at(4), sid)), 0o600)
+	events, _, err := Events(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(events), "SessionStart:startup UserPromptSubmit PreToolUse:ag SubagentStart SubagentStop PostToolUse:ag PostToolBatch Stop SessionEnd"; got != want {
+		t.Fatalf("events %s, want %s", got, want)
+	}
+	if e := events[3]; e.p.AgentType != "Explore" || e.p.AgentID != "a1" || e.p.PromptID != "p1" {
+		t.Errorf("SubagentStart %+v", e.p)
+	}
+}

@@ -46,6 +46,9 @@ type parser struct {
 	turn                *turn
 	calls               map[string]*call
 	rounds              map[string]*round
+	// agentTypes: agent id → subagent type, from the Agent calls' results
+	// (for subagents without a meta file: Claude Code before 2.1.328).
+	agentTypes map[string]string
 }
 
 type turn struct {
@@ -350,6 +353,7 @@ func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
 	default:
 		pl.Name, pl.ToolResponse = hook.PostToolUse, small(resp)
 		p.emit(t, pl)
+		p.launched(c, pl.ToolResponse)
 	}
 	if c.round.open--; c.round.open == 0 {
 		p.emit(t, payload{Name: hook.PostToolBatch, ToolCalls: c.round.calls})
@@ -398,4 +402,30 @@ func (p *parser) finish() {
 		return
 	}
 	p.endRun(p.stats.Bytes)
+}
+
+// launched notes the subagent an Agent (or Task) call's result names:
+// its agentId, and its type (the result's agentType, else the call's
+// subagent_type).
+func (p *parser) launched(c *call, resp json.RawMessage) {
+	if (c.name != "Agent" && c.name != "Task") || len(resp) == 0 {
+		return
+	}
+	var r struct {
+		AgentID   string `json:"agentId"`
+		AgentType string `json:"agentType"`
+	}
+	var in struct {
+		SubagentType string `json:"subagent_type"`
+	}
+	if json.Unmarshal(resp, &r) != nil || r.AgentID == "" {
+		return
+	}
+	if r.AgentType == "" && json.Unmarshal(c.input, &in) == nil {
+		r.AgentType = in.SubagentType
+	}
+	if p.agentTypes == nil {
+		p.agentTypes = map[string]string{}
+	}
+	p.agentTypes[r.AgentID] = r.AgentType
 }
