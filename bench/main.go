@@ -32,7 +32,7 @@ import (
 	"github.com/ccotel/ccotel/internal/otlptest"
 )
 
-var benchNames = []string{"hook", "fsync", "big", "concurrent", "flush", "size", "peer", "costs", "load200", "open500"}
+var benchNames = []string{"hook", "fsync", "big", "concurrent", "flush", "size", "peer", "costs", "load200", "open500", "import"}
 
 type bench struct {
 	runs     int
@@ -48,6 +48,8 @@ type bench struct {
 	certs    *otlptest.PKI
 	rec      *otlptest.Receiver
 	verdicts []verdict
+
+	importMB, importSessions int // the import benchmark's corpus: MB and sessions
 }
 
 type verdict struct {
@@ -62,6 +64,8 @@ func main() {
 	flag.IntVar(&b.peerRuns, "peer-runs", 12, "timed runs of the Node peer")
 	flag.IntVar(&b.spans, "spans", 20000, "spans queued for the flusher throughput benchmark")
 	flag.IntVar(&b.procs, "procs", 64, "hook processes started at once")
+	flag.IntVar(&b.importMB, "import-mb", 1024, "MB of transcripts in the import benchmark's corpus")
+	flag.IntVar(&b.importSessions, "import-sessions", 2000, "sessions in the import benchmark's corpus")
 	only := flag.String("only", "", "comma-separated subset of: "+strings.Join(benchNames, ","))
 	flag.BoolVar(&b.keep, "keep", false, "keep the temporary directory (binaries, state, traces)")
 	flag.Parse()
@@ -95,6 +99,7 @@ func main() {
 		{"costs", b.benchCosts},
 		{"load200", b.benchLoad200},
 		{"open500", b.benchOpen500},
+		{"import", b.benchImport},
 	}
 	for _, s := range steps {
 		if !want(s.name) {

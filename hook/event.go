@@ -162,8 +162,13 @@ func decode(r io.Reader, window int) (*Event, error) {
 	return ev, nil
 }
 
-// DecodeBytes decodes one hook payload held in memory.
-func DecodeBytes(b []byte) (*Event, error) { return Decode(bytes.NewReader(b)) }
+// DecodeBytes decodes one hook payload held in memory, through a window
+// no larger than the payload (the result does not depend on the window:
+// TestDecodeMatchesReference), so that decoding many small payloads
+// (ccotel import) does not allocate 64 KiB for each.
+func DecodeBytes(b []byte) (*Event, error) {
+	return decode(bytes.NewReader(b), min(windowSize, len(b)+1))
+}
 
 // InputField returns a top-level string member of tool_input ("" if
 // absent, longer than 16 KiB, or not a string).

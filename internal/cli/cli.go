@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{"hook", "handle one Claude Code hook event from stdin (what settings.json runs)", runHook},
 		{"replay", "feed recorded hook events through the pipeline and print the trace", runReplay},
+		{"import", "turn past sessions' transcripts into traces and queue them", runImport},
 		{"doctor", "check configuration, certificates and the collector; explain failures", runDoctor},
 		{"flush", "send the queued spans now", runFlush},
 		{"status", "show open sessions, the outbox and the last export", runStatus},

@@ -122,31 +122,14 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// What the live path does next: the flusher finishes each span's
 	// pending work (token usage, from the recorded transcripts, which are
 	// complete) and exports it. Here the export is a collector in memory.
-	var sink collector
-	o := cfg.Flush()
-	o.Store.LockTimeout = 10 * time.Second
-	o.Exporter, o.WaitPending, o.Sweep = &sink, true, nil
-	uo := cfg.Usage()
-	uo.NoWait = true
-	uo.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "ccotel replay: usage: "+format+"\n", args...) }
-	o.Finisher = ccusage.New(uo)
-	o.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "ccotel replay: "+format+"\n", args...) }
-	if _, err := delivery.Flush(context.Background(), o); err != nil {
+	spans, err := drainToMemory(cfg, stderr, "ccotel replay")
+	if err != nil {
 		fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
 		return exitFailure
 	}
-	spans := sink.spans
-	sort.SliceStable(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
-
-	if *asJSON {
-		// The resource and scope the exporter would send.
-		eo := cfg.Export()
-		err = tracing.EncodeOTLPJSON(stdout, tracing.ResourceAttrs(&eo), tracing.Scope{Name: tracing.ScopeName, Version: eo.Version}, spans)
-	} else {
-		err = render.Tree(stdout, spans)
-		if err == nil && open > 0 {
-			_, err = fmt.Fprintf(stdout, "(%d spans still open at the end of the input)\n", open)
-		}
+	err = printTrace(stdout, cfg, spans, *asJSON)
+	if err == nil && !*asJSON && open > 0 {
+		_, err = fmt.Fprintf(stdout, "(%d spans still open at the end of the input)\n", open)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel replay: %v\n", err)
@@ -264,3 +247,35 @@ func (c *collector) Export(_ context.Context, spans []*tracing.Span) error {
 }
 
 func (c *collector) Close() error { return nil }
+
+// drainToMemory runs the flusher over cfg's state directory with an
+// exporter in memory: every queued span's pending work done (token usage
+// read from transcripts taken as final), nothing sent. It returns the
+// spans in order of start. Replay and a dry-run import print them.
+func drainToMemory(cfg *config.Config, stderr io.Writer, prefix string) ([]*tracing.Span, error) {
+	var sink collector
+	o := cfg.Flush()
+	o.Store.LockTimeout = 10 * time.Second
+	o.Exporter, o.WaitPending, o.Sweep = &sink, true, nil
+	uo := cfg.Usage()
+	uo.NoWait = true
+	uo.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, prefix+": usage: "+format+"\n", args...) }
+	o.Finisher = ccusage.New(uo)
+	o.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, prefix+": "+format+"\n", args...) }
+	if _, err := delivery.Flush(context.Background(), o); err != nil {
+		return nil, err
+	}
+	spans := sink.spans
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].Start.Before(spans[j].Start) })
+	return spans, nil
+}
+
+// printTrace prints spans as a tree, or as OTLP/JSON with the resource
+// and scope the exporter would send.
+func printTrace(w io.Writer, cfg *config.Config, spans []*tracing.Span, asJSON bool) error {
+	if asJSON {
+		eo := cfg.Export()
+		return tracing.EncodeOTLPJSON(w, tracing.ResourceAttrs(&eo), tracing.Scope{Name: tracing.ScopeName, Version: eo.Version}, spans)
+	}
+	return render.Tree(w, spans)
+}

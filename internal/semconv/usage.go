@@ -18,6 +18,11 @@ const (
 	// the request.
 	Timing          = "claude_code.timing"
 	TimingEstimated = "estimated"
+	// TimingTranscript marks every span of a session imported from its
+	// transcript (ccotel import): its times are the transcript's lines,
+	// not hook events (a tool starts at its tool_use line, not at
+	// PreToolUse; a permission wait is inside the call).
+	TimingTranscript = "transcript"
 
 	// CostSource says where claude_code.cost.usd comes from: CostSourceClaudeCode
 	// (the transcript's cost-state lines, Claude Code's own accounting) or
