@@ -51,6 +51,8 @@ type Config struct {
 	OutboxMaxSpans int           // default state.DefaultOutboxMaxSpans
 	OutboxMaxBytes int64         // default state.DefaultOutboxMaxBytes
 	IdleTimeout    time.Duration // a session with no event for this long is closed; default hook.DefaultIdleTimeout
+	RetryFor       time.Duration // the flusher keeps trying an unreachable collector this long; default delivery.DefaultRetryFor
+	RetryMax       time.Duration // cap on the flusher's backoff (retry_max_interval); default delivery.DefaultMaxBackoff
 
 	// Trace content.
 	Capture               hook.Capture // hook.CaptureMetadata (hook.DefaultCapture), CaptureDetails, CaptureContent
@@ -110,7 +112,7 @@ var ConfigKeys = []string{
 	"client_cert", "client_key", "ca", "insecure_skip_verify", "disabled",
 	"service_name", "resource",
 	"state_dir", "sync", "durability", "lock_timeout",
-	"outbox_max_spans", "outbox_max_bytes", "idle_timeout",
+	"outbox_max_spans", "outbox_max_bytes", "idle_timeout", "retry_for", "retry_max_interval",
 	"capture", "max_attr_len", "redact", "parent_from_traceparent", "prices",
 	"trace_split",
 }
@@ -136,6 +138,10 @@ var envFor = map[string][]string{
 	"idle_timeout": {"CCOTEL_IDLE_TIMEOUT"},
 	"capture":      {"CCOTEL_CAPTURE"},
 	"trace_split":  {"CCOTEL_TRACE_SPLIT"},
+
+	// The flusher's retry (delivery).
+	"retry_for":          {"CCOTEL_RETRY_FOR"},
+	"retry_max_interval": {"CCOTEL_RETRY_MAX_INTERVAL"},
 	// resource: merged, see loadResource. insecure_skip_verify, redact,
 	// prices, max_attr_len, outbox_*, parent_from_traceparent: file (and
 	// flags) only.
@@ -167,7 +173,7 @@ func Load(o LoadOptions) (*Config, error) {
 		return nil, err
 	}
 	for _, step := range []func() error{
-		l.loadEndpoint, l.loadExport, l.loadTLS, l.loadResource, l.loadState, l.loadContent,
+		l.loadEndpoint, l.loadExport, l.loadTLS, l.loadResource, l.loadState, l.loadDelivery, l.loadContent,
 	} {
 		if err := step(); err != nil {
 			return nil, err
