@@ -24,11 +24,19 @@ hooks, formatting). Running it again changes nothing; an older ccotel entry
 is updated in place. The previous file is kept as settings.json.bak.
 
 Flags:
-  --scope user|project|local
+  --scope user|project|local|managed
                   which settings.json: user = ~/.claude/settings.json
                   ($CLAUDE_CONFIG_DIR/settings.json if set), project =
                   ./.claude/settings.json, local = ./.claude/settings.local.json
-                  (default user)
+                  (default user); managed = Claude Code's managed settings
+                  file for every user of this machine (Linux
+                  /etc/claude-code/managed-settings.json, macOS
+                  /Library/Application Support/ClaudeCode/managed-settings.json;
+                  mode 0644; run as root), with the collector settings in
+                  the system-wide config file (/etc/ccotel/config.toml,
+                  0644, no secrets: --client-cert and --client-key are each
+                  user's paths, default ~/.config/ccotel/client.pem and
+                  client-key.pem; --ca is copied to /etc/ccotel/ca.pem)
   --settings PATH edit this settings file instead
   --command PATH  the ccotel binary the hooks run (default: this binary, by
                   its path on $PATH when that is the same file)
@@ -90,8 +98,10 @@ func (s *settingsFlags) path(home string) (string, error) {
 			name = "settings.local.json"
 		}
 		return filepath.Join(wd, ".claude", name), nil
+	case "managed":
+		return settings.ManagedPath(), nil
 	}
-	return "", fmt.Errorf("--scope %q: want user, project or local", s.scope)
+	return "", fmt.Errorf("--scope %q: want user, project, local or managed", s.scope)
 }
 
 func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -128,6 +138,9 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// Check the collector flags before touching anything.
 	colSettings, colWarnings, err := col.Settings(home)
+	if sf.managed() {
+		colSettings, colWarnings, err = managedCollector(col, home, sf.dryRun)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel install: %v\nNothing was changed.\n", err)
 		return exitFailure
@@ -140,11 +153,15 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var rep settings.Report
-	res, err := settings.EditFile(path, func(src []byte) ([]byte, error) {
-		out, r, err := settings.Install(src, hookCmd)
-		rep = r
-		return out, err
-	}, sf.dryRun)
+	var res settings.Result
+	mode, err := sf.settingsMode(path)
+	if err == nil {
+		res, err = settings.EditFileMode(path, func(src []byte) ([]byte, error) {
+			out, r, err := settings.Install(src, hookCmd)
+			rep = r
+			return out, err
+		}, sf.dryRun, mode)
+	}
 	if err != nil {
 		reportEditError(stderr, "install", path, err)
 		return exitFailure
@@ -158,13 +175,13 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel install: warning: %s has \"disableAllHooks\": true, so Claude Code runs no hooks from it\n", res.Path)
 	}
 
-	cfgPath := config.ConfigFilePath(nil)
+	cfgPath, writeConfig := sf.collectorFile()
 	if len(colSettings) > 0 {
 		if cfgPath == "" {
 			fmt.Fprintln(stderr, "ccotel install: cannot tell where the config file goes: set HOME or CCOTEL_CONFIG")
 			return exitFailure
 		}
-		cres, err := config.WriteFile(cfgPath, colSettings, sf.dryRun)
+		cres, err := writeConfig(cfgPath, colSettings, sf.dryRun)
 		if err != nil {
 			fmt.Fprintf(stderr, "ccotel install: %s: %v\n", cfgPath, err)
 			return exitFailure

@@ -73,6 +73,9 @@ type Config struct {
 
 	// ConfigFile is the path of the config file that was read ("" if none).
 	ConfigFile string
+	// SystemConfigFile is the system-wide config file that was read ("" if
+	// none): SystemConfigPath, below the user's file.
+	SystemConfigFile string
 
 	// Warnings are problems that did not stop Load: unknown keys in the
 	// config file, standard OTEL_* values ccotel cannot honour (gRPC,
@@ -91,6 +94,10 @@ type LoadOptions struct {
 	// the same text form as the CCOTEL_* variables. The extra key "config"
 	// names the config file, ahead of $CCOTEL_CONFIG.
 	Flags map[string]string
+	// EnvFrom names, per variable, the file that put it in Getenv's
+	// environment (a Claude Code settings file's env block, as a hook gets
+	// it): its source reads "env NAME (from FILE)".
+	EnvFrom map[string]string
 }
 
 // Every other default is declared by the package that uses the value
@@ -162,7 +169,7 @@ func Load(o LoadOptions) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
-	l := &loader{getenv: getenv, flags: o.Flags, cfg: &Config{Sources: map[string]string{}}}
+	l := &loader{getenv: getenv, flags: o.Flags, envFrom: o.EnvFrom, cfg: &Config{Sources: map[string]string{}}}
 	for k := range o.Flags {
 		if k != "config" && !isConfigKey(k) {
 			return nil, fmt.Errorf("ccotel: unknown configuration key %q", k)
@@ -170,6 +177,9 @@ func Load(o LoadOptions) (*Config, error) {
 	}
 	l.home = l.env("HOME")
 	if err := l.readFile(); err != nil {
+		return nil, err
+	}
+	if err := l.readSystemFile(); err != nil {
 		return nil, err
 	}
 	for _, step := range []func() error{

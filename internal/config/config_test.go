@@ -13,7 +13,8 @@ import (
 
 // env builds a LoadOptions.Getenv from pairs; HOME is always set to home.
 func envOf(home string, kv ...string) func(string) (string, bool) {
-	m := map[string]string{"HOME": home}
+	// No system-wide file unless a test writes one there.
+	m := map[string]string{"HOME": home, "CCOTEL_SYSTEM_DIR": filepath.Join(home, "etc-ccotel")}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
