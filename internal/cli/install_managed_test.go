@@ -140,3 +140,22 @@ func TestInstallManagedRefusesRelativePaths(t *testing.T) {
 		t.Error("the managed file was written anyway")
 	}
 }
+
+// A managed file with allowManagedHooksOnly makes Claude Code ignore the
+// user's own hooks: ccotel wired only there is a failure.
+func TestManagedHooksOnlyIgnoresUserHooks(t *testing.T) {
+	cmdEnv(t)
+	managed := os.Getenv("CCOTEL_MANAGED_SETTINGS")
+	if code, out, errs := runCmd(installCmd, "--command", "/usr/local/bin/ccotel"); code != 0 {
+		t.Fatal(out, errs)
+	}
+	os.MkdirAll(filepath.Dir(managed), 0o755)
+	os.WriteFile(managed, []byte(`{"allowManagedHooksOnly": true}`), 0o644)
+	d := runDoctorJSON(t)
+	if f := d.finding("allowManagedHooksOnly"); !strings.HasPrefix(f, "failure") {
+		t.Errorf("doctor: %q", f)
+	}
+	if f := d.finding("does not run ccotel"); !strings.HasPrefix(f, "failure") {
+		t.Errorf("doctor: %q", f)
+	}
+}

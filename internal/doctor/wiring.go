@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,6 +49,12 @@ func wiring(settingsPath string) []Finding {
 			continue
 		}
 		if len(wiring.Commands) == 0 {
+			continue
+		}
+		if p != paths[0] && managedHooksOnly(paths[0]) {
+			out = append(out, Finding{Section: sec, Severity: Fail,
+				Message: fmt.Sprintf("%s runs ccotel, but %s sets allowManagedHooksOnly: Claude Code runs only the managed file's hooks", p, paths[0]),
+				Fix:     "sudo ccotel install --scope managed"})
 			continue
 		}
 		wired = true
@@ -102,4 +109,17 @@ func managedMode(p string) []Finding {
 		}
 	}
 	return out
+}
+
+// managedHooksOnly reports whether the managed settings file restricts
+// Claude Code to its own hooks.
+func managedHooksOnly(p string) bool {
+	src, err := os.ReadFile(p)
+	if err != nil {
+		return false
+	}
+	var m struct {
+		AllowManagedHooksOnly bool `json:"allowManagedHooksOnly"`
+	}
+	return json.Unmarshal(src, &m) == nil && m.AllowManagedHooksOnly
 }
