@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -327,6 +328,9 @@ func reportEditError(stderr io.Writer, cmd, path string, err error) {
 		return
 	}
 	fmt.Fprintf(stderr, "ccotel %s: %s: %v\nThe file was not changed.\n", cmd, path, err)
+	if errors.Is(err, fs.ErrPermission) && path == settings.ManagedPath() {
+		fmt.Fprintf(stderr, "The managed settings file and %s belong to root: run it with sudo.\n", config.DefaultSystemDir)
+	}
 }
 
 func printDryRun(stdout io.Writer, res settings.Result) {

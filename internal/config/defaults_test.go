@@ -52,7 +52,7 @@ func TestDocumentedDefaults(t *testing.T) {
 			"service_name", "durability", "lock_timeout", "outbox_max_spans", "outbox_max_bytes", "idle_timeout",
 			"capture", "max_attr_len", "trace_split", "retry_for", "retry_max_interval"}},
 		{"../../README.md", "| key | variable | default |", 2, []string{"protocol", "compression", "service_name",
-			"capture", "durability", "idle_timeout"}},
+			"capture", "durability", "idle_timeout", "retry_for"}},
 	} {
 		documented := tableDefaults(t, doc.file, doc.header, doc.column)
 		for _, key := range doc.want {
