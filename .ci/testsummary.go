@@ -3,10 +3,10 @@
 // testsummary reads `go test -json` on stdin and prints what `go test`
 // without -json prints (one line per package, the output of what failed),
 // then a summary: the lines of the tests that -tests selects, in the
-// package -pkg, that match -lines. .ci/run uses it to run the README's test
+// packages -pkg (a regular expression, anchored), that match -lines. .ci/run uses it to run the README's test
 // command once and still show what the end-to-end tests checked.
 //
-//	go test -json ./... | go run .ci/testsummary.go -pkg P -tests RE -lines RE
+//	go test -json ./... | go run .ci/testsummary.go -pkg RE -tests RE -lines RE
 //
 // It exits 1 if a package or a test failed, or if the input holds no
 // package result at all.
@@ -27,7 +27,7 @@ type event struct {
 }
 
 type summary struct {
-	pkg          string
+	pkg          *regexp.Regexp
 	tests, lines *regexp.Regexp
 	out          map[string][]string // package + "\x00" + test: its output so far
 	picked       []string
@@ -42,7 +42,7 @@ func (s *summary) add(e event) {
 		fmt.Print(e.Output)
 	case "output":
 		s.out[key] = append(s.out[key], e.Output)
-		if e.Package == s.pkg && e.Test != "" && s.tests.MatchString(e.Test) && s.lines.MatchString(e.Output) {
+		if s.pkg.MatchString(e.Package) && e.Test != "" && s.tests.MatchString(e.Test) && s.lines.MatchString(e.Output) {
 			s.picked = append(s.picked, e.Output)
 		}
 		if e.Test == "" && isResult(e.Output) {
@@ -86,11 +86,11 @@ func nonResults(lines []string) []string {
 }
 
 func main() {
-	pkg := flag.String("pkg", "", "the package whose test lines are summarised")
+	pkg := flag.String("pkg", "", "the packages whose test lines are summarised (regular expression)")
 	tests := flag.String("tests", ".", "which of its tests (regexp on the test name)")
 	lines := flag.String("lines", ".", "which of their output lines (regexp)")
 	flag.Parse()
-	s := &summary{pkg: *pkg, tests: regexp.MustCompile(*tests), lines: regexp.MustCompile(*lines), out: map[string][]string{}}
+	s := &summary{pkg: regexp.MustCompile("^(" + *pkg + ")$"), tests: regexp.MustCompile(*tests), lines: regexp.MustCompile(*lines), out: map[string][]string{}}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)
 	for in.Scan() {

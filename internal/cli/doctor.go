@@ -32,7 +32,7 @@ Flags:
 		return code
 	}
 
-	cfg, err := config.Load(config.LoadOptions{Flags: flags()})
+	cfg, err := config.Load(hookLoadOptions(flags(), claudeSettingsFiles(*settingsPath)))
 	if err != nil {
 		fix := "fix it; nothing is recorded until it loads"
 		if errors.Is(err, config.ErrUntrusted) {
@@ -85,12 +85,8 @@ func severityWord(s doctor.Severity) string {
 }
 
 func printConfig(w io.Writer, cfg *config.Config) {
-	fmt.Fprintln(w, "Configuration (flags > CCOTEL_* > OTEL_* > seed variables > config file > defaults)")
-	if cfg.ConfigFile != "" {
-		fmt.Fprintf(w, "  %-24s %s\n", "config file", cfg.ConfigFile)
-	} else {
-		fmt.Fprintf(w, "  %-24s none (looked for %s)\n", "config file", config.ConfigFilePath(nil))
-	}
+	fmt.Fprintln(w, "Configuration (flags > CCOTEL_* (Claude Code's env blocks first) > OTEL_* > seed variables > config file > system config file > defaults)")
+	fmt.Fprintf(w, "  %-24s %s\n", "read from", configFiles(cfg))
 	vals := cfg.Values()
 	for _, k := range config.ConfigKeys {
 		fmt.Fprintf(w, "  %-24s %-40s %s\n", k, vals[k], cfg.Sources[k])

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,11 +25,19 @@ hooks, formatting). Running it again changes nothing; an older ccotel entry
 is updated in place. The previous file is kept as settings.json.bak.
 
 Flags:
-  --scope user|project|local
+  --scope user|project|local|managed
                   which settings.json: user = ~/.claude/settings.json
                   ($CLAUDE_CONFIG_DIR/settings.json if set), project =
                   ./.claude/settings.json, local = ./.claude/settings.local.json
-                  (default user)
+                  (default user); managed = Claude Code's managed settings
+                  file for every user of this machine (Linux
+                  /etc/claude-code/managed-settings.json, macOS
+                  /Library/Application Support/ClaudeCode/managed-settings.json;
+                  mode 0644; run as root), with the collector settings in
+                  the system-wide config file (/etc/ccotel/config.toml,
+                  0644, no secrets: --client-cert and --client-key are each
+                  user's paths, default ~/.config/ccotel/client.pem and
+                  client-key.pem; --ca is copied to /etc/ccotel/ca.pem)
   --settings PATH edit this settings file instead
   --command PATH  the ccotel binary the hooks run (default: this binary, by
                   its path on $PATH when that is the same file)
@@ -90,8 +99,10 @@ func (s *settingsFlags) path(home string) (string, error) {
 			name = "settings.local.json"
 		}
 		return filepath.Join(wd, ".claude", name), nil
+	case "managed":
+		return settings.ManagedPath(), nil
 	}
-	return "", fmt.Errorf("--scope %q: want user, project or local", s.scope)
+	return "", fmt.Errorf("--scope %q: want user, project, local or managed", s.scope)
 }
 
 func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -128,6 +139,9 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// Check the collector flags before touching anything.
 	colSettings, colWarnings, err := col.Settings(home)
+	if sf.managed() {
+		colSettings, colWarnings, err = managedCollector(col, home, sf.dryRun)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ccotel install: %v\nNothing was changed.\n", err)
 		return exitFailure
@@ -140,11 +154,15 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var rep settings.Report
-	res, err := settings.EditFile(path, func(src []byte) ([]byte, error) {
-		out, r, err := settings.Install(src, hookCmd)
-		rep = r
-		return out, err
-	}, sf.dryRun)
+	var res settings.Result
+	mode, err := sf.settingsMode(path)
+	if err == nil {
+		res, err = settings.EditFileMode(path, func(src []byte) ([]byte, error) {
+			out, r, err := settings.Install(src, hookCmd)
+			rep = r
+			return out, err
+		}, sf.dryRun, mode)
+	}
 	if err != nil {
 		reportEditError(stderr, "install", path, err)
 		return exitFailure
@@ -158,13 +176,13 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccotel install: warning: %s has \"disableAllHooks\": true, so Claude Code runs no hooks from it\n", res.Path)
 	}
 
-	cfgPath := config.ConfigFilePath(nil)
+	cfgPath, writeConfig := sf.collectorFile()
 	if len(colSettings) > 0 {
 		if cfgPath == "" {
 			fmt.Fprintln(stderr, "ccotel install: cannot tell where the config file goes: set HOME or CCOTEL_CONFIG")
 			return exitFailure
 		}
-		cres, err := config.WriteFile(cfgPath, colSettings, sf.dryRun)
+		cres, err := writeConfig(cfgPath, colSettings, sf.dryRun)
 		if err != nil {
 			fmt.Fprintf(stderr, "ccotel install: %s: %v\n", cfgPath, err)
 			return exitFailure
@@ -310,6 +328,9 @@ func reportEditError(stderr io.Writer, cmd, path string, err error) {
 		return
 	}
 	fmt.Fprintf(stderr, "ccotel %s: %s: %v\nThe file was not changed.\n", cmd, path, err)
+	if errors.Is(err, fs.ErrPermission) && path == settings.ManagedPath() {
+		fmt.Fprintf(stderr, "The managed settings file and %s belong to root: run it with sudo.\n", config.DefaultSystemDir)
+	}
 }
 
 func printDryRun(stdout io.Writer, res settings.Result) {

@@ -18,6 +18,9 @@ func cmdEnv(t *testing.T) (home string) {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
+	// The machine's own /etc stays out of it.
+	t.Setenv("CCOTEL_SYSTEM_DIR", filepath.Join(home, "etc", "ccotel"))
+	t.Setenv("CCOTEL_MANAGED_SETTINGS", filepath.Join(home, "etc", "claude-code", "managed-settings.json"))
 	return home
 }
 

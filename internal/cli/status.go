@@ -20,7 +20,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, "Usage: ccotel status [--json] [config flags]\n\nShows open sessions, the outbox, the last export and whether a flusher runs.\n\nFlags:\n", args, stdout, stderr); !ok {
 		return code
 	}
-	cfg, err := config.Load(config.LoadOptions{Flags: flags()})
+	cfg, err := config.Load(hookLoadOptions(flags(), claudeSettingsFiles("")))
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitFailure
@@ -49,6 +49,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		row("endpoint", "%s (%s)", r.Endpoint, cfg.Sources["endpoint"])
 	}
+	row("config", "%s", configFiles(cfg))
 	sessions := fmt.Sprintf("%d open", r.SessionsOpen)
 	if r.SessionsEnded > 0 {
 		sessions += fmt.Sprintf(", %d ended (kept 30 days to recognise a resume)", r.SessionsEnded)

@@ -51,6 +51,8 @@ type Config struct {
 	OutboxMaxSpans int           // default state.DefaultOutboxMaxSpans
 	OutboxMaxBytes int64         // default state.DefaultOutboxMaxBytes
 	IdleTimeout    time.Duration // a session with no event for this long is closed; default hook.DefaultIdleTimeout
+	RetryFor       time.Duration // the flusher keeps trying an unreachable collector this long; default delivery.DefaultRetryFor
+	RetryMax       time.Duration // cap on the flusher's backoff (retry_max_interval); default delivery.DefaultMaxBackoff
 
 	// Trace content.
 	Capture               hook.Capture // hook.CaptureMetadata (hook.DefaultCapture), CaptureDetails, CaptureContent
@@ -71,6 +73,9 @@ type Config struct {
 
 	// ConfigFile is the path of the config file that was read ("" if none).
 	ConfigFile string
+	// SystemConfigFile is the system-wide config file that was read ("" if
+	// none): SystemConfigPath, below the user's file.
+	SystemConfigFile string
 
 	// Warnings are problems that did not stop Load: unknown keys in the
 	// config file, standard OTEL_* values ccotel cannot honour (gRPC,
@@ -89,6 +94,10 @@ type LoadOptions struct {
 	// the same text form as the CCOTEL_* variables. The extra key "config"
 	// names the config file, ahead of $CCOTEL_CONFIG.
 	Flags map[string]string
+	// EnvFrom names, per variable, the file that put it in Getenv's
+	// environment (a Claude Code settings file's env block, as a hook gets
+	// it): its source reads "env NAME (from FILE)".
+	EnvFrom map[string]string
 }
 
 // Every other default is declared by the package that uses the value
@@ -110,7 +119,7 @@ var ConfigKeys = []string{
 	"client_cert", "client_key", "ca", "insecure_skip_verify", "disabled",
 	"service_name", "resource",
 	"state_dir", "sync", "durability", "lock_timeout",
-	"outbox_max_spans", "outbox_max_bytes", "idle_timeout",
+	"outbox_max_spans", "outbox_max_bytes", "idle_timeout", "retry_for", "retry_max_interval",
 	"capture", "max_attr_len", "redact", "parent_from_traceparent", "prices",
 	"trace_split",
 }
@@ -136,6 +145,10 @@ var envFor = map[string][]string{
 	"idle_timeout": {"CCOTEL_IDLE_TIMEOUT"},
 	"capture":      {"CCOTEL_CAPTURE"},
 	"trace_split":  {"CCOTEL_TRACE_SPLIT"},
+
+	// The flusher's retry (delivery).
+	"retry_for":          {"CCOTEL_RETRY_FOR"},
+	"retry_max_interval": {"CCOTEL_RETRY_MAX_INTERVAL"},
 	// resource: merged, see loadResource. insecure_skip_verify, redact,
 	// prices, max_attr_len, outbox_*, parent_from_traceparent: file (and
 	// flags) only.
@@ -156,7 +169,7 @@ func Load(o LoadOptions) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
-	l := &loader{getenv: getenv, flags: o.Flags, cfg: &Config{Sources: map[string]string{}}}
+	l := &loader{getenv: getenv, flags: o.Flags, envFrom: o.EnvFrom, cfg: &Config{Sources: map[string]string{}}}
 	for k := range o.Flags {
 		if k != "config" && !isConfigKey(k) {
 			return nil, fmt.Errorf("ccotel: unknown configuration key %q", k)
@@ -166,8 +179,11 @@ func Load(o LoadOptions) (*Config, error) {
 	if err := l.readFile(); err != nil {
 		return nil, err
 	}
+	if err := l.readSystemFile(); err != nil {
+		return nil, err
+	}
 	for _, step := range []func() error{
-		l.loadEndpoint, l.loadExport, l.loadTLS, l.loadResource, l.loadState, l.loadContent,
+		l.loadEndpoint, l.loadExport, l.loadTLS, l.loadResource, l.loadState, l.loadDelivery, l.loadContent,
 	} {
 		if err := step(); err != nil {
 			return nil, err

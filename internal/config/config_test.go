@@ -13,7 +13,8 @@ import (
 
 // env builds a LoadOptions.Getenv from pairs; HOME is always set to home.
 func envOf(home string, kv ...string) func(string) (string, bool) {
-	m := map[string]string{"HOME": home}
+	// No system-wide file unless a test writes one there.
+	m := map[string]string{"HOME": home, "CCOTEL_SYSTEM_DIR": filepath.Join(home, "etc-ccotel")}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -43,7 +44,7 @@ func TestLoadDefaults(t *testing.T) {
 		ServiceName: "claude-code", StateDir: filepath.Join(home, ".local/state/ccotel"),
 		Durability: "default", LockTimeout: 2 * time.Second, OutboxMaxSpans: 100000,
 		OutboxMaxBytes: 64 << 20, IdleTimeout: 24 * time.Hour, Capture: "metadata", MaxAttrLen: 4096,
-		TraceSplit: "session",
+		TraceSplit: "session", RetryFor: 24 * time.Hour, RetryMax: 4 * time.Minute,
 	}
 	got := *c
 	got.Sources, got.ResourceAttrs = nil, nil
@@ -157,6 +158,8 @@ func TestLoadVariables(t *testing.T) {
 		{"CCOTEL_CAPTURE", "Details", "capture", func(c *Config) bool { return c.Capture == "details" }},
 		{"CCOTEL_TRACE_SPLIT", "turn", "trace_split", func(c *Config) bool { return c.TraceSplit == "turn" }},
 		{"CCOTEL_IDLE_TIMEOUT", "1h", "idle_timeout", func(c *Config) bool { return c.IdleTimeout == time.Hour }},
+		{"CCOTEL_RETRY_FOR", "168h", "retry_for", func(c *Config) bool { return c.RetryFor == 168*time.Hour }},
+		{"CCOTEL_RETRY_MAX_INTERVAL", "10s", "retry_max_interval", func(c *Config) bool { return c.RetryMax == 10*time.Second }},
 		{"CCOTEL_LOCK_TIMEOUT", "250ms", "lock_timeout", func(c *Config) bool { return c.LockTimeout == 250*time.Millisecond }},
 	} {
 		c, err := Load(LoadOptions{Getenv: envOf(home, tc.name, tc.value)})
@@ -249,6 +252,8 @@ lock_timeout = "1s"
 outbox_max_spans = 10
 outbox_max_bytes = 2048
 idle_timeout = "2h"
+retry_for = "72h"
+retry_max_interval = "90s"
 capture = "content"
 max_attr_len = 100
 redact = ["foo[0-9]+", "bar"]
@@ -273,6 +278,7 @@ cache_read = 0.3
 		Timeout: 5 * time.Second, InsecureSkipVerify: true, ServiceName: "claude-code", ResourceAttrs: map[string]string{},
 		StateDir: filepath.Join(home, "state"), Sync: true, Durability: "full", LockTimeout: time.Second,
 		OutboxMaxSpans: 10, OutboxMaxBytes: 2048, IdleTimeout: 2 * time.Hour, Capture: "content", MaxAttrLen: 100,
+		RetryFor: 72 * time.Hour, RetryMax: 90 * time.Second,
 		RedactPatterns: []string{"foo[0-9]+", "bar"}, ParentFromTraceparent: true, TraceSplit: "turn",
 		Prices:     map[string]usage.Price{"claude-x": {Input: 3, Output: 15.5, CacheRead: 0.3}},
 		ConfigFile: path,
@@ -282,7 +288,7 @@ cache_read = 0.3
 	if !reflect.DeepEqual(&got, want) {
 		t.Errorf("file:\n got %+v\nwant %+v", &got, want)
 	}
-	for _, k := range []string{"endpoint", "insecure_skip_verify", "redact", "prices", "outbox_max_bytes"} {
+	for _, k := range []string{"endpoint", "insecure_skip_verify", "redact", "prices", "outbox_max_bytes", "retry_for", "retry_max_interval"} {
 		if c.Sources[k] != "file "+path {
 			t.Errorf("Sources[%s] = %q", k, c.Sources[k])
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ccotel/ccotel/hook"
+	"github.com/ccotel/ccotel/internal/delivery"
 	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
 )
@@ -21,10 +22,11 @@ func TestLoadDefaultsAreThePackages(t *testing.T) {
 	}
 	got := []any{c.Protocol, c.Compression, c.Timeout, c.ServiceName,
 		c.LockTimeout, c.OutboxMaxSpans, c.OutboxMaxBytes,
-		c.IdleTimeout, c.Capture, c.MaxAttrLen, c.TraceSplit}
+		c.IdleTimeout, c.Capture, c.MaxAttrLen, c.TraceSplit, c.RetryFor, c.RetryMax}
 	want := []any{tracing.DefaultProtocol, tracing.DefaultCompression, tracing.DefaultTimeout, tracing.DefaultServiceName,
 		state.DefaultLockTimeout, state.DefaultOutboxMaxSpans, int64(state.DefaultOutboxMaxBytes),
-		hook.DefaultIdleTimeout, hook.DefaultCapture, hook.DefaultMaxAttrLen, hook.DefaultTraceSplit}
+		hook.DefaultIdleTimeout, hook.DefaultCapture, hook.DefaultMaxAttrLen, hook.DefaultTraceSplit,
+		delivery.DefaultRetryFor, delivery.DefaultMaxBackoff}
 	for i := range got {
 		if got[i] != want[i] {
 			t.Errorf("default %d: Load gives %v, the package declares %v", i, got[i], want[i])
@@ -48,9 +50,9 @@ func TestDocumentedDefaults(t *testing.T) {
 	}{
 		{"../../docs/CONFIG.md", "| key (config file) | default |", 1, []string{"protocol", "compression", "timeout",
 			"service_name", "durability", "lock_timeout", "outbox_max_spans", "outbox_max_bytes", "idle_timeout",
-			"capture", "max_attr_len", "trace_split"}},
+			"capture", "max_attr_len", "trace_split", "retry_for", "retry_max_interval"}},
 		{"../../README.md", "| key | variable | default |", 2, []string{"protocol", "compression", "service_name",
-			"capture", "durability", "idle_timeout"}},
+			"capture", "durability", "idle_timeout", "retry_for"}},
 	} {
 		documented := tableDefaults(t, doc.file, doc.header, doc.column)
 		for _, key := range doc.want {

@@ -24,6 +24,8 @@ type loader struct {
 	file    map[string]any // decoded config file (nil if none)
 	fileSrc string         // "file <path>"
 	fileDir string
+	system  systemLayer // the system-wide config file's keys merged into file (system.go)
+	envFrom map[string]string
 }
 
 func (l *loader) env(name string) string {
@@ -90,6 +92,7 @@ type value struct {
 	src  string // "flag --x", "env X", "file P"
 	env  string // the variable's name when src is an env var
 	file any    // the decoded TOML value when src is the file
+	dir  string // the directory of that file (relative paths)
 }
 
 // pick returns the highest-precedence setting of key among flags, the
@@ -113,11 +116,11 @@ func (l *loader) candidates(key string, max int) []value {
 			return vs
 		}
 		if v, ok := l.getenv(name); ok && strings.TrimSpace(v) != "" {
-			vs = append(vs, value{raw: strings.TrimSpace(v), src: "env " + name, env: name})
+			vs = append(vs, value{raw: strings.TrimSpace(v), src: l.envSrc(name), env: name})
 		}
 	}
 	if fv, ok := l.file[key]; ok && len(vs) < max {
-		v := value{src: l.fileSrc, file: fv}
+		v := value{src: l.fileSrcOf(key), file: fv, dir: l.fileDirOf(key)}
 		switch t := fv.(type) {
 		case string:
 			v.raw = t
@@ -147,7 +150,7 @@ func (v value) fromFile() bool { return v.file != nil }
 func (l *loader) path(v value) string {
 	p := ExpandHome(v.raw, l.home)
 	if p != "" && v.fromFile() && !filepath.IsAbs(p) {
-		p = filepath.Join(l.fileDir, p)
+		p = filepath.Join(v.dir, p)
 	}
 	return p
 }
@@ -254,10 +257,10 @@ protocol:
 	if fv, ok := l.file["insecure_skip_verify"]; ok {
 		b, isBool := fv.(bool)
 		if !isBool {
-			return fmt.Errorf("ccotel: insecure_skip_verify (from %s): want true or false", l.fileSrc)
+			return fmt.Errorf("ccotel: insecure_skip_verify (from %s): want true or false", l.fileSrcOf("insecure_skip_verify"))
 		}
 		c.InsecureSkipVerify = b
-		l.set("insecure_skip_verify", l.fileSrc)
+		l.set("insecure_skip_verify", l.fileSrcOf("insecure_skip_verify"))
 	}
 	for _, name := range []string{"OTEL_EXPORTER_OTLP_TRACES_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"} {
 		if v := l.env(name); v != "" {
@@ -303,12 +306,12 @@ func (l *loader) loadResource() error {
 	if fv, ok := l.file["resource"]; ok {
 		m, isTable := fv.(map[string]any)
 		if !isTable {
-			return fmt.Errorf("ccotel: resource (from %s): want a table like [resource] team = \"payments\"", l.fileSrc)
+			return fmt.Errorf("ccotel: resource (from %s): want a table like [resource] team = \"payments\"", l.fileSrcOf("resource"))
 		}
 		for k, x := range m {
 			c.ResourceAttrs[k] = fmt.Sprint(x)
 		}
-		srcs = append(srcs, l.fileSrc)
+		srcs = append(srcs, l.fileSrcOf("resource"))
 	}
 	for _, name := range []string{"OTEL_RESOURCE_ATTRIBUTES", "CCOTEL_RESOURCE_ATTRIBUTES"} {
 		v := l.env(name)
@@ -432,33 +435,33 @@ func (l *loader) loadContent() error {
 	} else if fv, ok := l.file["redact"]; ok {
 		list, isList := fv.([]any)
 		if !isList {
-			return fmt.Errorf("ccotel: redact (from %s): want an array of regular expressions", l.fileSrc)
+			return fmt.Errorf("ccotel: redact (from %s): want an array of regular expressions", l.fileSrcOf("redact"))
 		}
 		for _, x := range list {
 			s, isStr := x.(string)
 			if !isStr {
-				return fmt.Errorf("ccotel: redact (from %s): want an array of strings", l.fileSrc)
+				return fmt.Errorf("ccotel: redact (from %s): want an array of strings", l.fileSrcOf("redact"))
 			}
 			c.RedactPatterns = append(c.RedactPatterns, s)
 		}
-		l.set("redact", l.fileSrc)
+		l.set("redact", l.fileSrcOf("redact"))
 	}
 
 	l.set("prices", "default")
 	if fv, ok := l.file["prices"]; ok {
 		models, isTable := fv.(map[string]any)
 		if !isTable {
-			return fmt.Errorf(`ccotel: prices (from %s): want tables like [prices."claude-sonnet-4-5"]`, l.fileSrc)
+			return fmt.Errorf(`ccotel: prices (from %s): want tables like [prices."claude-sonnet-4-5"]`, l.fileSrcOf("prices"))
 		}
 		c.Prices = make(map[string]usage.Price, len(models))
 		for model, x := range models {
 			p, err := parsePrice(x)
 			if err != nil {
-				return fmt.Errorf("ccotel: prices.%q (from %s): %v", model, l.fileSrc, err)
+				return fmt.Errorf("ccotel: prices.%q (from %s): %v", model, l.fileSrcOf("prices"), err)
 			}
 			c.Prices[model] = p
 		}
-		l.set("prices", l.fileSrc)
+		l.set("prices", l.fileSrcOf("prices"))
 	}
 	return nil
 }

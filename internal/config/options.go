@@ -94,9 +94,11 @@ func (c *Config) Hook() hook.Options {
 func (c *Config) Flush() delivery.FlushOptions {
 	ho := c.Hook()
 	return delivery.FlushOptions{
-		Store:    c.Store(),
-		Export:   c.Export(),
-		Finisher: usage.New(c.Usage()),
+		Store:      c.Store(),
+		Export:     c.Export(),
+		Finisher:   usage.New(c.Usage()),
+		RetryFor:   c.RetryFor,
+		MaxBackoff: c.RetryMax,
 		Sweep: func(tx *state.Tx, now time.Time) error {
 			_, err := hook.Sweep(tx, now, ho)
 			return err

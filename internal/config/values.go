@@ -57,6 +57,8 @@ func (cfg *Config) Values() map[string]string {
 		"outbox_max_spans":        fmt.Sprint(cfg.OutboxMaxSpans),
 		"outbox_max_bytes":        fmt.Sprint(cfg.OutboxMaxBytes),
 		"idle_timeout":            cfg.IdleTimeout.String(),
+		"retry_for":               cfg.RetryFor.String(),
+		"retry_max_interval":      cfg.RetryMax.String(),
 		"capture":                 string(cfg.Capture),
 		"trace_split":             cfg.TraceSplit,
 		"max_attr_len":            fmt.Sprint(cfg.MaxAttrLen),

@@ -42,18 +42,21 @@ type FlushOptions struct {
 	// span is stranded between that look and the exit. nil: Flush neither
 	// holds nor releases a lock (the caller does).
 	Lock *FlusherLock
-	// Retry backs off and retries failed exports (1 s … 30 s) until
-	// GiveUp has passed since the first failure; otherwise Flush stops at
-	// the first failure.
+	// Retry backs off and retries failed exports (1 s, 2 s, … up to
+	// MaxBackoff, with jitter) while the collector is unreachable or busy
+	// until RetryFor has passed since the first failure, and a refusal
+	// that is configuration until GiveUp has (policy.go, giveUpAfter);
+	// otherwise Flush stops at the first failure.
 	Retry bool
 	// WaitPending waits for spans whose Pending work is not ready yet;
 	// otherwise Flush leaves them queued for a later run.
 	WaitPending bool
 	// Batch is the number of spans per request (default 512).
 	Batch int
-	// GiveUp, MinBackoff and MaxBackoff override the defaults (2 min, 1 s,
-	// 30 s); tests shorten them.
-	GiveUp, MinBackoff, MaxBackoff time.Duration
+	// RetryFor, GiveUp, MinBackoff and MaxBackoff override the defaults
+	// (DefaultRetryFor, 2 min, 1 s, DefaultMaxBackoff): the retry_for and
+	// retry_max_interval keys, and tests.
+	RetryFor, GiveUp, MinBackoff, MaxBackoff time.Duration
 	// Logf receives diagnostics (default: state.Logf into the state
 	// directory).
 	Logf func(format string, args ...any)
@@ -161,6 +164,9 @@ func (f *flusher) defaults() {
 	if o.Batch <= 0 {
 		o.Batch = DefaultBatch
 	}
+	if o.RetryFor <= 0 {
+		o.RetryFor = DefaultRetryFor
+	}
 	if o.GiveUp <= 0 {
 		o.GiveUp = defaultGiveUp
 	}
@@ -168,7 +174,7 @@ func (f *flusher) defaults() {
 		o.MinBackoff = defaultMinBackoff
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = defaultMaxBackoff
+		o.MaxBackoff = DefaultMaxBackoff
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -226,7 +232,7 @@ func (f *flusher) openExporter() error {
 	if err != nil {
 		f.o.Logf("cannot export: %v", err)
 		f.res.LastErr = err
-		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(MaxRetryWindow)})
+		f.settle(outcome{attempted: true, err: err, next: f.o.Now().Add(configRetry)})
 		f.final()
 		return err
 	}

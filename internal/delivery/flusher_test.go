@@ -174,7 +174,7 @@ func TestFlushOutage(t *testing.T) {
 
 	// 503: a flusher that gives up quickly leaves everything queued and
 	// records the backoff window.
-	res, err := Flush(context.Background(), newFakeClock().opts(cfg.opts(fastRetry(FlushOptions{Retry: true, GiveUp: 150 * time.Millisecond}))))
+	res, err := Flush(context.Background(), newFakeClock().opts(cfg.opts(fastRetry(FlushOptions{Retry: true, RetryFor: 150 * time.Millisecond}))))
 	var ee *tracing.ExportError
 	if !errors.As(err, &ee) || ee.Kind != tracing.FailUnavailable || res.Remaining != 700 {
 		t.Fatalf("503: %+v %v", res, err)
@@ -189,7 +189,7 @@ func TestFlushOutage(t *testing.T) {
 	ln.Close()
 	down := *cfg
 	down.Endpoint = "https://" + addr + "/v1/traces"
-	res, err = Flush(context.Background(), newFakeClock().opts(down.opts(fastRetry(FlushOptions{Retry: true, GiveUp: 100 * time.Millisecond}))))
+	res, err = Flush(context.Background(), newFakeClock().opts(down.opts(fastRetry(FlushOptions{Retry: true, RetryFor: 100 * time.Millisecond}))))
 	if !errors.As(err, &ee) || ee.Kind != tracing.FailRefused || res.Remaining != 700 {
 		t.Fatalf("down: %+v %v", res, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ccotel/ccotel/state"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -51,8 +52,21 @@ const (
 	DefaultGather     = time.Second
 	gatherPoll        = 50 * time.Millisecond
 	defaultMinBackoff = time.Second
-	defaultMaxBackoff = 30 * time.Second
-	defaultGiveUp     = 2 * time.Minute
+	// DefaultMaxBackoff caps the backoff between attempts (the
+	// retry_max_interval key). Under 5 minutes: whatever the outage's
+	// length, a waiting flusher tries again within this long of the
+	// collector's return, and the jitter spreads the fleet's attempts
+	// over the second half of it.
+	DefaultMaxBackoff = 4 * time.Minute
+	// DefaultRetryFor is how long a flusher keeps trying while the
+	// collector is unreachable or busy (the retry_for key): an idle
+	// laptop's spans leave when the collector returns, not at its next
+	// hook event.
+	DefaultRetryFor = 24 * time.Hour
+	// defaultGiveUp is how long a refusal that is configuration (a
+	// certificate the server refuses, a wrong path, a login page) is
+	// retried before the flusher stops and leaves it to doctor.
+	defaultGiveUp = 2 * time.Minute
 	// CompactThreshold: the flusher compacts the database past this size
 	// (state.Compact also requires it to be mostly free space).
 	CompactThreshold = 32 << 20
@@ -67,10 +81,12 @@ const (
 	// (unreadable certificate, …): hooks do not respawn flushers that
 	// would fail the same way more often than this.
 	configRetry = time.Minute
-	// MaxRetryWindow is the longest backoff window a flusher ever stores
-	// (state.Counters.NextAttempt - now). A stored window further ahead
-	// was written by a clock that ran ahead: StartFlusher ignores it.
-	MaxRetryWindow = configRetry
+	// MaxRetryWindow is the longest backoff window a flusher stores
+	// (state.Counters.NextAttempt - now) with the default
+	// retry_max_interval. A stored window further ahead was written by a
+	// clock that ran ahead (or a longer retry_max_interval): StartFlusher
+	// ignores it, and at worst a hook tries the lock.
+	MaxRetryWindow = max(configRetry, DefaultMaxBackoff)
 )
 
 // verdict is what the flusher does after an export.
@@ -229,8 +245,10 @@ func (f *flusher) onlySuspects(ctx context.Context) (done bool, _ error) {
 }
 
 // failed records a failed attempt (keep: the spans to write back), and
-// either backs off (false) or, past GiveUp or without Retry, ends the run
-// (true: the caller returns err).
+// either backs off (false) or, past giveUpAfter or without Retry, ends the
+// run (true: the caller returns err). While it backs off the database is
+// closed and the outcome already written (record); only flusher.lock
+// stays held, so that hooks start no second flusher.
 func (f *flusher) failed(ctx context.Context, keep []item, err error) (stop bool) {
 	now := f.o.Now()
 	f.retry.failures++
@@ -240,10 +258,10 @@ func (f *flusher) failed(ctx context.Context, keep []item, err error) (stop bool
 	wait := backoff(f.retry.failures, f.o.MinBackoff, f.o.MaxBackoff, err)
 	next := now.Add(wait)
 	if decide(err) == verdictHold {
-		next = now.Add(max(wait, min(MaxRetryWindow, f.o.GiveUp)))
+		next = now.Add(max(wait, min(configRetry, f.o.GiveUp)))
 	}
 	f.settle(outcome{keep: keep, attempted: true, err: err, next: next})
-	if !f.o.Retry || now.Sub(f.retry.since) >= f.o.GiveUp {
+	if !f.o.Retry || now.Sub(f.retry.since) >= f.giveUpAfter(err) {
 		if f.o.Retry {
 			f.o.Logf("giving up after %s of failures: %v (next attempt after %s)", now.Sub(f.retry.since).Round(time.Second), err, next.Format(time.RFC3339))
 		}
@@ -254,8 +272,42 @@ func (f *flusher) failed(ctx context.Context, keep []item, err error) (stop bool
 	if f.o.Progress != nil {
 		fmt.Fprintf(f.o.Progress, "export failed, retrying in %s: %v\n", wait.Round(time.Millisecond), err)
 	}
+	f.record()
 	f.o.Wait(ctx, wait)
 	return false
+}
+
+// giveUpAfter is how long failures like err are retried: RetryFor while
+// the collector is unreachable or busy (connection errors, timeouts, 429,
+// 502-504), GiveUp for a refusal that is configuration (TLS, a refused
+// certificate, 401/403/404 for every span), which retrying does not fix
+// and doctor explains.
+func (f *flusher) giveUpAfter(err error) time.Duration {
+	if decide(err) == verdictRetry {
+		return f.o.RetryFor
+	}
+	return min(f.o.GiveUp, f.o.RetryFor)
+}
+
+// record writes the pending outcome (the attempt, its error, the next
+// attempt's time) before a backoff, so that status shows them while the
+// flusher waits; the database is closed again at once. When hooks hold it,
+// the next round writes it instead.
+func (f *flusher) record() {
+	st, err := f.open()
+	if err != nil {
+		return
+	}
+	defer st.Close()
+	err = st.Update(func(tx *state.Tx) error {
+		if err := f.sameDatabase(tx); err != nil {
+			return err
+		}
+		return f.apply(tx)
+	})
+	if err == nil {
+		f.applied()
+	}
 }
 
 // dropSuspects moves the suspects into o as rejected: the collector just

@@ -1,8 +1,10 @@
 package doctor
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +15,10 @@ import (
 // wiring checks that Claude Code runs ccotel as a hook.
 func wiring(settingsPath string) []Finding {
 	const sec = "Claude Code"
-	var paths []string
+	// The managed settings file first: its hooks run for every user.
+	paths := []string{settings.ManagedPath()}
 	if settingsPath != "" {
-		paths = []string{settingsPath}
+		paths = append(paths, settingsPath)
 	} else {
 		if home, err := os.UserHomeDir(); err == nil {
 			paths = append(paths, filepath.Join(home, ".claude", "settings.json"))
@@ -29,6 +32,9 @@ func wiring(settingsPath string) []Finding {
 	var out []Finding
 	wired := false
 	for _, p := range paths {
+		if p == paths[0] {
+			out = append(out, managedMode(p)...)
+		}
 		src, err := os.ReadFile(p)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) || p == settingsPath {
@@ -43,6 +49,12 @@ func wiring(settingsPath string) []Finding {
 			continue
 		}
 		if len(wiring.Commands) == 0 {
+			continue
+		}
+		if p != paths[0] && managedHooksOnly(paths[0]) {
+			out = append(out, Finding{Section: sec, Severity: Fail,
+				Message: fmt.Sprintf("%s runs ccotel, but %s sets allowManagedHooksOnly: Claude Code runs only the managed file's hooks", p, paths[0]),
+				Fix:     "sudo ccotel install --scope managed"})
 			continue
 		}
 		wired = true
@@ -71,7 +83,43 @@ func wiring(settingsPath string) []Finding {
 	if !wired {
 		out = append(out, Finding{Section: sec, Severity: Fail,
 			Message: fmt.Sprintf("Claude Code does not run ccotel: no ccotel hook in %s", strings.Join(paths, ", ")),
-			Fix:     "run `ccotel install` (it adds ccotel's hooks to ~/.claude/settings.json, keeping everything else)"})
+			Fix:     "run `ccotel install` (it adds ccotel's hooks to ~/.claude/settings.json, keeping everything else), or, for every user of this machine, `sudo ccotel install --scope managed`"})
 	}
 	return out
+}
+
+// managedMode checks that every user's Claude Code can read the managed
+// settings file (and the directory it is in): a file only root can read
+// runs no hook for anyone else.
+func managedMode(p string) []Finding {
+	var out []Finding
+	for _, f := range []string{filepath.Dir(p), p} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return out
+		}
+		want := fs.FileMode(0o004)
+		if fi.IsDir() {
+			want = 0o005
+		}
+		if fi.Mode().Perm()&want != want {
+			out = append(out, Finding{Section: "Claude Code", Severity: Fail,
+				Message: fmt.Sprintf("%s is mode %04o: the Claude Code of users other than its owner cannot read it, so its hooks and env block do not apply to them", f, fi.Mode().Perm()),
+				Fix:     fmt.Sprintf("sudo chmod %s %s (or run `sudo ccotel install --scope managed` again)", map[bool]string{true: "755", false: "644"}[fi.IsDir()], f)})
+		}
+	}
+	return out
+}
+
+// managedHooksOnly reports whether the managed settings file restricts
+// Claude Code to its own hooks.
+func managedHooksOnly(p string) bool {
+	src, err := os.ReadFile(p)
+	if err != nil {
+		return false
+	}
+	var m struct {
+		AllowManagedHooksOnly bool `json:"allowManagedHooksOnly"`
+	}
+	return json.Unmarshal(src, &m) == nil && m.AllowManagedHooksOnly
 }
