@@ -26,7 +26,6 @@ type request struct {
 	cache1h    int64 // of which written to the 1-hour cache
 	webSearch  int64 // server-side web search requests
 	stop       string
-	longCtx    bool // input+cache > 200k tokens (long-context pricing)
 	// offStandard: billed outside the standard tier (priority tier, fast
 	// mode, data residency), which the price table does not model.
 	offStandard bool

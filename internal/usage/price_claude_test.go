@@ -1,0 +1,95 @@
+package usage
+
+import (
+	"bufio"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// recordedCostStates is every model's cumulative usage in every cost-state
+// Claude Code wrote in the recorded scenarios (the transcripts' cost-state
+// lines and api.json's runs[].cost_state), by where it was found.
+func recordedCostStates(t *testing.T) map[string][]map[string]modelUseV {
+	t.Helper()
+	out := map[string][]map[string]modelUseV{}
+	transcripts, _ := filepath.Glob("../../testdata/claude/*/transcript*.jsonl")
+	for _, p := range transcripts {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, MaxLine)
+		for sc.Scan() {
+			var l struct {
+				Type       string               `json:"type"`
+				ModelUsage map[string]modelUseV `json:"modelUsage"`
+			}
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Type == "cost-state" {
+				out[p] = append(out[p], l.ModelUsage)
+			}
+		}
+		f.Close()
+	}
+	apis, _ := filepath.Glob("../../testdata/claude/*/api.json")
+	for _, p := range apis {
+		var a struct {
+			Runs []struct {
+				CostState []struct {
+					ModelUsage map[string]modelUseV `json:"modelUsage"`
+				} `json:"cost_state"`
+			} `json:"runs"`
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || json.Unmarshal(b, &a) != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for _, r := range a.Runs {
+			for _, c := range r.CostState {
+				out[p] = append(out[p], c.ModelUsage)
+			}
+		}
+	}
+	return out
+}
+
+// The built-in table prices every model of the recorded scenarios as
+// Claude Code 2.1.328 does: each cost-state's costUSD per model is the
+// table's price of that model's tokens.
+func TestTablePricesRecordedCostStates(t *testing.T) {
+	prices := NewPrices(nil)
+	var n int
+	var worst float64
+	for src, states := range recordedCostStates(t) {
+		for i, st := range states {
+			for model, u := range st {
+				r := &request{model: model, input: u.Input, output: u.Output, cacheRead: u.CacheRead,
+					cacheWrite: u.CacheWrite, cache1h: u.CacheWrite1h}
+				if r.input+r.cacheRead+r.cacheWrite > 100_000 && model == "claude-haiku-5-5" {
+					t.Fatalf("%s #%d: %s's total is over its long-prompt threshold: a sum of requests cannot be priced as one", src, i, model)
+				}
+				got, ok := prices.cost(r)
+				if !ok {
+					t.Errorf("%s #%d: %s has no price in the table", src, i, model)
+					continue
+				}
+				if u.CostUSD == 0 && got == 0 {
+					continue
+				}
+				n++
+				rel := math.Abs(got-u.CostUSD) / u.CostUSD
+				worst = math.Max(worst, rel)
+				if rel > 0.005 {
+					t.Errorf("%s #%d: %s: table $%.6f, Claude Code $%.6f (%.3f%%)", src, i, model, got, u.CostUSD, rel*100)
+				}
+			}
+		}
+	}
+	if n < 40 {
+		t.Fatalf("only %d priced cost-state entries found in testdata/claude", n)
+	}
+	t.Logf("%d cost-state entries, max relative error %.3g", n, worst)
+}
