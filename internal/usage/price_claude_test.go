@@ -93,3 +93,26 @@ func TestTablePricesRecordedCostStates(t *testing.T) {
 	}
 	t.Logf("%d cost-state entries, max relative error %.3g", n, worst)
 }
+
+// Requests beyond what the recordings reach, played once through the real
+// Claude Code 2.1.328 and the scripted API: its cost-state's costUSD for a
+// single response. claude-haiku-5-5 bills above 100 000 prompt tokens
+// (input and cache, strictly above) at its long rates; claude-opus-5-5 has
+// one rate over its whole window.
+func TestTableLongTiersAsClaudeCode(t *testing.T) {
+	prices := NewPrices(nil)
+	for _, tc := range []struct {
+		model             string
+		in, out, cr, cw   int64
+		claudeCodeCostUSD float64
+	}{
+		{"claude-haiku-5-5", 99000, 10, 500, 500, 0.0099725},
+		{"claude-haiku-5-5", 99000, 10, 500, 501, 0.049863124999999994},
+		{"claude-opus-5-5", 300000, 10, 200000, 1000, 1.2451999999999999},
+	} {
+		got, ok := prices.cost(&request{model: tc.model, input: tc.in, output: tc.out, cacheRead: tc.cr, cacheWrite: tc.cw})
+		if !ok || math.Abs(got-tc.claudeCodeCostUSD) > 1e-12 {
+			t.Errorf("%+v: table $%v (known %v)", tc, got, ok)
+		}
+	}
+}
