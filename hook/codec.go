@@ -2,7 +2,6 @@ package hook
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
@@ -35,15 +34,19 @@ import (
 // A span record (bodyMarker first): desc string, events bytes (a JSON
 // array, decoded only when the span ends), nevents varint, then the span
 // in tracing's binary form.
+//
+// Every record (head, span record, index) is sealed: internal/binrec's
+// CRC-32 trailer. A flipped bit is damage, found and handled as any
+// unreadable record, never read as a different valid one.
 const (
 	headMarker byte = 0x02 // span bodies in records of their own
 	bodyMarker byte = 0x01
 )
 
-var errRecord = errors.New("session state: record unreadable")
+var errRecord = fmt.Errorf("session state: %w", binrec.ErrRecord)
 
 func (s *session) encode() ([]byte, error) {
-	n := 64 + len(s.ID) + len(s.Transcript) + len(s.LastPrompt) + len(s.Model) + len(s.Closed) + 48*(len(s.Background)+len(s.Launched))
+	n := 64 + binrec.SealLen + len(s.ID) + len(s.Transcript) + len(s.LastPrompt) + len(s.Model) + len(s.Closed) + 48*(len(s.Background)+len(s.Launched))
 	b := append(make([]byte, 0, n), headMarker)
 	b = binrec.AppendTime(b, s.Last)
 	b = binrec.AppendTime(b, s.Ended)
@@ -70,7 +73,7 @@ func (s *session) encode() ([]byte, error) {
 	}
 	b = binrec.AppendString(b, string(s.Closed))
 	b = binary.AppendVarint(b, int64(s.ClosedNext))
-	return b, nil
+	return binrec.Seal(b), nil
 }
 
 // decodeHead decodes a session's head alone (no span index), as Sweep
@@ -80,6 +83,10 @@ func decodeHead(b []byte) (*session, error) {
 		return nil, nil
 	}
 	var s session
+	b, err := binrec.Unseal(b)
+	if err != nil {
+		return nil, fmt.Errorf("session state: head: %w", err)
+	}
 	if b[0] != headMarker {
 		return nil, fmt.Errorf("session state: unknown record format %#x", b[0])
 	}
@@ -122,7 +129,8 @@ func decodeHead(b []byte) (*session, error) {
 // ended session (a tombstone), when it ended; ok is false for a record
 // it cannot read. `ccotel status` counts sessions with it.
 func HeadTimes(b []byte) (last, ended time.Time, ok bool) {
-	if len(b) == 0 || b[0] != headMarker {
+	b, err := binrec.Unseal(b)
+	if err != nil || len(b) == 0 || b[0] != headMarker {
 		return time.Time{}, time.Time{}, false
 	}
 	r := binrec.NewReader(b[1:])
@@ -136,11 +144,15 @@ func encodeBody(o *spanBody) []byte {
 	b = binrec.AppendString(b, o.Desc)
 	b = binrec.AppendBytes(b, o.Events)
 	b = binary.AppendVarint(b, int64(o.NEvents))
-	return o.Span.AppendBinary(b)
+	return binrec.Seal(o.Span.AppendBinary(b))
 }
 
 // decodeBody reads a span record into o.
 func decodeBody(b []byte, o *spanBody) error {
+	b, err := binrec.Unseal(b)
+	if err != nil {
+		return fmt.Errorf("session state: span record: %w", err)
+	}
 	if len(b) == 0 || b[0] != bodyMarker {
 		return errRecord
 	}

@@ -1,12 +1,15 @@
 package hook
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/binrec"
 	"github.com/ccotel/ccotel/tracing"
 )
 
@@ -162,9 +165,45 @@ func TestDamagedRecords(t *testing.T) {
 		if r.IntN(2) == 0 {
 			b[0] = headMarker
 		}
-		decodeHead(b)
-		HeadTimes(b)
+		// Sealed, so that the parser, not the checksum, meets them.
+		decodeHead(binrec.Seal(bytes.Clone(b)))
+		HeadTimes(binrec.Seal(bytes.Clone(b)))
 		b[0] = bodyMarker
-		decodeBody(b, &spanBody{})
+		decodeBody(binrec.Seal(b), &spanBody{})
+	}
+}
+
+// Every record is sealed: any one flipped bit of a head, a span record
+// or an index is found (it used to be read as a different, valid record:
+// a session id "done" read as "dkne").
+func TestFlippedBitIsDamage(t *testing.T) {
+	head, _ := fullHead().encode()
+	body := encodeBody(testBody())
+	index := encodeIndex([]*openSpan{{Kind: kindRoot, Key: "done", ID: tracing.SpanID{1}}, {Kind: kindTool, Key: "t", Owner: tracing.SpanID{1}, ID: tracing.SpanID{2}}})
+	decoders := map[string]struct {
+		rec    []byte
+		decode func([]byte) error
+	}{
+		"head":  {head, func(b []byte) error { _, err := decodeHead(b); return err }},
+		"body":  {body, func(b []byte) error { return decodeBody(b, &spanBody{}) }},
+		"index": {index, func(b []byte) error { _, err := decodeIndex(b); return err }},
+		"times": {head, func(b []byte) error {
+			if _, _, ok := HeadTimes(b); !ok {
+				return binrec.ErrChecksum
+			}
+			return nil
+		}},
+	}
+	for name, d := range decoders {
+		if err := d.decode(d.rec); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range len(d.rec) * 8 {
+			c := bytes.Clone(d.rec)
+			c[i/8] ^= 1 << (i % 8)
+			if err := d.decode(c); !errors.Is(err, binrec.ErrRecord) {
+				t.Fatalf("%s: bit %d flipped: %v, want damage", name, i, err)
+			}
+		}
 	}
 }

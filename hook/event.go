@@ -130,6 +130,8 @@ type Event struct {
 
 	// prepared: Prepare has done the event's file I/O.
 	prepared bool
+	// longSession: the session_id was longer than maxIdent (refused).
+	longSession bool
 
 	// transcriptSize is the size of TranscriptPath when the event was
 	// recorded; set by Prepare (it is I/O, so the state machine gets it as
@@ -191,7 +193,11 @@ func (ev *Event) set(key string, v *rawValue) {
 	case "hook_event_name":
 		ident(&ev.Name)
 	case "session_id":
-		ident(&ev.SessionID)
+		// Refused past maxIdent (a cut id would merge sessions that
+		// differ after it): Record reports ErrLongSession.
+		if str(&ev.SessionID); len(ev.SessionID) > maxIdent {
+			ev.SessionID, ev.longSession = "", true
+		}
 	case "prompt_id":
 		ident(&ev.PromptID)
 	case "transcript_path":

@@ -123,7 +123,7 @@ func FuzzRecord(f *testing.F) {
 			now = now.Add(time.Millisecond)
 			apply(&Event{Name: "SessionEnd", SessionID: id, transcriptSize: -1})
 		}
-		spans, err := sweep(&st, now.Add(48*time.Hour), opts)
+		spans, err := sweepAll(&st, now.Add(48*time.Hour), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ import (
 //	offset   varint
 //	owner, id, parent         8 bytes each
 //
-// preceded by the number of spans (uvarint).
+// preceded by the number of spans (uvarint), and sealed (binrec.Seal).
 
 // indexKey is the record key of the index; derived span IDs are never
 // zero, so no span's record can have it.
@@ -33,7 +33,7 @@ var indexKinds = [...]string{kindRoot, kindRun, kindTurn, kindTool, kindAgent, k
 const minIndexSpan = 2 + 4 + 1 + 1 + 24
 
 func encodeIndex(spans []*openSpan) []byte {
-	n := binary.MaxVarintLen64
+	n := binary.MaxVarintLen64 + binrec.SealLen
 	for _, o := range spans {
 		n += minIndexSpan + 3*binary.MaxVarintLen64 + len(o.Key) + len(o.Tool) + len(o.Agent) + len(o.Bound) + 4*binary.MaxVarintLen64
 	}
@@ -60,13 +60,17 @@ func encodeIndex(spans []*openSpan) []byte {
 		b = append(b, id[:]...)
 		b = append(b, parent[:]...)
 	}
-	return b
+	return binrec.Seal(b)
 }
 
 // decodeIndex reads an index. A damaged one (truncated, a length or
 // count past its end, an unknown kind, trailing bytes) is an error, never
 // a panic or an allocation its bytes cannot justify.
 func decodeIndex(b []byte) ([]*openSpan, error) {
+	b, err := binrec.Unseal(b)
+	if err != nil {
+		return nil, fmt.Errorf("session state: span index: %w", err)
+	}
 	r := binrec.NewReader(b)
 	all := make([]openSpan, r.Count(minIndexSpan))
 	spans := make([]*openSpan, len(all))

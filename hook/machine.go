@@ -15,6 +15,11 @@ import (
 // trace to put it in.
 var ErrNoSession = errors.New("hook: event has no session_id")
 
+// ErrLongSession is returned for a session_id longer than 256 bytes
+// (Claude Code's are UUIDs): cut, two such ids could name one session;
+// the event is refused (counted as lost) instead.
+var ErrLongSession = errors.New("hook: session_id longer than 256 bytes refused")
+
 // Result is what one event did to a session.
 type Result struct {
 	// Spans are the spans that ended with this event, children before

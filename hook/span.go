@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,8 +92,11 @@ func (m *machine) start(o *openSpan, parent *openSpan) {
 	m.touch(parent, m.t)
 }
 
-// touch moves the Last time of o and its ancestors forward to t.
+// touch moves the Last time of o and its ancestors forward to t. The
+// walk takes at most one step per open span (owner cycles end it), and
+// past a few steps looks the owners up in a map: linear in the depth.
 func (m *machine) touch(o *openSpan, t time.Time) {
+	var byID map[tracing.SpanID]*openSpan
 	for n := 0; o != nil && n < len(m.s.Spans); n++ {
 		if o.Last.Before(t) {
 			o.Last = t
@@ -100,30 +104,100 @@ func (m *machine) touch(o *openSpan, t time.Time) {
 		if o.Kind == kindRoot || o.Kind == kindRun {
 			return
 		}
-		o = m.findByID(o.owner())
+		if n < 8 {
+			o = m.findByID(o.owner())
+			continue
+		}
+		if byID == nil {
+			byID = make(map[tracing.SpanID]*openSpan, len(m.s.Spans))
+			for _, c := range slices.Backward(m.s.Spans) {
+				byID[c.id()] = c // the first of equal IDs wins, as in findByID
+			}
+		}
+		o = byID[o.owner()]
 	}
 }
 
-// end finishes o at t: first its open children (incomplete, childReason),
-// then o itself, which is marked incomplete when reason is set.
+// end finishes o at t: first its open descendants (the spans it owns,
+// and theirs: incomplete, childReason), then o itself, which is marked
+// incomplete when reason is set. The walk visits each open span at most
+// once and costs O(open spans), whatever the owner links say: a damaged
+// index where spans own each other ends each of them once.
 func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
+	order := m.endOrder(o, t)
+	ended := make(map[*openSpan]bool, len(order))
+	last := t
+	for _, e := range order {
+		ended[e.o] = true
+		r := childReason
+		if e.o == o {
+			r = reason
+		}
+		m.endOne(e.o, e.t, r)
+		last = e.t
+	}
+	m.s.Spans = slices.DeleteFunc(m.s.Spans, func(c *openSpan) bool { return ended[c] })
+	if o.Kind != kindRoot && o.Kind != kindRun {
+		if parent := m.findByID(o.owner()); parent != nil {
+			m.touch(parent, last)
+		}
+	}
+}
+
+// ending is a span to end and when: at t, or at its start if later.
+type ending struct {
+	o    *openSpan
+	t    time.Time
+	next int // endOrder: the next of its owned spans to visit
+}
+
+// endOrder is o and the open spans it owns, directly or not, each once,
+// owned spans before their owners (in the order they opened), o last.
+// The walk is iterative, with a visited set: no owner cycle, however
+// damaged the index, can loop it or overflow the stack; and it never
+// ends a top span other than o.
+func (m *machine) endOrder(o *openSpan, t time.Time) []ending {
+	owned := make(map[tracing.SpanID][]*openSpan, len(m.s.Spans))
+	for _, c := range m.s.Spans {
+		// A top span (root or run) is owned by nothing: one that names
+		// an owner (damage) ends only as itself.
+		if c.Kind != kindRoot && c.Kind != kindRun {
+			owned[c.owner()] = append(owned[c.owner()], c)
+		}
+	}
+	seen := map[*openSpan]bool{o: true}
+	stack := []ending{{o: o, t: m.endAt(o, t)}}
+	var out []ending
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		kids := owned[top.o.id()]
+		if top.next < len(kids) {
+			c := kids[top.next]
+			top.next++
+			if !seen[c] {
+				seen[c] = true
+				stack = append(stack, ending{o: c, t: m.endAt(c, top.t)})
+			}
+			continue
+		}
+		out = append(out, *top)
+		stack = stack[:len(stack)-1]
+	}
+	return out
+}
+
+// endAt loads o and returns t, or o's start when that is later.
+func (m *machine) endAt(o *openSpan, t time.Time) time.Time {
 	m.load(o)
 	if t.Before(o.Span.Start) {
-		t = o.Span.Start
+		return o.Span.Start
 	}
-	for {
-		var child *openSpan
-		for _, c := range m.s.Spans {
-			if c != o && c.owner() == o.Span.SpanID {
-				child = c
-				break
-			}
-		}
-		if child == nil {
-			break
-		}
-		m.end(child, t, childReason, childReason)
-	}
+	return t
+}
+
+// endOne ends o alone at t (its owned spans are ended already); the
+// caller removes it from the open spans.
+func (m *machine) endOne(o *openSpan, t time.Time, reason string) {
 	sp := o.Span
 	sp.End = t
 	// Every span names its session, so a live session's spans can be
@@ -137,20 +211,11 @@ func (m *machine) end(o *openSpan, t time.Time, reason, childReason string) {
 		sp.SetAttr(tracing.String(semconv.IncompleteReason, reason))
 	}
 	m.finish(o, &sp)
-	for i, c := range m.s.Spans {
-		if c == o {
-			m.s.Spans = append(m.s.Spans[:i], m.s.Spans[i+1:]...)
-			break
-		}
-	}
 	if o.stored {
 		m.gone = append(m.gone, o.Span.SpanID)
 	}
 	if o.Kind != kindRoot && o.Kind != kindRun {
 		m.s.rememberClosed(sp.SpanID)
-		if parent := m.findByID(o.owner()); parent != nil {
-			m.touch(parent, t)
-		}
 	}
 	m.out = append(m.out, sp)
 }

@@ -1,7 +1,6 @@
 package hook
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -166,24 +165,15 @@ func (m *machine) stop() {
 // ended it; the finisher moves that end (and the calls') to the
 // transcript's evidence, at most to now (Ref.Until).
 func (m *machine) interruptTurn(turn *openSpan) {
-	for _, o := range slices.Clone(m.s.Spans) {
-		if o.Kind == kindTool && m.ownedBy(o, turn) {
-			m.toolError(m.load(o), semconv.ErrorInterrupted, "")
+	// endOrder: the spans the turn owns, directly or not, each once (one
+	// pass over the open spans, whatever the nesting).
+	for _, e := range m.endOrder(turn, turn.Last) {
+		if e.o.Kind == kindTool {
+			m.toolError(m.load(e.o), semconv.ErrorInterrupted, "")
 		}
 	}
 	turn.Span.SetAttr(tracing.Bool(semconv.TurnInterrupted, true))
 	m.end(turn, turn.Last, semconv.IncompleteInterrupted, semconv.IncompleteInterrupted)
-}
-
-// ownedBy reports whether anc is o's owner, or its owner's, and so on.
-func (m *machine) ownedBy(o, anc *openSpan) bool {
-	for n := 0; o != nil && n < len(m.s.Spans); n++ {
-		if o.owner() == anc.id() {
-			return true
-		}
-		o = m.findByID(o.owner())
-	}
-	return false
 }
 
 // turnOf is the open turn o runs under (nil: none).

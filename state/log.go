@@ -53,14 +53,14 @@ func Logf(dir, format string, args ...any) {
 			return
 		}
 	}
-	fb := fallbackDir()
-	if fb == "" {
-		return
+	for _, fb := range fallbackDirs() {
+		if terr != nil {
+			appendFile(fb, fallbackName(logName, dir), []byte(fmt.Sprintf("%s %d %v\n", time.Now().Format("2006-01-02T15:04:05.000Z07:00"), os.Getpid(), terr)), true)
+		}
+		if appendFile(fb, fallbackName(logName, dir), append([]byte(dir+": "), line...), true) == nil {
+			return
+		}
 	}
-	if terr != nil {
-		appendFile(fb, fallbackName(logName, dir), []byte(fmt.Sprintf("%s %d %v\n", time.Now().Format("2006-01-02T15:04:05.000Z07:00"), os.Getpid(), terr)), true)
-	}
-	appendFile(fb, fallbackName(logName, dir), append([]byte(dir+": "), line...), true)
 }
 
 // FallbackLog is the log file Logf writes to when dir cannot take a line.
@@ -78,7 +78,9 @@ func FallbackLog(dir string) string {
 // (O_APPEND, O_NOFOLLOW), whose size is the count; Counters().LostEvents
 // includes it. When dir is not trusted, or is read-only or full, the byte
 // goes to lost-events-<hash of dir> in the user's cache directory, which
-// Counters counts too: a loss is never silent.
+// Counters counts too; and when that cannot take it either (a read-only
+// home directory holds both), in a directory of the user's own under
+// $XDG_RUNTIME_DIR or the temporary directory: a loss is never silent.
 func NoteLostEvent(dir string) {
 	if dir == "" {
 		return
@@ -86,8 +88,10 @@ func NoteLostEvent(dir string) {
 	if CheckDir(dir) == nil && appendFile(dir, lostName, []byte{'.'}, true) == nil {
 		return
 	}
-	if fb := fallbackDir(); fb != "" {
-		appendFile(fb, fallbackName(lostName, dir), []byte{'.'}, true)
+	for _, fb := range fallbackDirs() {
+		if appendFile(fb, fallbackName(lostName, dir), []byte{'.'}, true) == nil {
+			return
+		}
 	}
 }
 
@@ -97,5 +101,5 @@ func lostEvents(dir string) int64 {
 	if base, err := os.UserCacheDir(); err == nil {
 		n += fileSize(filepath.Join(base, "ccotel", fallbackName(lostName, dir)))
 	}
-	return n
+	return n + fileSize(filepath.Join(tempFallbackPath(), fallbackName(lostName, dir)))
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ccotel/ccotel/internal/binrec"
 	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
@@ -26,10 +27,7 @@ func (tx *Tx) Enqueue(b []byte) error {
 	if err != nil {
 		return err
 	}
-	v := make([]byte, 8+len(b))
-	binary.BigEndian.PutUint64(v, uint64(time.Now().UnixNano()))
-	copy(v[8:], b)
-	if err := ob.Put(seqKey(seq), v); err != nil {
+	if err := ob.Put(seqKey(seq), sealEntry(time.Now().UnixNano(), b)); err != nil {
 		return err
 	}
 	r.queued++
@@ -48,7 +46,7 @@ func (tx *Tx) Enqueue(b []byte) error {
 			r.queued, r.queuedBytes = 0, 0
 			break
 		}
-		_, body := splitEntry(v)
+		_, body, _ := splitEntry(v)
 		if err := c.Delete(); err != nil {
 			return err
 		}
@@ -71,8 +69,8 @@ func (tx *Tx) Peek(n int) ([]Entry, error) {
 		if len(k) != 8 {
 			continue
 		}
-		_, body := splitEntry(v)
-		out = append(out, Entry{Key: binary.BigEndian.Uint64(k), Value: append([]byte(nil), body...)})
+		_, body, ok := splitEntry(v)
+		out = append(out, Entry{Key: binary.BigEndian.Uint64(k), Value: append([]byte(nil), body...), Damaged: !ok})
 	}
 	return out, nil
 }
@@ -91,12 +89,9 @@ func (tx *Tx) Replace(key uint64, b []byte) error {
 	if old == nil {
 		return nil
 	}
-	at, body := splitEntry(old)
-	v := make([]byte, 8+len(b))
-	binary.BigEndian.PutUint64(v, uint64(at))
-	copy(v[8:], b)
+	at, body, _ := splitEntry(old)
 	oldLen := len(body)
-	if err := ob.Put(k, v); err != nil {
+	if err := ob.Put(k, sealEntry(at, b)); err != nil {
 		return err
 	}
 	r.queuedBytes += int64(len(b) - oldLen)
@@ -106,7 +101,14 @@ func (tx *Tx) Replace(key uint64, b []byte) error {
 // Remove deletes outbox entries by key, counting them as exported. Keys
 // already gone are skipped.
 func (tx *Tx) Remove(keys []uint64) error {
-	return tx.remove(keys, false)
+	return tx.remove(keys, &tx.counters().exported)
+}
+
+// Discard deletes outbox entries found damaged (Entry.Damaged, or bytes
+// that do not decode), counting them in Counters.Damaged: the collector
+// never saw them, so they are neither exported nor rejected.
+func (tx *Tx) Discard(keys []uint64) error {
+	return tx.remove(keys, &tx.counters().damaged)
 }
 
 // Reject deletes outbox entries the collector refused for good, counting
@@ -115,7 +117,7 @@ func (tx *Tx) Remove(keys []uint64) error {
 // an accepted request (an OTLP partial success), whose entries Remove
 // deletes.
 func (tx *Tx) Reject(keys []uint64, n int, at time.Time, reason string) error {
-	if err := tx.remove(keys, true); err != nil {
+	if err := tx.remove(keys, &tx.counters().rejected); err != nil {
 		return err
 	}
 	m, err := tx.writable(bucketMeta)
@@ -130,7 +132,9 @@ func (tx *Tx) Reject(keys []uint64, n int, at time.Time, reason string) error {
 	return m.Put(keyLastRejection, v)
 }
 
-func (tx *Tx) remove(keys []uint64, rejected bool) error {
+// remove deletes outbox entries by key, adding each one deleted to
+// *count. Keys already gone are skipped.
+func (tx *Tx) remove(keys []uint64, count *int64) error {
 	ob, err := tx.writable(bucketOutbox)
 	if err != nil {
 		return err
@@ -142,18 +146,14 @@ func (tx *Tx) remove(keys []uint64, rejected bool) error {
 		if v == nil {
 			continue
 		}
-		_, body := splitEntry(v)
+		_, body, _ := splitEntry(v)
 		n := len(body)
 		if err := ob.Delete(k); err != nil {
 			return err
 		}
 		r.queued--
 		r.queuedBytes -= int64(n)
-		if rejected {
-			r.rejected++
-		} else {
-			r.exported++
-		}
+		*count++
 	}
 	return nil
 }
@@ -164,12 +164,25 @@ func seqKey(seq uint64) []byte {
 	return k
 }
 
+// sealEntry is an outbox value: the enqueue time (8 bytes, big-endian
+// unix nanoseconds), the caller's bytes, and a checksum of both
+// (internal/binrec's seal), so that a flipped bit is found as damage
+// rather than delivered as an altered span.
+func sealEntry(at int64, b []byte) []byte {
+	v := make([]byte, 8+len(b), 8+len(b)+binrec.SealLen)
+	binary.BigEndian.PutUint64(v, uint64(at))
+	copy(v[8:], b)
+	return binrec.Seal(v)
+}
+
 // splitEntry splits an outbox value into its enqueue time and the caller's
-// bytes. A value too short to hold the time (not written by Enqueue) is
-// returned whole, with time 0.
-func splitEntry(v []byte) (int64, []byte) {
-	if len(v) < 8 {
-		return 0, v
+// bytes; ok is false when its checksum does not match (the time and bytes
+// are then as stored, damaged). A value too short to hold the time and
+// the checksum is returned whole, with time 0.
+func splitEntry(v []byte) (at int64, body []byte, ok bool) {
+	if len(v) < 8+binrec.SealLen {
+		return 0, v, false
 	}
-	return int64(binary.BigEndian.Uint64(v)), v[8:]
+	_, err := binrec.Unseal(v)
+	return int64(binary.BigEndian.Uint64(v)), v[8 : len(v)-binrec.SealLen], err == nil
 }

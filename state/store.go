@@ -54,6 +54,9 @@ type Options struct {
 type Entry struct {
 	Key   uint64
 	Value []byte
+	// Damaged: the entry's checksum does not match; Value is the bytes
+	// as stored. Discard it.
+	Damaged bool
 }
 
 // Counters are the store's persistent counters and export bookkeeping.
@@ -66,6 +69,13 @@ type Counters struct {
 	Dropped      int64     // spans dropped by the outbox cap
 	Rejected     int64     // spans dropped because the collector refused them for good
 	LostEvents   int64     // hook events dropped (lock timeout, errors)
+	// Damaged counts records found damaged (a checksum that does not
+	// match, a record that does not decode, counters that cannot be
+	// true): damage, never counted as delivered or refused.
+	Damaged int64
+	// Resets counts hook events that found their session's state damaged
+	// and started it over (or rebuilt a span from its head).
+	Resets int64
 
 	LastExport      time.Time // time of the last export attempt
 	LastExportOK    bool

@@ -26,8 +26,8 @@ var ErrUntrusted = errors.New("state: state directory not trusted")
 func CheckDir(dir string) error {
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
-		if err == unix.ENOENT {
-			return nil
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return nil // missing (a path through a file too): created 0700, or found unwritable
 		}
 		return &os.PathError{Op: "stat", Path: dir, Err: err}
 	}

@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/ccotel/ccotel/internal/binrec"
 	"github.com/ccotel/ccotel/internal/utf8cut"
 )
 
@@ -209,10 +210,12 @@ func (tx *Tx) Counters() Counters {
 		NextAttempt:  fromNanos(r.nextAttempt),
 		Failures:     int(r.failures),
 		Rejected:     r.rejected,
+		Damaged:      r.damaged,
+		Resets:       r.resets,
 	}
 	if ob := tx.bucket(bucketOutbox); ob != nil {
 		if k, v := ob.Cursor().First(); k != nil {
-			at, _ := splitEntry(v)
+			at, _, _ := splitEntry(v)
 			c.OldestQueued = fromNanos(at)
 		}
 	}
@@ -258,6 +261,25 @@ func (tx *Tx) AddLostEvents(n int64) error {
 	return nil
 }
 
+// AddDamaged counts records found damaged (see Counters.Damaged).
+func (tx *Tx) AddDamaged(n int64) error {
+	if _, err := tx.writable(bucketMeta); err != nil {
+		return err
+	}
+	tx.counters().damaged += n
+	return nil
+}
+
+// AddReset counts a session whose state was found damaged: started over,
+// or a span rebuilt from its head (see Counters.Resets).
+func (tx *Tx) AddReset() error {
+	if _, err := tx.writable(bucketMeta); err != nil {
+		return err
+	}
+	tx.counters().resets++
+	return nil
+}
+
 // counters returns the counters record for modification; flush writes it
 // back at the end of Update.
 func (tx *Tx) counters() *record {
@@ -275,25 +297,46 @@ func (tx *Tx) peekCounters() *record {
 	if m := tx.bucket(bucketMeta); m != nil {
 		b = m.Get(keyCounters)
 	}
-	if b != nil {
-		tx.rec.decode(b)
-		return &tx.rec
-	}
-	// No record but maybe entries (the record was lost or never written
-	// by whoever filled the outbox): count them once, so that Queued and
-	// QueuedBytes match the bucket from now on.
-	if ob := tx.bucket(bucketOutbox); ob != nil {
-		ob.ForEach(func(_, v []byte) error {
-			_, body := splitEntry(v)
-			tx.rec.queued++
-			tx.rec.queuedBytes += int64(len(body))
-			return nil
-		})
-		if tx.rec.queued > 0 && tx.btx.Writable() {
-			tx.dirty = true
+	ob := tx.bucket(bucketOutbox)
+	empty := ob == nil || func() bool { k, _ := ob.Cursor().First(); return k == nil }()
+	switch tx.rec.decode(b) {
+	case recordSealed:
+		if tx.rec.plausible() && (tx.rec.queued == 0) == empty {
+			return &tx.rec
+		}
+		tx.rec.damaged++ // a checksum cannot vouch for what is impossible
+	case recordDamaged:
+		tx.rec.damaged++
+	case recordMissing:
+		if empty && tx.rec.queued == 0 && tx.rec.plausible() {
+			return &tx.rec
 		}
 	}
+	// No record but maybe entries (the record was lost, or written by a
+	// version without a checksum), or a record that cannot be true (a
+	// flipped bit once made a hook evict the whole outbox as "full"):
+	// recount what the outbox holds, never act on the figure.
+	tx.recount(ob)
 	return &tx.rec
+}
+
+// recount sets queued and queuedBytes from the outbox itself, and every
+// other count that cannot be true to 0.
+func (tx *Tx) recount(ob *bolt.Bucket) {
+	r := &tx.rec
+	r.clamp()
+	r.queued, r.queuedBytes = 0, 0
+	if ob != nil {
+		ob.ForEach(func(_, v []byte) error {
+			_, body, _ := splitEntry(v)
+			r.queued++
+			r.queuedBytes += int64(len(body))
+			return nil
+		})
+	}
+	if tx.btx != nil && tx.btx.Writable() {
+		tx.dirty = true
+	}
 }
 
 // flush writes the counters record back if it changed.
@@ -319,8 +362,11 @@ func fromNanos(n int64) time.Time {
 }
 
 // record is the counters as stored under meta/counters: a sequence of
-// big-endian int64 fields in this order. New fields are only ever appended;
-// decode leaves missing trailing fields at zero and ignores extra ones.
+// big-endian int64 fields in this order, sealed (internal/binrec: a
+// CRC-32 trailer). New fields are only ever appended; decode leaves
+// missing trailing fields at zero and ignores extra ones. A record
+// without the trailer (written before it existed) is read, then
+// recounted.
 type record struct {
 	queued       int64
 	queuedBytes  int64
@@ -333,30 +379,87 @@ type record struct {
 	nextAttempt  int64 // unix nanoseconds, 0 for none
 	failures     int64
 	rejected     int64 // spans dropped because the collector refused them
+	damaged      int64 // records found damaged (see Counters.Damaged)
+	resets       int64 // sessions started over on damaged state
 }
 
 func (r *record) fields() []*int64 {
 	return []*int64{
 		&r.queued, &r.queuedBytes, &r.enqueued, &r.exported, &r.dropped,
 		&r.lostEvents, &r.lastExport, &r.lastExportOK, &r.nextAttempt, &r.failures,
-		&r.rejected,
+		&r.rejected, &r.damaged, &r.resets,
 	}
+}
+
+// counts are the fields that count things (the others are times and a
+// flag).
+func (r *record) counts() []*int64 {
+	return []*int64{
+		&r.queued, &r.queuedBytes, &r.enqueued, &r.exported, &r.dropped,
+		&r.lostEvents, &r.failures, &r.rejected, &r.damaged, &r.resets,
+	}
+}
+
+// maxCount bounds any count a real state directory can reach (2^48:
+// a span a microsecond for nine years).
+const maxCount = 1 << 48
+
+// plausible reports whether every field can be true.
+func (r *record) plausible() bool {
+	for _, p := range r.counts() {
+		if *p < 0 || *p > maxCount {
+			return false
+		}
+	}
+	return r.lastExport >= 0 && r.nextAttempt >= 0 && r.lastExportOK&^1 == 0 && r.queuedBytes >= r.queued
+}
+
+// clamp sets every field that cannot be true to 0.
+func (r *record) clamp() {
+	for _, p := range r.counts() {
+		if *p < 0 || *p > maxCount {
+			*p = 0
+		}
+	}
+	for _, p := range []*int64{&r.lastExport, &r.nextAttempt} {
+		*p = max(*p, 0)
+	}
+	r.lastExportOK &= 1
 }
 
 func (r *record) encode() []byte {
 	f := r.fields()
-	b := make([]byte, 8*len(f))
+	b := make([]byte, 8*len(f), 8*len(f)+binrec.SealLen)
 	for i, p := range f {
 		binary.BigEndian.PutUint64(b[8*i:], uint64(*p))
 	}
-	return b
+	return binrec.Seal(b)
 }
 
-func (r *record) decode(b []byte) {
+// What decode found.
+const (
+	recordMissing = iota // no record, or one without a checksum
+	recordSealed
+	recordDamaged
+)
+
+func (r *record) decode(b []byte) int {
+	res := recordMissing
+	if len(b)%8 == binrec.SealLen {
+		body, err := binrec.Unseal(b)
+		res = recordSealed
+		if err != nil {
+			// Read it all the same: the recount replaces the queue's
+			// figures, and what else cannot be true is cleared.
+			body, res = b[:len(b)-binrec.SealLen], recordDamaged
+		}
+		b = body
+	}
 	for i, p := range r.fields() {
 		if len(b) < 8*(i+1) {
-			return
+			break
 		}
 		*p = int64(binary.BigEndian.Uint64(b[8*i:]))
 	}
+	return res
 }

@@ -39,7 +39,16 @@ func runHook(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int
 	logDir := ""
 	defer func() {
 		if p := recover(); p != nil {
-			state.Logf(logDirOr(logDir), "hook: panic: %v", p)
+			// A bug is a lost event like any other: logged, and counted
+			// where status and doctor look.
+			dir := logDirOr(logDir)
+			if logDir == "" {
+				if cfg, _ := config.Load(config.LoadOptions{Getenv: os.LookupEnv}); cfg != nil && cfg.StateDir != "" {
+					dir = cfg.StateDir
+				}
+			}
+			state.NoteLostEvent(dir)
+			state.Logf(dir, "hook: panic: %v", p)
 		}
 		code = exitOK
 	}()

@@ -351,11 +351,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"outbox":    cmdOutbox,
-			"holdlock":  cmdHoldLock,
-			"bigevent":  cmdBigEvent,
-			"corruptdb": cmdCorruptDB,
-			"binfile":   cmdBinFile,
+			"outbox":     cmdOutbox,
+			"holdlock":   cmdHoldLock,
+			"bigevent":   cmdBigEvent,
+			"corruptdb":  cmdCorruptDB,
+			"binfile":    cmdBinFile,
+			"ownercycle": cmdOwnerCycle,
 		},
 	})
 }

@@ -78,8 +78,11 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		row("flusher", "not running")
 	}
-	row("totals", "%d spans queued ever, %d exported, %d dropped (outbox full), %d refused by the collector, %d hook events lost",
-		r.Enqueued, r.Exported, r.Dropped, r.Rejected, r.LostEvents)
+	row("totals", "%d spans queued ever, %d exported, %d dropped (outbox full), %d refused by the collector, %d hook events lost, %d records damaged, %d sessions reset",
+		r.Enqueued, r.Exported, r.Dropped, r.Rejected, r.LostEvents, r.Damaged, r.Resets)
+	for _, a := range r.MovedAside {
+		row("damaged db", "%s", delivery.DescribeAside(a, now))
+	}
 	if r.Rejected > 0 {
 		reason := r.LastRejection
 		if reason == "" {
@@ -87,7 +90,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		row("rejected", "%d spans refused by the collector for good and dropped; last %s: %s", r.Rejected, render.Ago(now, r.LastRejected), reason)
 	}
-	if r.Dropped > 0 || r.LostEvents > 0 || r.Rejected > 0 {
+	if r.Dropped > 0 || r.LostEvents > 0 || r.Rejected > 0 || r.Damaged > 0 || r.Resets > 0 || len(r.MovedAside) > 0 {
 		fmt.Fprintf(stdout, "\nSome data was lost: see %s/ccotel.log for why.\n", r.StateDir)
 	}
 	return exitOK

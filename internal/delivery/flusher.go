@@ -237,8 +237,8 @@ func (f *flusher) openExporter() error {
 // step acts on one round: done reports that the run is over (with err,
 // what Flush returns).
 func (f *flusher) step(ctx context.Context, r *round) (done bool, err error) {
-	if len(r.poison) > 0 {
-		f.settle(outcome{reject: r.poison, reason: "undecodable outbox entry"})
+	if len(r.damaged) > 0 {
+		f.settle(outcome{discard: r.damaged})
 	}
 	f.total = max(f.total, f.res.Sent+r.queued)
 	switch {

@@ -235,7 +235,8 @@ func TestFlushRejectedSpanIsDroppedNotBlocking(t *testing.T) {
 	spans := testSpans("reject", 64)
 	spans[40].Name = "poison"
 	enqueue(t, cfg, spans)
-	// And an entry that is not a span at all.
+	// And an entry that is not a span at all: damage, which the
+	// collector never saw, not a refusal.
 	st, _ := state.Open(state.Options{Dir: cfg.StateDir})
 	st.Update(func(tx *state.Tx) error { return tx.Enqueue([]byte("not a span")) })
 	st.Close()
@@ -244,13 +245,13 @@ func TestFlushRejectedSpanIsDroppedNotBlocking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sent != 63 || res.Rejected != 2 || res.Remaining != 0 {
+	if res.Sent != 63 || res.Rejected != 1 || res.Remaining != 0 {
 		t.Errorf("result %+v", res)
 	}
 	good := append(append([]*tracing.Span{}, spans[:40]...), spans[41:]...)
 	assertDelivered(t, c, good)
-	if cn := counters(t, cfg.StateDir); cn.Rejected != 2 || cn.Exported != 63 || cn.LastRejection == "" {
-		t.Errorf("counters: rejected %d, exported %d, last rejection %q", cn.Rejected, cn.Exported, cn.LastRejection)
+	if cn := counters(t, cfg.StateDir); cn.Rejected != 1 || cn.Damaged != 1 || cn.Exported != 63 || cn.LastRejection != "HTTP 400: invalid span" {
+		t.Errorf("counters: rejected %d, damaged %d, exported %d, last rejection %q", cn.Rejected, cn.Damaged, cn.Exported, cn.LastRejection)
 	}
 	// Bisection: a handful of refused requests, not one per span.
 	if n := refusals.Load(); n > 12 {

@@ -13,7 +13,8 @@ import (
 // outcome is what a round changes in the store: applied at the start of
 // the next round's transaction (one open per round, not two), or by final.
 type outcome struct {
-	remove    []uint64 // exported, or undecodable
+	remove    []uint64 // exported
+	discard   []uint64 // damaged: a checksum that fails, bytes that do not decode
 	keep      []item   // not exported: written back if their pending work was done
 	reject    []uint64 // dropped as refused for good
 	partial   int      // spans of an accepted request that the collector rejected
@@ -29,6 +30,7 @@ func (f *flusher) settle(o outcome) {
 	p.remove = append(p.remove, o.remove...)
 	p.keep = append(p.keep, o.keep...)
 	p.reject = append(p.reject, o.reject...)
+	p.discard = append(p.discard, o.discard...)
 	p.partial += o.partial
 	if o.reason != "" {
 		p.reason = o.reason
@@ -55,6 +57,11 @@ func (f *flusher) apply(tx *state.Tx) error {
 	}
 	if len(p.remove) > 0 {
 		if err := tx.Remove(p.remove); err != nil {
+			return err
+		}
+	}
+	if len(p.discard) > 0 {
+		if err := tx.Discard(p.discard); err != nil {
 			return err
 		}
 	}
@@ -91,7 +98,7 @@ type item struct {
 // earliest time to ask again.
 type round struct {
 	ready   []item
-	poison  []uint64 // entries that do not decode: dropped
+	damaged []uint64 // entries damaged (checksum, decoding): discarded
 	waiting int
 	retryAt time.Time
 	queued  int
@@ -137,19 +144,27 @@ func (f *flusher) read() (*round, error) {
 	}
 	var entries []state.Entry
 	r := &round{}
+	if !f.swept && f.o.Sweep != nil {
+		f.swept = true
+		// A transaction of its own: a sweep that fails is rolled back
+		// whole (no tombstone without its spans queued), and costs the
+		// round nothing.
+		err = st.Update(func(tx *state.Tx) error {
+			if err := f.sameDatabase(tx); err != nil {
+				return err
+			}
+			return f.o.Sweep(tx, f.o.Now())
+		})
+		if err != nil {
+			f.o.Logf("sweep: %v", err)
+		}
+	}
 	err = st.Update(func(tx *state.Tx) error {
 		if err := f.sameDatabase(tx); err != nil {
 			return err
 		}
 		if err := f.apply(tx); err != nil {
 			return err
-		}
-		now := f.o.Now()
-		if !f.swept && f.o.Sweep != nil {
-			f.swept = true
-			if err := f.o.Sweep(tx, now); err != nil {
-				f.o.Logf("sweep: %v", err)
-			}
 		}
 		// Look past spans that are not ready yet, within reason.
 		entries, err = tx.Peek(min(f.retry.batch*2, f.retry.batch+4096))
@@ -167,17 +182,24 @@ func (f *flusher) read() (*round, error) {
 
 // take sorts the entries read into r: up to a batch of spans ready to
 // export (their pending work finished now if it can be), the ones still
-// waiting for it, and the undecodable.
+// waiting for it, and the damaged (counted as damage: the collector
+// never saw them).
 func (f *flusher) take(r *round, entries []state.Entry) {
 	now := f.o.Now()
+	spans := 0 // in r.ready, with the chat spans each carries (Extra)
 	for _, e := range entries {
-		if len(r.ready) >= f.retry.batch {
+		if spans >= f.retry.batch {
 			break
+		}
+		if e.Damaged {
+			f.o.Logf("discarding damaged outbox entry %d (%d bytes): checksum mismatch", e.Key, len(e.Value))
+			r.damaged = append(r.damaged, e.Key)
+			continue
 		}
 		s, err := tracing.UnmarshalSpan(e.Value)
 		if err != nil || !s.TraceID.IsValid() || !s.SpanID.IsValid() {
-			f.o.Logf("dropping undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
-			r.poison = append(r.poison, e.Key)
+			f.o.Logf("discarding undecodable outbox entry %d (%d bytes): %v", e.Key, len(e.Value), err)
+			r.damaged = append(r.damaged, e.Key)
 			continue
 		}
 		if _, ok := f.retry.suspects[e.Key]; ok {
@@ -202,6 +224,17 @@ func (f *flusher) take(r *round, entries []state.Entry) {
 				it.finished = true
 			}
 		}
+		// The batch bounds the spans of a request, chat spans included
+		// (a turn may carry hundreds): a span that would overflow it
+		// waits for the next request, its finished usage written back.
+		n := 1 + len(s.Extra)
+		if len(r.ready) > 0 && spans+n > f.retry.batch {
+			if it.finished {
+				f.settle(outcome{keep: []item{it}})
+			}
+			break
+		}
+		spans += n
 		r.ready = append(r.ready, it)
 	}
 }

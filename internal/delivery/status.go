@@ -1,7 +1,10 @@
 package delivery
 
 import (
+	"fmt"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/render"
 
 	"github.com/ccotel/ccotel/hook"
 	"github.com/ccotel/ccotel/state"
@@ -33,6 +36,13 @@ type Status struct {
 	LastRejected    time.Time `json:"last_rejected,omitzero"`
 	LastRejection   string    `json:"last_rejection,omitempty"`
 	LostEvents      int64     `json:"lost_events"`
+	// Damaged are records found damaged (checksum, decoding) and
+	// discarded; Resets, sessions started over on damaged state.
+	Damaged int64 `json:"damaged"`
+	Resets  int64 `json:"sessions_reset"`
+	// MovedAside are damaged databases moved aside: the spans queued in
+	// them were not delivered.
+	MovedAside []state.Aside `json:"moved_aside,omitempty"`
 }
 
 // ReadStatus gathers the report from the state directory, read-only;
@@ -51,6 +61,7 @@ func ReadStatus(stateDir, endpoint string) (*Status, error) {
 		r.NextAttempt, r.Failures = c.NextAttempt, c.Failures
 		r.Enqueued, r.Exported, r.Dropped, r.LostEvents = c.Enqueued, c.Exported, c.Dropped, c.LostEvents
 		r.Rejected, r.LastRejected, r.LastRejection = c.Rejected, c.LastRejected, c.LastRejection
+		r.Damaged, r.Resets = c.Damaged, c.Resets
 		return tx.ForEachSession(func(id string, b []byte) error {
 			last, ended, ok := hook.HeadTimes(b)
 			if !ok || ended.IsZero() {
@@ -68,5 +79,17 @@ func ReadStatus(stateDir, endpoint string) (*Status, error) {
 		return nil, err
 	}
 	r.FlusherPID = FlusherPID(stateDir)
+	r.MovedAside = state.MovedAside(stateDir)
 	return r, nil
+}
+
+// DescribeAside says what a moved-aside database cost, for status and
+// doctor: its file, size, when, and the spans it still held.
+func DescribeAside(a state.Aside, now time.Time) string {
+	held := "its queued spans could not be counted"
+	if a.Queued >= 0 {
+		held = fmt.Sprintf("%d spans were queued in it", a.Queued)
+	}
+	return fmt.Sprintf("%s (%s, moved aside %s): damaged, replaced by a fresh database; %s and were not delivered",
+		a.Path, render.Bytes(a.Size), render.Ago(now, a.Moved), held)
 }

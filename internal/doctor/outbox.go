@@ -14,11 +14,11 @@ import (
 // outbox reports the backlog and what was lost.
 func outbox(cfg *config.Config) []Finding {
 	const sec = "Outbox"
+	out := writable(cfg)
 	r, err := delivery.ReadStatus(cfg.StateDir, cfg.Endpoint)
 	if err != nil {
-		return []Finding{{Section: sec, Severity: Warn, Message: fmt.Sprintf("cannot read the state in %s: %v", cfg.StateDir, err)}}
+		return append(out, Finding{Section: sec, Severity: Warn, Message: fmt.Sprintf("cannot read the state in %s: %v", cfg.StateDir, err)})
 	}
-	var out []Finding
 	if fi, err := os.Stat(cfg.StateDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		out = append(out, Finding{Section: sec, Severity: Warn,
 			Message: fmt.Sprintf("the state directory %s is readable by others (mode %04o)", cfg.StateDir, fi.Mode().Perm()), Fix: "chmod 700 " + cfg.StateDir})
@@ -58,7 +58,7 @@ func outbox(cfg *config.Config) []Finding {
 		out = append(out, Finding{Section: sec, Severity: Warn,
 			Message: fmt.Sprintf("%d hook events could not be recorded (database busy or unwritable)", r.LostEvents), Fix: "see " + filepath.Join(cfg.StateDir, "ccotel.log")})
 	}
-	return out
+	return append(out, damage(cfg, r)...)
 }
 
 func orNone(s string) string {

@@ -139,7 +139,10 @@ const (
 	UsageComplete                   = "claude_code.usage.complete" // false: numbers may be short
 	UsageModels                     = "claude_code.models"         // every model, when more than one
 	UsageAPIRequests                = "claude_code.api_requests"   // API responses counted
-	UsageCostUSD                    = "claude_code.cost.usd"
+	// UsageChatSpansFolded: API responses counted on the span but given no
+	// chat span of their own (past the cap of chat spans per span).
+	UsageChatSpansFolded = "claude_code.chat_spans_folded"
+	UsageCostUSD         = "claude_code.cost.usd"
 )
 
 // Attributes of span events (one per hook event without a span of its

@@ -16,7 +16,11 @@ func (f *finisher) apply(s *tracing.Span, ref *Ref, res *result) {
 	counted := countedOf(res.reqs)
 	led, mine := f.ledgerFor(ref, res, counted)
 	counted = append(counted, mine...)
-	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(len(counted))))
+	responses := 0
+	for _, r := range counted {
+		responses += max(r.folded, 1) // a sum of folded responses counts each
+	}
+	s.SetAttr(tracing.Int(semconv.UsageAPIRequests, int64(responses)))
 	if res.main != nil {
 		f.breakdown(s, res.main, mine)
 	}

@@ -24,10 +24,25 @@ func (f *finisher) chatSpans(s *tracing.Span, res *result, led *ledger) []*traci
 		conv = res.main.sessionID
 	}
 	var out []*tracing.Span
+	folded := 0
 	for _, r := range res.reqs {
+		if r.folded > 0 {
+			folded += r.folded // summed past maxRequests (scan.add)
+			continue
+		}
+		if r.start.IsZero() || r.end.IsZero() {
+			continue // no timestamps: no place in time for a span
+		}
+		if len(out) == maxChatSpans {
+			folded++ // counted on s (its tokens, cost, api_requests) all the same
+			continue
+		}
 		if c := f.chatSpan(s, s.SpanID, conv, r, led); c != nil {
 			out = append(out, c)
 		}
+	}
+	if folded > 0 {
+		s.SetAttr(tracing.Int(semconv.UsageChatSpansFolded, int64(folded)))
 	}
 	return out
 }
@@ -155,6 +170,13 @@ func (f *finisher) compactionSpans(top *tracing.Span, ref *Ref, calls []*request
 	return out
 }
 
+// maxChatSpans bounds the chat spans of one span: a turn with 100 000
+// API responses would otherwise carry 100 000 spans (hundreds of MB in
+// the flusher, and one huge request). The first ones are kept; the
+// responses past them are counted in the span's totals and in
+// claude_code.chat_spans_folded.
+const maxChatSpans = 1000
+
 // chatSpanID derives a chat span's ID from the session and the response.
 func chatSpanID(conv, key string) tracing.SpanID {
 	h := sha256.Sum256([]byte("ccotel chat\x00" + conv + "\x00" + key))
@@ -190,11 +212,15 @@ func (f *finisher) breakdown(s *tracing.Span, sc *scan, extra []*request) {
 			tools = append(tools, *iv)
 		}
 	}
-	if len(model) == 0 && len(tools) == 0 {
+	if len(model) == 0 && len(tools) == 0 && sc.foldedModel == 0 {
 		return
 	}
 	both = append(append(both, model...), tools...)
 	mm, tm, all := unionMs(model), unionMs(tools), unionMs(both)
+	// Responses folded past maxRequests: their time, summed (one at a
+	// time, so about their union).
+	mm += sc.foldedModel.Milliseconds()
+	all += sc.foldedModel.Milliseconds()
 	s.SetAttr(tracing.Int(semconv.TurnModelMs, mm))
 	s.SetAttr(tracing.Int(semconv.TurnToolMs, tm))
 	if !s.End.IsZero() && !s.Start.IsZero() {

@@ -223,6 +223,11 @@ func (f *finisher) read(ref *Ref, s *tracing.Span) (*result, error) {
 				merged[k] = r
 			}
 		}
+		for _, r := range sc.foldedReqs { // sums: one per file, never merged
+			k := r.key + "@" + strconv.Itoa(i)
+			merged[k] = r
+			order = append(order, k)
+		}
 		if sc.modTime.After(res.lastWrite) {
 			res.lastWrite = sc.modTime
 		}
