@@ -120,7 +120,7 @@ func (p *Prices) price(r *request) (Price, bool) {
 	if b == nil {
 		return Price{}, false
 	}
-	if r.input+r.cacheRead+r.cacheWrite > b.threshold() {
+	if r.longCtx {
 		switch {
 		case b.long != nil:
 			return *b.long, true
@@ -170,6 +170,18 @@ func (b *builtinPrice) threshold() int64 {
 		return b.above
 	}
 	return longContextThreshold
+}
+
+// longContext reports whether one request of model with prompt tokens
+// (input and cache) bills at long-context rates: above the model's
+// threshold in the built-in table, else longContextThreshold. Decided per
+// request as it is read, so that a sum of requests (a run's totals, the
+// oldest responses folded together) keeps its requests' class.
+func longContext(model string, prompt int64) bool {
+	if b := lookupBuiltin(model); b != nil {
+		return prompt > b.threshold()
+	}
+	return prompt > longContextThreshold
 }
 
 // lookupBuiltin finds model's family: the id itself, or the family followed

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ccotel/ccotel/internal/semconv"
+	"github.com/ccotel/ccotel/tracing"
 )
 
 // recordedCostStates is every model's cumulative usage in every cost-state
@@ -68,7 +71,7 @@ func TestTablePricesRecordedCostStates(t *testing.T) {
 			for model, u := range st {
 				r := &request{model: model, input: u.Input, output: u.Output, cacheRead: u.CacheRead,
 					cacheWrite: u.CacheWrite, cache1h: u.CacheWrite1h}
-				if b := lookupBuiltin(model); b != nil && b.long != nil && r.input+r.cacheRead+r.cacheWrite > b.threshold() {
+				if b := lookupBuiltin(model); b != nil && b.long != nil && longContext(model, r.input+r.cacheRead+r.cacheWrite) {
 					t.Fatalf("%s #%d: %s's total is over its long-prompt threshold: a sum of requests cannot be priced as one", src, i, model)
 				}
 				got, ok := prices.cost(r)
@@ -110,9 +113,24 @@ func TestTableLongTiersAsClaudeCode(t *testing.T) {
 		{"claude-haiku-5-5", 99000, 10, 500, 501, 0.049863124999999994},
 		{"claude-opus-5-5", 300000, 10, 200000, 1000, 1.2451999999999999},
 	} {
-		got, ok := prices.cost(&request{model: tc.model, input: tc.in, output: tc.out, cacheRead: tc.cr, cacheWrite: tc.cw})
+		got, ok := prices.cost(&request{model: tc.model, input: tc.in, output: tc.out, cacheRead: tc.cr, cacheWrite: tc.cw,
+			longCtx: longContext(tc.model, tc.in+tc.cr+tc.cw)})
 		if !ok || math.Abs(got-tc.claudeCodeCostUSD) > 1e-12 {
 			t.Errorf("%+v: table $%v (known %v)", tc, got, ok)
 		}
+	}
+}
+
+// A transcript's response is classed long-context as it is read, by its
+// own model's threshold: the haiku-5-5 response of 100 001 prompt tokens
+// costs what Claude Code charged for it.
+func TestLongContextReadPerModel(t *testing.T) {
+	p := writeLines(t, t.TempDir(), "s.jsonl",
+		`{"type":"user","promptId":"p1","message":{"content":"one"}}`,
+		line("m1", "r1", "claude-haiku-5-5", 99000, 10, 500, 501, "end_turn"))
+	s := &tracing.Span{Name: semconv.SpanTurn}
+	finish(t, s, Ref{Scope: "turn", Path: p, PromptID: "p1"})
+	if cost, ok := s.Attr(semconv.UsageCostUSD); !ok || math.Abs(cost.Float-0.049863124999999994) > 1e-12 {
+		t.Errorf("turn: cost %v (%v), Claude Code charged 0.049863125", cost.Float, ok)
 	}
 }

@@ -510,7 +510,7 @@ func TestOddLines(t *testing.T) {
 func TestPricingEdges(t *testing.T) {
 	p := NewPrices(nil)
 	r := func(model string, in, out, cr, cw, cw1h int64) *request {
-		return &request{model: model, input: in, output: out, cacheRead: cr, cacheWrite: cw, cache1h: cw1h}
+		return &request{model: model, input: in, output: out, cacheRead: cr, cacheWrite: cw, cache1h: cw1h, longCtx: longContext(model, in+cr+cw)}
 	}
 	cases := []struct {
 		name string
