@@ -471,9 +471,38 @@ func checkChats(t *testing.T, name string, spans []*tracing.Span, byID map[traci
 	return set
 }
 
+// ccRates are the rates Claude Code 2.1.328 charges (USD per million input,
+// output, cache read, cache write tokens; the recorded requests stay under
+// the long-prompt threshold), solved from the recorded cost-state lines.
+var ccRates = map[string][4]float64{
+	"claude-opus-5-5":  {4, 20, 0.2, 5},
+	"claude-haiku-5-5": {0.1, 0.5, 0.01, 0.125},
+}
+
+// checkChatCost: a response's chat span has the table's cost (source
+// price_table), which is Claude Code's rates times its declared tokens; a
+// compaction's call has Claude Code's figure, which is the same.
+func checkChatCost(t *testing.T, c *tracing.Span, kind, model string, in, out, cr, cw int64) {
+	t.Helper()
+	usd, ok := attrFloat(c, semconv.UsageCostUSD)
+	src := strAttrOf(c, semconv.CostSource)
+	rate, known := ccRates[model]
+	want := (float64(in)*rate[0] + float64(out)*rate[1] + float64(cr)*rate[2] + float64(cw)*rate[3]) / 1e6
+	if kind == "compact" {
+		// What the run's cost-state leaves beyond the priced responses:
+		// the call's tokens at Claude Code's rates.
+		if !known || !ok || src != semconv.CostSourceClaudeCode || math.Abs(usd-want) > want/200 {
+			t.Errorf("compaction's chat span: cost %v (source %q), its tokens at %s's rates %v", usd, src, model, want)
+		}
+		return
+	}
+	if !known || !ok || src != semconv.CostSourcePriceTable || math.Abs(usd-want) > 1e-12 {
+		t.Errorf("chat span %s: cost %v (source %q), the table says %v of %s's tokens", strAttrOf(c, semconv.GenAIResponseID), usd, src, want, model)
+	}
+}
+
 // checkAttempts: each API attempt of api.json is a chat span: a response
-// with its tokens, model, finish reason and cost (Claude Code's, split
-// by weighted tokens, for models the price table lacks); a compaction's
+// with its tokens, model, finish reason and its table cost; a compaction's
 // call with its declared tokens; a failed attempt as an error span with
 // its HTTP status, in order.
 func checkAttempts(t *testing.T, st *staged, set chatSet, byID map[tracing.SpanID]*tracing.Span) {
@@ -512,9 +541,7 @@ func checkAttempts(t *testing.T, st *staged, set chatSet, byID map[tracing.SpanI
 		if a, _ := c.Attr(semconv.GenAIResponseFinishReasons); r.Kind != "compact" && (len(a.Strings) != 1 || a.Strings[0] != r.Stop) {
 			t.Errorf("chat span %s: finish reasons %v, want %s", r.MessageID, a.Strings, r.Stop)
 		}
-		if _, ok := attrFloat(c, semconv.UsageCostUSD); !ok || strAttrOf(c, semconv.CostSource) != semconv.CostSourceClaudeCode {
-			t.Errorf("chat span %s: no cost from Claude Code's figures for %s (source %q)", r.MessageID, r.Model, strAttrOf(c, semconv.CostSource))
-		}
+		checkChatCost(t, c, r.Kind, r.Model, r.Usage.In, r.Usage.Out, r.Usage.CR, r.Usage.CW)
 	}
 	if compacts != len(set.compacts) {
 		t.Errorf("%d compaction chat spans, the API saw %d compactions", len(set.compacts), compacts)

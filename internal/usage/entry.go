@@ -277,7 +277,7 @@ func (e *entry) toRequest(lineNo int) (*request, bool) {
 	if st := u.ServerToolUse; st != nil && st.WebSearchRequests > 0 {
 		r.webSearch = st.WebSearchRequests
 	}
-	r.longCtx = r.input+r.cacheRead+r.cacheWrite > longContextThreshold
+	r.longCtx = longContext(r.model, r.input+r.cacheRead+r.cacheWrite)
 	switch {
 	case u.ServiceTier != "" && u.ServiceTier != "standard",
 		u.Speed != "" && u.Speed != "standard",

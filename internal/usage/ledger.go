@@ -19,9 +19,9 @@ import (
 //     shared among the run's compactions in proportion to their preTokens;
 //   - a price for models the table lacks (Claude Code's defaults): the
 //     model's cost in the run, split over its requests (the compactions'
-//     included) in proportion to their tokens weighted by Anthropic's
-//     standard rate ratios. The run's per-request costs then add up to
-//     Claude Code's figure.
+//     included) in proportion to their tokens weighted by the model's
+//     rate ratios (Anthropic's standard ones for a model no table knows).
+//     The run's per-request costs then add up to Claude Code's figure.
 
 // compaction is a compact_boundary line.
 type compaction struct {
@@ -30,20 +30,31 @@ type compaction struct {
 	meta compactV
 }
 
-// Anthropic's standard rate ratios, to the input price: output 5×, cache
-// writes 1.25× (5 minutes) and 2× (1 hour), cache reads 0.1×.
-const (
-	ratioOutput       = 5
-	ratioCacheWrite5m = 1.25
-	ratioCacheWrite1h = 2
-	ratioCacheRead    = 0.1
-)
+// standardRatios are Anthropic's standard rate ratios, to the input price:
+// output 5×, cache writes 1.25× (5 minutes) and 2× (1 hour), cache reads
+// 0.1×.
+var standardRatios = mtok(1, 5)
 
-// weighted is r's tokens weighted by the standard rate ratios.
-func weighted(r *request) float64 {
-	return float64(r.input) + ratioOutput*float64(r.output) +
-		ratioCacheWrite5m*float64(r.cacheWrite-r.cache1h) + ratioCacheWrite1h*float64(r.cache1h) +
-		ratioCacheRead*float64(r.cacheRead)
+// ratios are the ratios of model's rates to its input rate: those of its
+// price where the config or the built-in table has one (a request the
+// table does not price, billed off the standard tier or above a size
+// whose rate is unknown, is split with its model's own ratios), else the
+// standard ones.
+func ratios(prices *Prices, model string) Price {
+	p, ok := prices.rates(model)
+	if !ok || p.Input <= 0 {
+		return standardRatios
+	}
+	return Price{Input: 1, Output: p.Output / p.Input, CacheWrite5m: p.CacheWrite5m / p.Input,
+		CacheWrite1h: p.CacheWrite1h / p.Input, CacheRead: p.CacheRead / p.Input}
+}
+
+// weighted is r's tokens weighted by its model's rate ratios.
+func weighted(prices *Prices, r *request) float64 {
+	w := ratios(prices, r.model)
+	return float64(r.input) + w.Output*float64(r.output) +
+		w.CacheWrite5m*float64(r.cacheWrite-r.cache1h) + w.CacheWrite1h*float64(r.cache1h) +
+		w.CacheRead*float64(r.cacheRead)
 }
 
 // ledger is a run's accounting beyond its responses.
@@ -66,11 +77,11 @@ func newLedger(prices *Prices, reqs []*request, prev *costState, end costState, 
 	for _, m := range models {
 		x := resid[m]
 		led.residual(prices, x, reqs)
-		if main == nil || weighted(x) > weighted(main) {
+		if main == nil || weighted(prices, x) > weighted(prices, main) {
 			main = x
 		}
 	}
-	if len(compacts) > 0 && main != nil && weighted(main) > 0 {
+	if len(compacts) > 0 && main != nil && weighted(prices, main) > 0 {
 		led.compacts = shareCompactions(resid, models, main.model, compacts)
 	}
 	return led
@@ -115,14 +126,14 @@ func (led *ledger) residual(prices *Prices, x *request, reqs []*request) {
 		if c, ok := prices.cost(r); ok {
 			table += c
 		} else {
-			w += weighted(r)
+			w += weighted(prices, r)
 		}
 	}
 	x.input, x.output, x.cacheRead = max(x.input, 0), max(x.output, 0), max(x.cacheRead, 0)
 	x.cacheWrite = max(x.cacheWrite, 0)
 	x.cache1h = min(max(x.cache1h, 0), x.cacheWrite)
 	left := x.ccCost - table
-	if d := w + weighted(x); d > 0 && left > 0 {
+	if d := w + weighted(prices, x); d > 0 && left > 0 {
 		led.rates[x.model] = left / d
 	}
 	x.ccCost = max(left-w*led.rates[x.model], 0)
@@ -181,7 +192,7 @@ func (led *ledger) cost(prices *Prices, r *request) (usd float64, ok, cc bool) {
 	}
 	if led != nil {
 		if rate, ok := led.rates[r.model]; ok && r.model != "" {
-			return rate * weighted(r), true, true
+			return rate * weighted(prices, r), true, true
 		}
 	}
 	return 0, false, false

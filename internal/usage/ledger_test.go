@@ -80,12 +80,15 @@ func TestCompactionCalls(t *testing.T) {
 	}
 }
 
+// unpriced is a model neither the built-in table nor a config prices.
+const unpriced = "claude-unpriced-9"
+
 // A model the table lacks is priced from the run's cost-state: its cost
 // split over its requests by the standard rate ratios, adding up to
 // Claude Code's figure.
 func TestUnpricedModelSplit(t *testing.T) {
 	dir := t.TempDir()
-	const opus = "claude-opus-5-5"
+	const opus = unpriced
 	// Weighted tokens: 100 + 5×10 = 150 and 300 + 5×30 = 450; 0.006 $ in all.
 	p := writeLines(t, dir, "s.jsonl",
 		`{"type":"user","promptId":"p1","message":{"content":"one"}}`,
@@ -110,6 +113,50 @@ func TestUnpricedModelSplit(t *testing.T) {
 	finish(t, s, Ref{Scope: "turn", Path: q, PromptID: "p1"})
 	if _, ok := s.Attr(semconv.UsageCostUSD); ok {
 		t.Errorf("a cost before Claude Code's accounting was written")
+	}
+}
+
+// Claude Code's default models are in the table: a turn gets its cost
+// from the table at once, before the run's cost-state is written (the
+// interactive TUI writes it only when the session ends).
+func TestDefaultModelPricedBeforeCostState(t *testing.T) {
+	p := writeLines(t, t.TempDir(), "open.jsonl",
+		`{"type":"user","promptId":"p1","message":{"content":"one"}}`,
+		line("m1", "r1", "claude-opus-5-5", 100, 10, 1000, 200, "tool_use"),
+		line("m2", "r2", "claude-haiku-5-5", 100, 10, 1000, 200, "end_turn"))
+	s := &tracing.Span{Name: semconv.SpanTurn}
+	finish(t, s, Ref{Scope: "turn", Path: p, PromptID: "p1"})
+	// opus: 100×4 + 10×20 + 1000×0.2 + 200×5 = 1800; haiku: 100×0.1 +
+	// 10×0.5 + 1000×0.01 + 200×0.125 = 50 (µ$).
+	cost, ok := s.Attr(semconv.UsageCostUSD)
+	if src, _ := s.Attr(semconv.CostSource); !ok || math.Abs(cost.Float-0.00185) > 1e-12 || src.Str != semconv.CostSourcePriceTable {
+		t.Errorf("turn: cost %v (%v, %q), want 0.00185 from the table", cost.Float, ok, src.Str)
+	}
+}
+
+// A request the table cannot price though it knows the model (here fast
+// mode) takes its share of Claude Code's cost by the model's own rate
+// ratios: claude-opus-5-5 reads its cache at 0.05× input, so 1000 cache
+// reads weigh 50 and 100 input tokens 100, 1:2 (the standard 0.1× would
+// make it 1:1).
+func TestSplitWeightsModelRatios(t *testing.T) {
+	const opus = "claude-opus-5-5"
+	fast := func(id string, in, cr int64) string {
+		return fmt.Sprintf(`{"type":"user","promptId":"p%s","message":{"content":"x"}}`+"\n"+
+			`{"type":"assistant","requestId":"r%s","message":{"id":"m%s","model":%q,"stop_reason":"end_turn","usage":{"input_tokens":%d,"output_tokens":0,"cache_read_input_tokens":%d,"speed":"fast"}}}`,
+			id, id, id, opus, in, cr)
+	}
+	p := writeLines(t, t.TempDir(), "s.jsonl", fast("1", 0, 1000), fast("2", 100, 0), costLineOf(opus, 0.003, 100, 0))
+	for _, w := range []struct {
+		prompt string
+		usd    float64
+	}{{"p1", 0.001}, {"p2", 0.002}} {
+		s := &tracing.Span{Name: semconv.SpanTurn}
+		finish(t, s, Ref{Scope: "turn", Path: p, PromptID: w.prompt})
+		cost, ok := s.Attr(semconv.UsageCostUSD)
+		if src, _ := s.Attr(semconv.CostSource); !ok || math.Abs(cost.Float-w.usd) > 1e-12 || src.Str != semconv.CostSourceClaudeCode {
+			t.Errorf("turn %s: cost %v (%v, %q), want %v from Claude Code", w.prompt, cost.Float, ok, src.Str, w.usd)
+		}
 	}
 }
 
@@ -161,7 +208,7 @@ func TestCompactSpanMetadata(t *testing.T) {
 // cost-state: the run of the Agent call that launched it (its meta
 // file), not an earlier run that ended.
 func TestUnpricedSubagentRun(t *testing.T) {
-	const opus = "claude-opus-5-5"
+	const opus = unpriced
 	call := func(id string) string {
 		return fmt.Sprintf(`{"type":"assistant","requestId":"r-%s","message":{"id":"m-%s","model":%q,"stop_reason":"tool_use","usage":{"input_tokens":100,"output_tokens":10},"content":[{"type":"tool_use","id":%q,"name":"Agent"}]}}`, id, id, opus, id)
 	}

@@ -13,7 +13,8 @@ type Price struct {
 }
 
 // longContextThreshold is the request size (input + cache tokens) above
-// which models with a 1M-token context window bill at long-context rates.
+// which models with a 1M-token context window bill at long-context rates,
+// unless the model's entry sets its own (builtinPrice.above).
 const longContextThreshold = 200_000
 
 // webSearchUSD is the price of one server-side web search request
@@ -31,6 +32,7 @@ type builtinPrice struct {
 	// base price applies.
 	long      *Price
 	longKnown bool
+	above     int64 // the long rate's threshold; 0: longContextThreshold
 }
 
 // mtok builds a price from input and output USD per million tokens with
@@ -41,6 +43,12 @@ func mtok(in, out float64) Price {
 }
 
 func ptr(p Price) *Price { return &p }
+
+// withRead is p with its cache reads at read USD per million tokens.
+func withRead(p Price, read float64) Price {
+	p.CacheRead = read
+	return p
+}
 
 // Builtin prices, USD per million tokens (Anthropic API list prices; see
 // docs/TOKENS.md). Families are matched exactly or with a date suffix
@@ -60,6 +68,15 @@ var builtinPrices = []builtinPrice{
 	{family: "claude-3-5-haiku", price: mtok(0.8, 4), longKnown: true},
 	{family: "claude-3-haiku", price: mtok(0.25, 1.25), longKnown: true},
 	{family: "claude-3-opus", price: mtok(15, 75), longKnown: true},
+	// Claude Code 2.1.328's default models: the rates it charges, derived
+	// from its cost-state lines in testdata/claude (every recorded costUSD
+	// is these rates to float precision, usage.TestTablePricesRecordedCostStates)
+	// and as its built-in model catalog has them: claude-opus-5-5 reads its
+	// cache at 0.05× input and has no long-context rate (a flat 1M-token
+	// window); claude-haiku-5-5 bills requests above 100 000 prompt tokens
+	// at 5× every rate.
+	{family: "claude-opus-5-5", price: withRead(mtok(4, 20), 0.2), longKnown: true},
+	{family: "claude-haiku-5-5", price: mtok(0.1, 0.5), long: ptr(mtok(0.5, 2.5)), longKnown: true, above: 100_000},
 }
 
 // Prices looks up model prices: the config's overrides first (exact id,
@@ -96,19 +113,8 @@ func (p *Prices) price(r *request) (Price, bool) {
 	if r.model == "" || r.offStandard {
 		return Price{}, false
 	}
-	if p != nil {
-		if v, ok := p.overrides[r.model]; ok {
-			return v, true
-		}
-		best := ""
-		for k := range p.overrides {
-			if k != "" && strings.HasPrefix(r.model, k) && len(k) > len(best) {
-				best = k
-			}
-		}
-		if best != "" {
-			return p.overrides[best], true
-		}
+	if v, ok := p.override(r.model); ok {
+		return v, true
 	}
 	b := lookupBuiltin(r.model)
 	if b == nil {
@@ -123,6 +129,59 @@ func (p *Prices) price(r *request) (Price, bool) {
 		}
 	}
 	return b.price, true
+}
+
+// override is the config's price of model: the exact id, then the longest
+// key that prefixes it.
+func (p *Prices) override(model string) (Price, bool) {
+	if p == nil {
+		return Price{}, false
+	}
+	if v, ok := p.overrides[model]; ok {
+		return v, true
+	}
+	best := ""
+	for k := range p.overrides {
+		if k != "" && strings.HasPrefix(model, k) && len(k) > len(best) {
+			best = k
+		}
+	}
+	if best == "" {
+		return Price{}, false
+	}
+	return p.overrides[best], true
+}
+
+// rates is model's standard price, whatever a request's size or tier: the
+// config's, else the built-in table's.
+func (p *Prices) rates(model string) (Price, bool) {
+	if v, ok := p.override(model); ok {
+		return v, true
+	}
+	if b := lookupBuiltin(model); b != nil {
+		return b.price, true
+	}
+	return Price{}, false
+}
+
+// threshold is the request size above which b's long rate applies.
+func (b *builtinPrice) threshold() int64 {
+	if b.above > 0 {
+		return b.above
+	}
+	return longContextThreshold
+}
+
+// longContext reports whether one request of model with prompt tokens
+// (input and cache) bills at long-context rates: above the model's
+// threshold in the built-in table, else longContextThreshold. Decided per
+// request as it is read, so that a sum of requests (a run's totals, the
+// oldest responses folded together) keeps its requests' class.
+func longContext(model string, prompt int64) bool {
+	if b := lookupBuiltin(model); b != nil {
+		return prompt > b.threshold()
+	}
+	return prompt > longContextThreshold
 }
 
 // lookupBuiltin finds model's family: the id itself, or the family followed

@@ -27,7 +27,7 @@ type request struct {
 	cache1h    int64 // of which written to the 1-hour cache
 	webSearch  int64 // server-side web search requests
 	stop       string
-	longCtx    bool // input+cache > 200k tokens (long-context pricing)
+	longCtx    bool // above its model's long-context threshold (longContext)
 	// offStandard: billed outside the standard tier (priority tier, fast
 	// mode, data residency), which the price table does not model.
 	offStandard bool

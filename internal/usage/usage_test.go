@@ -505,11 +505,12 @@ func TestOddLines(t *testing.T) {
 }
 
 // Unknown service tiers, fast mode, and long-context requests whose rate is
-// not in the table give no cost; Sonnet 4.5's long-context rate is known.
+// not in the table give no cost; Sonnet 4.5's and Haiku 5.5's long-context
+// rates are known.
 func TestPricingEdges(t *testing.T) {
 	p := NewPrices(nil)
 	r := func(model string, in, out, cr, cw, cw1h int64) *request {
-		return &request{model: model, input: in, output: out, cacheRead: cr, cacheWrite: cw, cache1h: cw1h, longCtx: in+cr+cw > longContextThreshold}
+		return &request{model: model, input: in, output: out, cacheRead: cr, cacheWrite: cw, cache1h: cw1h, longCtx: longContext(model, in+cr+cw)}
 	}
 	cases := []struct {
 		name string
@@ -525,6 +526,13 @@ func TestPricingEdges(t *testing.T) {
 		{"opus 4 not opus 4.6", r("claude-opus-4-20250514", 1000, 0, 0, 0, 0), 1000 * 15e-6},
 		{"opus 4.1", r("claude-opus-4-1-20250805", 0, 1000, 0, 0, 0), 1000 * 75e-6},
 		{"haiku 3.5", r("claude-3-5-haiku-20241022", 1_000_000, 1_000_000, 1_000_000, 1_000_000, 0), 0.8 + 4 + 0.08 + 1},
+		// Claude Code 2.1.328's defaults: opus 5.5 is flat over its 1M
+		// window and reads its cache at 0.05× input; haiku 5.5 bills
+		// requests above 100 000 prompt tokens at 5× its rates.
+		{"opus 5.5 1h write", r("claude-opus-5-5", 0, 0, 1000, 1000, 400), 1000*0.2e-6 + 600*5e-6 + 400*8e-6},
+		{"opus 5.5 long", r("claude-opus-5-5", 900_000, 1000, 0, 0, 0), 900_000*4e-6 + 1000*20e-6},
+		{"haiku 5.5 at 100k", r("claude-haiku-5-5", 50_000, 1000, 40_000, 10_000, 0), 50_000*0.1e-6 + 1000*0.5e-6 + 40_000*0.01e-6 + 10_000*0.125e-6},
+		{"haiku 5.5 long", r("claude-haiku-5-5", 50_000, 1000, 40_000, 10_001, 1), 50_000*0.5e-6 + 1000*2.5e-6 + 40_000*0.05e-6 + 10_000*0.625e-6 + 1e-6},
 		{"bedrock id", r("us.anthropic.claude-sonnet-4-5-20250929-v1:0", 1, 1, 0, 0, 0), -1},
 		{"prefix lookalike", r("claude-opus-4-5x", 1, 1, 0, 0, 0), -1},
 		{"empty model", r("", 1, 1, 0, 0, 0), -1},
@@ -597,11 +605,11 @@ func BenchmarkTurnScan(b *testing.B) {
 }
 
 func TestUnpricedModels(t *testing.T) {
-	got := UnpricedModels(nil, "claude-opus-5-5", sonnet, "claude-haiku-5-5")
-	if len(got) != 2 || got[0] != "claude-opus-5-5" || got[1] != "claude-haiku-5-5" {
+	got := UnpricedModels(nil, "claude-opus-5-5", sonnet, "claude-sonnet-5", "claude-haiku-5-5", "claude-opus-5")
+	if len(got) != 2 || got[0] != "claude-sonnet-5" || got[1] != "claude-opus-5" {
 		t.Errorf("UnpricedModels = %v", got)
 	}
-	if got := UnpricedModels(NewPrices(map[string]Price{"claude-opus-5-5": {Input: 4, Output: 20}}), "claude-opus-5-5"); len(got) != 0 {
+	if got := UnpricedModels(NewPrices(map[string]Price{"claude-sonnet-5": {Input: 2, Output: 10}}), "claude-sonnet-5"); len(got) != 0 {
 		t.Errorf("a configured price: %v", got)
 	}
 }
