@@ -62,7 +62,7 @@ var dashSessions = []dashSession{
 func TestDashboardQueries(t *testing.T) {
 	promBin := prometheusBinary(t)
 	bin := ccotelBinary(t)
-	exporter := freeAddr(t)
+	exporter := otlptest.FreeAddr(t)
 	col := otlptest.StartCollector(t, otlptest.Collector{
 		Bin: otlptest.CollectorBinary(t), Dir: t.TempDir(), Root: root,
 		Layers: []string{"file-exporter.yaml", "metrics.yaml"},

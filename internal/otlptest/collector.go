@@ -178,12 +178,7 @@ func StartCollector(t testing.TB, c Collector) *Collector {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Addr = ln.Addr().String()
-	ln.Close()
+	c.Addr = FreeAddr(t)
 	c.File = filepath.Join(c.Dir, "traces.jsonl")
 	c.Log = filepath.Join(c.Dir, "otelcol.log")
 	c.Tempo = MustStartPlain(t)

@@ -59,12 +59,7 @@ func StartNginx(t testing.TB, n Nginx) string {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	_, port, _ := net.SplitHostPort(FreeAddr(t))
 
 	example, err := os.ReadFile(n.Conf)
 	if err != nil {

@@ -1,6 +1,7 @@
 package otlptest
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"syscall"
@@ -39,4 +40,16 @@ func StartLogged(t testing.TB, cmd *exec.Cmd, logPath, name string) chan error {
 		}
 	})
 	return done
+}
+
+// FreeAddr is a loopback address (127.0.0.1:port) no one listens on yet,
+// for a process a test starts (a collector, nginx, Prometheus).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
