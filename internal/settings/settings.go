@@ -1,6 +1,8 @@
 // Package settings wires ccotel into Claude Code: it adds ccotel's hook
-// entries to a settings.json and removes them again, and writes the
-// collector settings into ccotel's config file.
+// entries to a settings.json and removes them again, knows where Claude
+// Code's managed settings file lives and reads a settings file's env
+// block. Its atomic file edit (EditFileMode) also serves internal/config,
+// which owns ccotel's own config file.
 //
 // Editing settings.json keeps everything that is not ccotel's: every other
 // key and hook, the order of keys, the exact text of every value (numbers
