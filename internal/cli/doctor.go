@@ -17,7 +17,7 @@ func runDoctor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	offline := fs.Bool("offline", false, "check files and settings only: no handshake, no test span")
-	settingsPath := fs.String("settings", "", "Claude Code settings.json to check (default: ~/.claude/settings.json and ./.claude/settings*.json)")
+	settingsPath := fs.String("settings", "", "Claude Code settings.json to check, after the managed one (default: ./.claude/settings*.json and the user's, in $CLAUDE_CONFIG_DIR or ~/.claude)")
 	flags := configFlags(fs)
 	if code, ok := parseFlags(fs, `Usage: ccotel doctor [--offline] [--json] [config flags]
 
@@ -32,7 +32,8 @@ Flags:
 		return code
 	}
 
-	cfg, err := config.Load(hookLoadOptions(flags(), claudeSettingsFiles(*settingsPath)))
+	files := claudeSettingsFiles(*settingsPath)
+	cfg, err := config.Load(hookLoadOptions(flags(), files))
 	if err != nil {
 		fix := "fix it; nothing is recorded until it loads"
 		if errors.Is(err, config.ErrUntrusted) {
@@ -43,7 +44,7 @@ Flags:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout+10*time.Second)
 	defer cancel()
-	_, findings := doctor.Check(ctx, cfg, doctor.Options{Offline: *offline, Settings: *settingsPath})
+	_, findings := doctor.Check(ctx, cfg, doctor.Options{Offline: *offline, Settings: *settingsPath, SettingsFiles: files})
 	failed := doctor.Failures(findings)
 	if *asJSON {
 		type jf struct {

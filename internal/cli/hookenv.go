@@ -7,13 +7,8 @@ import (
 	"strings"
 
 	"github.com/ccotel/ccotel/internal/config"
-	"github.com/ccotel/ccotel/internal/regfile"
 	"github.com/ccotel/ccotel/internal/settings"
 )
-
-// maxSettingsSize bounds a settings file read for its env block: a few
-// KB in practice.
-const maxSettingsSize = 4 << 20
 
 // doctor and status judge the configuration a hook gets, not the
 // terminal's: Claude Code puts the env blocks of its settings files in
@@ -43,9 +38,7 @@ func claudeSettingsFiles(explicit string) []string {
 func hookLoadOptions(flags map[string]string, files []string) config.LoadOptions {
 	env, from := map[string]string{}, map[string]string{}
 	for i := len(files) - 1; i >= 0; i-- { // lowest precedence first
-		// Whatever a project's .claude/ holds: a regular file only (a
-		// FIFO would hang doctor), bounded, as the config file is read.
-		src, _, err := regfile.ReadAll(files[i], maxSettingsSize)
+		src, err := settings.ReadFile(files[i])
 		if err != nil {
 			continue
 		}

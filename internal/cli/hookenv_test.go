@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/settings"
 )
 
 // A settings file is whatever a cloned project holds under .claude/: a
@@ -18,7 +20,7 @@ func TestHookLoadOptionsSkipsFIFOAndHugeSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	huge := filepath.Join(dir, "huge.json")
-	if err := os.WriteFile(huge, make([]byte, maxSettingsSize+1), 0o600); err != nil {
+	if err := os.WriteFile(huge, make([]byte, settings.MaxFileSize+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	good := filepath.Join(dir, "settings.json")
@@ -38,5 +40,25 @@ func TestHookLoadOptionsSkipsFIFOAndHugeSettings(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("hookLoadOptions blocked on a FIFO settings file")
+	}
+}
+
+// doctor looks for ccotel's hooks in the files Claude Code reads, which
+// are the files install writes: with CLAUDE_CONFIG_DIR set, the user's
+// settings file is in that directory, not in ~/.claude.
+func TestDoctorFindsHooksInClaudeConfigDir(t *testing.T) {
+	home := cmdEnv(t)
+	t.Chdir(t.TempDir())
+	alt := filepath.Join(home, "alt")
+	t.Setenv("CLAUDE_CONFIG_DIR", alt)
+	if code, out, errs := runCmd(installCmd, "--command", "/opt/bin/ccotel"); code != 0 {
+		t.Fatalf("install: %d\n%s\n%s", code, out, errs)
+	}
+	d := runDoctorJSON(t)
+	if f := d.finding(filepath.Join(alt, "settings.json") + " runs ccotel on"); f == "" {
+		t.Errorf("doctor does not see the hooks install wrote to %s: %+v", alt, d.Findings)
+	}
+	if f := d.finding("does not run ccotel"); f != "" {
+		t.Errorf("doctor: %s", f)
 	}
 }

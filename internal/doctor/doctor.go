@@ -57,10 +57,12 @@ func (d *Diagnosis) add(section string, sev Severity, msg, fix string) {
 
 // Options steer Diagnose and Check.
 type Options struct {
-	// Settings is the Claude Code settings.json to check ("" = the user's
-	// and the current project's).
-	Settings string
-	Now      func() time.Time
+	// SettingsFiles are the Claude Code settings files to check, the
+	// managed one first (the caller knows where Claude Code looks).
+	// Settings is the one the user named, if any: it must be readable.
+	SettingsFiles []string
+	Settings      string
+	Now           func() time.Time
 	// ExpiryWarning: a certificate expiring within this is a warning
 	// (default certs.RenewBefore, 30 days).
 	ExpiryWarning time.Duration
@@ -170,7 +172,7 @@ var sections = []string{"Configuration", "Certificates", "Connection", "Export",
 func Check(ctx context.Context, cfg *config.Config, o Options) (*Diagnosis, []Finding) {
 	d := Diagnose(ctx, cfg, o)
 	findings := append(environment(cfg), d.Findings...)
-	findings = append(findings, wiring(o.Settings)...)
+	findings = append(findings, wiring(o.SettingsFiles, o.Settings)...)
 	findings = append(findings, outbox(cfg)...)
 	// What a server sent (an answer, a certificate's names) reaches the
 	// terminal cleaned, and no configured secret is shown.

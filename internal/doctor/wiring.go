@@ -12,18 +12,13 @@ import (
 	"github.com/ccotel/ccotel/internal/settings"
 )
 
-// wiring checks that Claude Code runs ccotel as a hook.
-func wiring(settingsPath string) []Finding {
+// wiring checks that Claude Code runs ccotel as a hook, from one of
+// paths (the managed settings file first: its hooks run for every user).
+// explicit, the file the user named, must be readable.
+func wiring(paths []string, explicit string) []Finding {
 	const sec = "Claude Code"
-	// The managed settings file first: its hooks run for every user.
-	paths := []string{settings.ManagedPath()}
-	if settingsPath != "" {
-		paths = append(paths, settingsPath)
-	} else {
-		if home, err := os.UserHomeDir(); err == nil {
-			paths = append(paths, filepath.Join(home, ".claude", "settings.json"))
-		}
-		paths = append(paths, filepath.Join(".claude", "settings.json"), filepath.Join(".claude", "settings.local.json"))
+	if len(paths) == 0 {
+		return nil
 	}
 	self, _ := os.Executable()
 	if p, err := filepath.EvalSymlinks(self); err == nil {
@@ -35,9 +30,9 @@ func wiring(settingsPath string) []Finding {
 		if p == paths[0] {
 			out = append(out, managedMode(p)...)
 		}
-		src, err := os.ReadFile(p)
+		src, err := settings.ReadFile(p)
 		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) || p == settingsPath {
+			if !errors.Is(err, os.ErrNotExist) || p == explicit {
 				out = append(out, Finding{Section: sec, Severity: Warn, Message: fmt.Sprintf("cannot read %s: %v", p, err)})
 			}
 			continue
@@ -114,7 +109,7 @@ func managedMode(p string) []Finding {
 // managedHooksOnly reports whether the managed settings file restricts
 // Claude Code to its own hooks.
 func managedHooksOnly(p string) bool {
-	src, err := os.ReadFile(p)
+	src, err := settings.ReadFile(p)
 	if err != nil {
 		return false
 	}

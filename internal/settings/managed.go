@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"runtime"
+
+	"github.com/ccotel/ccotel/internal/regfile"
 )
 
 // Claude Code's managed settings file: the policy file an admin deploys
@@ -52,4 +54,16 @@ func EnvBlock(src []byte) (map[string]string, error) {
 		}
 	}
 	return env, nil
+}
+
+// MaxFileSize bounds a settings file read to be judged (doctor, status):
+// a few KB in practice.
+const MaxFileSize = 4 << 20
+
+// ReadFile reads a settings file to judge it: a regular file only (one in
+// a cloned project's .claude/ may be a FIFO), at most MaxFileSize bytes.
+// A missing file satisfies errors.Is(err, os.ErrNotExist).
+func ReadFile(path string) ([]byte, error) {
+	b, _, err := regfile.ReadAll(path, MaxFileSize)
+	return b, err
 }
