@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ccotel/ccotel/internal/regfile"
 )
 
 // Result is what EditFile did or, with dryRun, would do.
@@ -43,17 +45,10 @@ func EditFileMode(path string, edit func([]byte) ([]byte, error), dryRun bool, f
 		return r, fmt.Errorf("%s is a symlink to a missing file: %w", path, err)
 	}
 	mode := fs.FileMode(0o600)
-	old, err := os.ReadFile(r.Path)
+	old, fi, err := regfile.ReadAll(r.Path, MaxFileSize) // never blocks on a FIFO
 	switch {
 	case err == nil:
 		r.Existed = true
-		fi, err := os.Stat(r.Path)
-		if err != nil {
-			return r, err
-		}
-		if !fi.Mode().IsRegular() {
-			return r, fmt.Errorf("%s is not a regular file", r.Path)
-		}
 		mode = fi.Mode().Perm()
 	case errors.Is(err, fs.ErrNotExist):
 	default:

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/diff"
 )
@@ -170,5 +172,27 @@ func TestEditFileFollowsSymlink(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "nowhere.json"), dangling)
 	if _, err := EditFile(dangling, installEdit, false); err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Errorf("dangling symlink: %v", err)
+	}
+}
+
+// A settings file in a cloned project may be a FIFO: install refuses it
+// at once rather than blocking on the read (and leaves it alone).
+func TestEditFileRefusesFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "settings.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := EditFile(fifo, installEdit, false)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("EditFile(FIFO) = %v, want not a regular file", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("EditFile blocked on a FIFO")
 	}
 }

@@ -56,8 +56,8 @@ func EnvBlock(src []byte) (map[string]string, error) {
 	return env, nil
 }
 
-// MaxFileSize bounds a settings file read to be judged (doctor, status):
-// a few KB in practice.
+// MaxFileSize bounds a settings (or config) file read to be judged or
+// edited: a few KB in practice.
 const MaxFileSize = 4 << 20
 
 // ReadFile reads a settings file to judge it: a regular file only (one in
