@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -347,22 +345,18 @@ func checkRunCosts(t *testing.T, play *claudetest.Play, spans map[string]*tracep
 // costStates returns totalCostUSD of every cost-state line, in order.
 func costStates(t *testing.T, path string) []float64 {
 	t.Helper()
-	f, err := os.Open(path)
+	lines, err := claudetest.ReadJSONL(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var out []float64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var l struct {
-			Type  string  `json:"type"`
-			Total float64 `json:"totalCostUSD"`
+	for _, l := range lines {
+		if l["type"] != "cost-state" {
+			continue
 		}
-		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Type == "cost-state" {
-			out = append(out, l.Total)
-		}
+		n, _ := l["totalCostUSD"].(json.Number)
+		f, _ := n.Float64()
+		out = append(out, f)
 	}
 	return out
 }
