@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccotel/ccotel/internal/otlptest"
 )
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -434,10 +436,7 @@ func TestShow(t *testing.T) {
 func TestShowOnOpensslCertificates(t *testing.T) {
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("openssl is not installed; CI must have it")
-		}
-		t.Skip("openssl not installed")
+		otlptest.Unavailable(t, "openssl not installed")
 	}
 	dir := t.TempDir()
 	run := func(args ...string) {

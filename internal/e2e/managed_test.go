@@ -130,17 +130,11 @@ type etcOverlay struct {
 
 func requireEtcOverlay(t *testing.T) *etcOverlay {
 	t.Helper()
-	skip := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true: %s", why)
-		}
-		t.Skip(why)
-	}
 	if os.Geteuid() != 0 {
-		skip("needs root: Claude Code reads managed settings from /etc/claude-code only")
+		otlptest.Unavailable(t, "needs root: Claude Code reads managed settings from /etc/claude-code only")
 	}
 	if _, err := exec.LookPath("unshare"); err != nil {
-		skip("needs unshare (util-linux) for a private /etc")
+		otlptest.Unavailable(t, "needs unshare (util-linux) for a private /etc")
 	}
 	o := &etcOverlay{dir: t.TempDir()}
 	o.upper = filepath.Join(o.dir, "upper")
@@ -150,7 +144,7 @@ func requireEtcOverlay(t *testing.T) *etcOverlay {
 		}
 	}
 	if out, err := o.run(context.Background(), os.Environ(), "true"); err != nil {
-		skip(fmt.Sprintf("cannot overlay /etc in a private mount namespace: %v %s", err, out))
+		otlptest.Unavailable(t, fmt.Sprintf("cannot overlay /etc in a private mount namespace: %v %s", err, out))
 	}
 	return o
 }

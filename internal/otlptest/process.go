@@ -42,6 +42,17 @@ func StartLogged(t testing.TB, cmd *exec.Cmd, logPath, name string) chan error {
 	return done
 }
 
+// Unavailable ends a test that needs what this machine lacks (a tool, a
+// build, root): a skip, but under CI=true, where .ci/run provides all of
+// it, a failure, so that CI cannot pass without the real thing.
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true: %s", why)
+	}
+	t.Skip(why)
+}
+
 // FreeAddr is a loopback address (127.0.0.1:port) no one listens on yet,
 // for a process a test starts (a collector, nginx, Prometheus).
 func FreeAddr(t testing.TB) string {
