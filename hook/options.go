@@ -2,7 +2,6 @@ package hook
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -177,6 +176,6 @@ func launchToolUseID(ev *Event) string {
 	if ev.AgentID == "" || ev.TranscriptPath == "" || strings.ContainsAny(ev.AgentID, "/\\") {
 		return ""
 	}
-	id, _ := usage.LaunchingCall(filepath.Join(strings.TrimSuffix(ev.TranscriptPath, ".jsonl"), "subagents", "agent-"+ev.AgentID+".jsonl"))
+	id, _ := usage.LaunchingCall(subagentTranscript(ev.TranscriptPath, ev.AgentID))
 	return capIdent(id)
 }

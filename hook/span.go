@@ -3,9 +3,7 @@ package hook
 import (
 	"cmp"
 	"encoding/json"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ccotel/ccotel/internal/semconv"
@@ -250,7 +248,7 @@ func (m *machine) finish(o *openSpan, sp *tracing.Span) {
 			if o.Kind == kindRun {
 				ref.Offset = o.Offset
 			} else {
-				ref.SubagentDir = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents")
+				ref.SubagentDir = subagentDir(s.Transcript)
 			}
 			sp.Pending = pending(ref)
 		}

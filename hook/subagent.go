@@ -1,9 +1,7 @@
 package hook
 
 import (
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/ccotel/ccotel/internal/semconv"
 	"github.com/ccotel/ccotel/internal/usage"
@@ -163,7 +161,7 @@ func (m *machine) subagentStop() {
 	}
 	path := ev.AgentTranscriptPath
 	if path == "" && s.Transcript != "" && ev.AgentID != "" {
-		path = filepath.Join(strings.TrimSuffix(s.Transcript, ".jsonl"), "subagents", "agent-"+ev.AgentID+".jsonl")
+		path = subagentTranscript(s.Transcript, ev.AgentID)
 	}
 	if path != "" {
 		agent.Span.Pending = pending(usage.Ref{Scope: "agent", Path: path, AgentID: ev.AgentID})

@@ -302,7 +302,12 @@ func (m *machine) toolEvidence(o *openSpan, sp *tracing.Span) json.RawMessage {
 // subagentTranscript is where Claude Code writes subagent agentID's
 // transcript: <session transcript without .jsonl>/subagents/agent-<id>.jsonl.
 func subagentTranscript(session, agentID string) string {
-	return filepath.Join(strings.TrimSuffix(session, ".jsonl"), "subagents", "agent-"+agentID+".jsonl")
+	return filepath.Join(subagentDir(session), "agent-"+agentID+".jsonl")
+}
+
+// subagentDir is the directory of a session's subagent transcripts.
+func subagentDir(session string) string {
+	return filepath.Join(strings.TrimSuffix(session, ".jsonl"), "subagents")
 }
 
 // maxToolDuration bounds the duration_ms a start time is derived from.
