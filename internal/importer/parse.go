@@ -233,12 +233,13 @@ func (p *parser) user(l *tline, t time.Time, off int64) {
 	}
 	if results > 0 {
 		var resp json.RawMessage
+		denial := ""
 		if results == 1 {
-			resp = l.ToolUseResult
+			resp, denial = l.ToolUseResult, l.denial()
 		}
 		for i := range blocks {
 			if blocks[i].Type == "tool_result" {
-				p.result(&blocks[i], resp, t)
+				p.result(&blocks[i], resp, denial, t)
 			}
 		}
 		return
@@ -326,7 +327,10 @@ const maxError = 4 << 10
 // result ends a call: PostToolUse, PostToolUseFailure, or for a call
 // Claude Code rejected before running it, no event of its own (its
 // PreToolUse is withdrawn) and a mention in the round's PostToolBatch.
-func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
+// A denied call (denial, see tline.denial) ends as Claude Code ends it:
+// PermissionDenied, or PermissionRequest and no Post event, its denial
+// text in the round's PostToolBatch.
+func (p *parser) result(b *block, resp json.RawMessage, denial string, t time.Time) {
 	c := p.calls[b.ToolUseID]
 	if c == nil {
 		return
@@ -341,11 +345,15 @@ func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
 	switch {
 	case b.IsError && strings.HasPrefix(text, "<tool_use_error>"):
 		p.events[c.pre].drop = true
-		for i := range c.round.calls {
-			if c.round.calls[i].ToolUseID == b.ToolUseID {
-				c.round.calls[i].ToolResponse = jsonString(utf8cut.Prefix(text, 600))
-			}
-		}
+		c.round.respond(b.ToolUseID, text)
+	case b.IsError && denial == "classifier":
+		pl.Name, pl.Reason = hook.PermissionDenied, utf8cut.Prefix(text, maxError)
+		p.emit(t, pl)
+	case b.IsError && denial != "":
+		pl.ToolUseID = "" // as Claude Code sends it
+		pl.Name = hook.PermissionRequest
+		p.emit(t, pl)
+		c.round.respond(b.ToolUseID, text)
 	case b.IsError:
 		pl.Name, pl.Error = hook.PostToolUseFailure, utf8cut.Prefix(text, maxError)
 		pl.IsInterrupt = strings.Contains(text, "[Request interrupted by user") || strings.Contains(text, "doesn't want to proceed")
@@ -357,6 +365,15 @@ func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
 	}
 	if c.round.open--; c.round.open == 0 {
 		p.emit(t, payload{Name: hook.PostToolBatch, ToolCalls: c.round.calls})
+	}
+}
+
+// respond gives call id of the round its response in PostToolBatch.
+func (r *round) respond(id, text string) {
+	for i := range r.calls {
+		if r.calls[i].ToolUseID == id {
+			r.calls[i].ToolResponse = jsonString(utf8cut.Prefix(text, 600))
+		}
 	}
 }
 
@@ -380,9 +397,16 @@ func (p *parser) system(l *tline, t time.Time) {
 }
 
 // endRun ends the run at a cost-state line (Claude Code writes one as a
-// session's process exits): the open turn's Stop, then SessionEnd.
+// session's process exits): the open turn's Stop, then SessionEnd. A
+// turn with a call still open was interrupted (SIGINT during a tool:
+// Claude Code sends only SessionEnd); the results written after the
+// cost-state line for its calls imply no event.
 func (p *parser) endRun(end int64) {
 	if p.runOpen {
+		if p.turn != nil && len(p.calls) > 0 {
+			p.turn.interrupted = true
+		}
+		clear(p.calls)
 		p.stop()
 		p.emit(p.last, payload{Name: hook.SessionEnd, Reason: "other"})
 		p.runs++
