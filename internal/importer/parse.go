@@ -384,6 +384,9 @@ func (p *parser) system(l *tline, t time.Time) {
 		trigger, pre := "", t
 		if m := l.CompactMetadata; m != nil {
 			trigger = m.Trigger
+			if trigger == "manual" {
+				p.stop() // /compact is typed between turns
+			}
 			if d := time.Duration(m.DurationMs) * time.Millisecond; d > 0 && t.Add(-d).After(p.last) {
 				pre = t.Add(-d)
 			}
