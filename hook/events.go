@@ -135,9 +135,8 @@ func (e EventSpec) Handler() string {
 //     shared 1.5 s SessionEnd budget.
 //   - PostToolBatch is the only report of a tool call Claude Code rejected
 //     at input validation (no Pre, no Post event): one more hook process
-//     per tool round, measured at 3.5 ms median wall (a PostToolUse:
-//     3.6 ms; `cat` of the same payload: 1.45 ms) on the 2-core CI
-//     machine. PreModelSwitch, PostModelSwitch and DirectoryAdded are rare
+//     per tool round, about a PostToolUse's cost (docs/PERFORMANCE.md,
+//     "Figures behind choices in the code"). PreModelSwitch, PostModelSwitch and DirectoryAdded are rare
 //     (span events, the model of the turns that follow).
 var EventTable = []EventSpec{
 	{Name: SessionStart, handle: (*machine).sessionStart, Restart: RestartAlways, PreLock: PreLockTranscriptSize, Timeout: 5},

@@ -10,7 +10,7 @@ import (
 // The index is the heads of a session's open spans, in order (the top
 // span first), kept as a record of its own under indexKey: it is read
 // and written on every event, so it is a compact binary encoding rather
-// than JSON (which cost ~2 µs per open span per event). In
+// than JSON (docs/PERFORMANCE.md, "Figures behind choices in the code"). In
 // internal/binrec's primitives, per span:
 //
 //	kind     1 byte (indexKinds)

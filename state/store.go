@@ -14,8 +14,8 @@
 //     once. Sync forces the file to disk; the flusher calls it.
 //     Options.Durable syncs every commit. The freelist is still written at
 //     each commit (NoFreelistSync off): without it bbolt rebuilds the
-//     freelist at every open by walking the whole file (measured: 2.4 ms at
-//     3 MB, 30 ms at 30 MB of outbox, against 0.13 ms with it).
+//     freelist at every open by walking the whole file (docs/PERFORMANCE.md,
+//     "Figures behind choices in the code").
 //   - A database bbolt cannot open (truncated, garbage, bad checksum) is
 //     renamed to ccotel.db.corrupt-<UTC time> and a fresh one is created.
 //     A panic or memory fault inside bbolt during a transaction means the

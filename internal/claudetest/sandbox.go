@@ -220,6 +220,25 @@ func (sb *Sandbox) Env(baseURL string) []string {
 	return env
 }
 
+// sessionArgs are the arguments of a run that name its session (new or
+// resumed), model and debug file, then o.Args; -p and the TUI share them.
+func (o RunOptions) sessionArgs() []string {
+	var args []string
+	if o.Resume {
+		args = append(args, "--resume", o.SessionID)
+	} else {
+		args = append(args, "--session-id", o.SessionID)
+	}
+	if o.Model != "" {
+		args = append(args, "--model", o.Model)
+	}
+	if o.DebugFile != "" {
+		args = append(args, "--debug-file", o.DebugFile)
+	}
+	args = append(args, o.Args...)
+	return args
+}
+
 // Run runs `claude -p` in the sandbox and waits for it (and for its
 // process group) to end, or kills the group after the timeout. An error is
 // returned only when claude could not be started; a non-zero exit is in
@@ -243,18 +262,7 @@ func (sb *Sandbox) Run(ctx context.Context, o RunOptions) (*Result, error) {
 		mode = "bypassPermissions"
 	}
 	args = append(args, "--output-format", "stream-json", "--verbose", "--permission-mode", mode)
-	if o.Resume {
-		args = append(args, "--resume", o.SessionID)
-	} else {
-		args = append(args, "--session-id", o.SessionID)
-	}
-	if o.Model != "" {
-		args = append(args, "--model", o.Model)
-	}
-	if o.DebugFile != "" {
-		args = append(args, "--debug-file", o.DebugFile)
-	}
-	args = append(args, o.Args...)
+	args = append(args, o.sessionArgs()...)
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

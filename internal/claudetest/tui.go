@@ -83,19 +83,7 @@ func (sb *Sandbox) StartTUI(ctx context.Context, o RunOptions) (*TUI, error) {
 	if mode == "" {
 		mode = "default"
 	}
-	args := []string{o.CLI, "--permission-mode", mode}
-	if o.Resume {
-		args = append(args, "--resume", o.SessionID)
-	} else {
-		args = append(args, "--session-id", o.SessionID)
-	}
-	if o.Model != "" {
-		args = append(args, "--model", o.Model)
-	}
-	if o.DebugFile != "" {
-		args = append(args, "--debug-file", o.DebugFile)
-	}
-	args = append(args, o.Args...)
+	args := append([]string{o.CLI, "--permission-mode", mode}, o.sessionArgs()...)
 	env := append(append(sb.Env(o.BaseURL), o.Env...), "TERM=xterm-256color", "COLORTERM=truecolor")
 	var script strings.Builder
 	// The tmux server outlives the test process: should the test be killed

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -204,30 +203,7 @@ func StartCollector(t testing.TB, c Collector) *Collector {
 		"TEMPO_OTLP_HTTP_ENDPOINT="+c.Tempo.URL,
 		"OTELCOL_FILE_PATH="+c.File)
 	cmd.Env = append(cmd.Env, c.Env...)
-	logf, err := os.Create(c.Log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); logf.Close() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(c.Log)
-			t.Logf("collector log (%s):\n%s", c.Log, b)
-		}
-	})
+	done := StartLogged(t, cmd, c.Log, "collector")
 	// The receiver starts last, after the pipeline behind it: once it
 	// listens, the collector takes spans.
 	for deadline := time.Now().Add(60 * time.Second); ; {
