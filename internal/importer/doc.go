@@ -21,8 +21,8 @@
 //	                    A denied call's result (permissionDecision reject)
 //	                    ends it as Claude Code does: PermissionDenied when
 //	                    auto mode's classifier denied it, else
-//	                    PermissionRequest and no Post event, the denial
-//	                    text in PostToolBatch
+//	                    PermissionRequest (right after its PreToolUse) and
+//	                    no Post event, the denial text in PostToolBatch
 //	PostToolBatch       once every call of a response has its result
 //	SubagentStart/Stop  a subagent transcript's first and last lines
 //	                    (agent_type from its meta.json, else from the Agent

@@ -412,10 +412,11 @@ func TestEventsTUISnapshot(t *testing.T) {
 // A denied call ends as Claude Code 2.1.328 ends it: unapproved (-p in
 // the default mode), PermissionRequest and no Post event, the denial in
 // PostToolBatch; denied by auto mode's classifier, PermissionDenied.
+func denied(s float64, id, reasonType, text string) string {
+	return fmt.Sprintf(`{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":%q,"is_error":true,"content":%q}]},"toolUseResult":%q,"permissionDecision":{"decision":"reject","source":"config","reasonType":%q},"timestamp":%q,"sessionId":%q}`, id, text, "Error: "+text, reasonType, at(s), sid)
+}
+
 func TestEventsDenied(t *testing.T) {
-	denied := func(s float64, id, reasonType, text string) string {
-		return fmt.Sprintf(`{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":%q,"is_error":true,"content":%q}]},"toolUseResult":%q,"permissionDecision":{"decision":"reject","source":"config","reasonType":%q},"timestamp":%q,"sessionId":%q}`, id, text, "Error: "+text, reasonType, at(s), sid)
-	}
 	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").toolUse(1, "m1", "t1", "Bash")
 	b.lines = append(b.lines, denied(2, "t1", "", "touch in 'x' needs approval."))
 	b.toolUse(3, "m2", "t2", "Bash")
@@ -473,5 +474,38 @@ func TestEventsManualCompact(t *testing.T) {
 		"UserPromptSubmit PreCompact SessionStart:compact PostCompact Stop SessionEnd"
 	if got := names(events); got != want {
 		t.Fatalf("events\n got %s\nwant %s", got, want)
+	}
+}
+
+// Two calls of one tool in a round, the first unapproved: its
+// PermissionRequest (which names no call: the hook gives it to the
+// latest open call of its tool) comes right after its own PreToolUse, so
+// the first call is the denied one and the second ran.
+func TestRunDeniedParallel(t *testing.T) {
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").toolUse(1, "m1", "t1", "Bash").toolUse(1.1, "m1", "t2", "Bash")
+	b.lines = append(b.lines, denied(2, "t1", "", "touch in 'x' needs approval."))
+	b.result(2.1, "t2", false, "ok").text(3, "m2").costState()
+	s := b.write(t, t.TempDir())
+	events, _, err := Events(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SessionStart:startup UserPromptSubmit PreToolUse:t1 PermissionRequest PreToolUse:t2 PostToolUse:t2 PostToolBatch Stop SessionEnd"
+	if got := names(events); got != want {
+		t.Fatalf("events\n got %s\nwant %s", got, want)
+	}
+	o := Options{Store: storeOptions(t)}
+	if _, err := Run([]Session{s}, o); err != nil {
+		t.Fatal(err)
+	}
+	errs := map[string]string{}
+	for _, sp := range queued(t, o.Store) {
+		if id, ok := sp.Attr(semconv.GenAIToolCallID); ok {
+			e, _ := sp.Attr(semconv.ErrorType)
+			errs[id.Str] = e.Str
+		}
+	}
+	if errs["t1"] != semconv.ErrorPermissionDenied || errs["t2"] != "" {
+		t.Errorf("error types %v, want t1 %s and t2 none", errs, semconv.ErrorPermissionDenied)
 	}
 }

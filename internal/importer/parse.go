@@ -99,6 +99,7 @@ func (p *parser) read(path string) error {
 		p.line(line, start, lr.Consumed())
 	}
 	p.finish()
+	p.events = withRequests(p.events)
 	return nil
 }
 
@@ -350,9 +351,7 @@ func (p *parser) result(b *block, resp json.RawMessage, denial string, t time.Ti
 		pl.Name, pl.Reason = hook.PermissionDenied, utf8cut.Prefix(text, maxError)
 		p.emit(t, pl)
 	case b.IsError && denial != "":
-		pl.ToolUseID = "" // as Claude Code sends it
-		pl.Name = hook.PermissionRequest
-		p.emit(t, pl)
+		p.events[c.pre].ask = true // see withRequests
 		c.round.respond(b.ToolUseID, text)
 	case b.IsError:
 		pl.Name, pl.Error = hook.PostToolUseFailure, utf8cut.Prefix(text, maxError)
