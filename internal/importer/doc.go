@@ -18,14 +18,22 @@
 //	                    starts with <tool_use_error> was rejected before the
 //	                    call ran: its PreToolUse is withdrawn and the round's
 //	                    PostToolBatch names it, as Claude Code does
+//	                    A denied call's result (permissionDecision reject)
+//	                    ends it as Claude Code does: PermissionDenied when
+//	                    auto mode's classifier denied it, else
+//	                    PermissionRequest (right after its PreToolUse) and
+//	                    no Post event, the denial text in PostToolBatch
 //	PostToolBatch       once every call of a response has its result
 //	SubagentStart/Stop  a subagent transcript's first and last lines
 //	                    (agent_type from its meta.json, else from the Agent
 //	                    call whose result names the agent)
 //	PreCompact, SessionStart compact, PostCompact
-//	                    a compact_boundary line (less its durationMs)
+//	                    a compact_boundary line (less its durationMs); a
+//	                    manual one (/compact) ends the turn before it
 //	Stop                the turn's last line (assistant, tool result,
-//	                    stop-hook summary), unless the user interrupted it;
+//	                    stop-hook summary), unless the user interrupted it
+//	                    (an interrupt line, or the run ended with a call
+//	                    open: SIGINT);
 //	                    StopFailure when its last response is an API error
 //	                    line (isApiErrorMessage), with that error's kind
 //	SessionEnd          the run's last event, at a cost-state line or the end

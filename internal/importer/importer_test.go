@@ -393,3 +393,119 @@ func TestEventsSubagentType(t *testing.T) {
 		t.Errorf("SubagentStart %+v", e.p)
 	}
 }
+
+// The TUI writes a file-history-snapshot line before the prompt's line,
+// its snapshot stamped after the prompt: it is no line of the session's
+// own that the prompt would be fork history before.
+func TestEventsTUISnapshot(t *testing.T) {
+	b := (&tr{}).add(`{"type":"file-history-snapshot","messageId":"u1","snapshot":{"messageId":"u1","trackedFileBackups":{},"timestamp":%q},"isSnapshotUpdate":false}`, at(0.5)).
+		prompt(0.1, "p1", "Say hi.").text(1, "m1")
+	events, _, err := Events(b.write(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(events), "SessionStart:startup UserPromptSubmit Stop SessionEnd"; got != want {
+		t.Fatalf("events %s, want %s", got, want)
+	}
+}
+
+// A denied call ends as Claude Code 2.1.328 ends it: unapproved (-p in
+// the default mode), PermissionRequest and no Post event, the denial in
+// PostToolBatch; denied by auto mode's classifier, PermissionDenied.
+func denied(s float64, id, reasonType, text string) string {
+	return fmt.Sprintf(`{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":%q,"is_error":true,"content":%q}]},"toolUseResult":%q,"permissionDecision":{"decision":"reject","source":"config","reasonType":%q},"timestamp":%q,"sessionId":%q}`, id, text, "Error: "+text, reasonType, at(s), sid)
+}
+
+func TestEventsDenied(t *testing.T) {
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").toolUse(1, "m1", "t1", "Bash")
+	b.lines = append(b.lines, denied(2, "t1", "", "touch in 'x' needs approval."))
+	b.toolUse(3, "m2", "t2", "Bash")
+	b.lines = append(b.lines, denied(4, "t2", "classifier", "Auto mode is unavailable."))
+	b.text(5, "m3")
+	events, _, err := Events(b.write(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SessionStart:startup UserPromptSubmit PreToolUse:t1 PermissionRequest PostToolBatch PreToolUse:t2 PermissionDenied:t2 PostToolBatch Stop SessionEnd"
+	if got := names(events); got != want {
+		t.Fatalf("events\n got %s\nwant %s", got, want)
+	}
+	if c := events[4].p.ToolCalls; len(c) != 1 || !strings.Contains(string(c[0].ToolResponse), "needs approval") {
+		t.Errorf("the unapproved call's batch entry %+v", c)
+	}
+	if r := events[6].p.Reason; !strings.Contains(r, "Auto mode") {
+		t.Errorf("PermissionDenied reason %q", r)
+	}
+}
+
+// SIGINT during a tool: the run ends (its cost-state line) with the call
+// open, and its result and the interrupt are written after: the turn
+// was interrupted (no Stop), and the late result implies no event.
+func TestEventsSIGINT(t *testing.T) {
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").toolUse(1, "m1", "t1", "Bash").costState().
+		result(2, "t1", true, "The user doesn't want to proceed with this tool use.").
+		add(`{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request interrupted by user for tool use]"}]},"timestamp":%q,"sessionId":%q}`, at(2.1), sid)
+	events, _, err := Events(b.write(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(events), "SessionStart:startup UserPromptSubmit PreToolUse:t1 SessionEnd"; got != want {
+		t.Fatalf("events %s, want %s", got, want)
+	}
+}
+
+// /compact is typed between turns: the turn before it ends first, and
+// the compaction is the session's, not the turn's. An automatic one
+// happens within its turn.
+func TestEventsManualCompact(t *testing.T) {
+	boundary := func(s float64, trigger string) string {
+		return fmt.Sprintf(`{"type":"system","subtype":"compact_boundary","compactMetadata":{"trigger":%q},"timestamp":%q,"sessionId":%q}`, trigger, at(s), sid)
+	}
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").text(1, "m1")
+	b.lines = append(b.lines, boundary(5, "manual"))
+	b.prompt(6, "p2", "y")
+	b.lines = append(b.lines, boundary(7, "auto"))
+	b.text(8, "m2")
+	events, _, err := Events(b.write(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SessionStart:startup UserPromptSubmit Stop PreCompact SessionStart:compact PostCompact " +
+		"UserPromptSubmit PreCompact SessionStart:compact PostCompact Stop SessionEnd"
+	if got := names(events); got != want {
+		t.Fatalf("events\n got %s\nwant %s", got, want)
+	}
+}
+
+// Two calls of one tool in a round, the first unapproved: its
+// PermissionRequest (which names no call: the hook gives it to the
+// latest open call of its tool) comes right after its own PreToolUse, so
+// the first call is the denied one and the second ran.
+func TestRunDeniedParallel(t *testing.T) {
+	b := (&tr{}).queue(0).prompt(0.1, "p1", "x").toolUse(1, "m1", "t1", "Bash").toolUse(1.1, "m1", "t2", "Bash")
+	b.lines = append(b.lines, denied(2, "t1", "", "touch in 'x' needs approval."))
+	b.result(2.1, "t2", false, "ok").text(3, "m2").costState()
+	s := b.write(t, t.TempDir())
+	events, _, err := Events(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SessionStart:startup UserPromptSubmit PreToolUse:t1 PermissionRequest PreToolUse:t2 PostToolUse:t2 PostToolBatch Stop SessionEnd"
+	if got := names(events); got != want {
+		t.Fatalf("events\n got %s\nwant %s", got, want)
+	}
+	o := Options{Store: storeOptions(t)}
+	if _, err := Run([]Session{s}, o); err != nil {
+		t.Fatal(err)
+	}
+	errs := map[string]string{}
+	for _, sp := range queued(t, o.Store) {
+		if id, ok := sp.Attr(semconv.GenAIToolCallID); ok {
+			e, _ := sp.Attr(semconv.ErrorType)
+			errs[id.Str] = e.Str
+		}
+	}
+	if errs["t1"] != semconv.ErrorPermissionDenied || errs["t2"] != "" {
+		t.Errorf("error types %v, want t1 %s and t2 none", errs, semconv.ErrorPermissionDenied)
+	}
+}

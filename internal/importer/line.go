@@ -23,7 +23,14 @@ type tline struct {
 	Error            json.RawMessage `json:"error"`
 	Message          *tmessage       `json:"message"`
 	ToolUseResult    json.RawMessage `json:"toolUseResult"`
-	CompactMetadata  *struct {
+	// PermissionDecision is a tool result's permission outcome: "reject"
+	// for a denied call; reasonType "classifier" when auto mode's
+	// classifier denied it (Claude Code sends PermissionDenied then).
+	PermissionDecision *struct {
+		Decision   string `json:"decision"`
+		ReasonType string `json:"reasonType"`
+	} `json:"permissionDecision"`
+	CompactMetadata *struct {
 		Trigger    string `json:"trigger"`
 		DurationMs int64  `json:"durationMs"`
 	} `json:"compactMetadata"`
@@ -69,11 +76,20 @@ func hasMarker(b []byte) bool {
 	}
 }
 
-var tsKey = []byte(`"timestamp":"`)
+var (
+	tsKey      = []byte(`"timestamp":"`)
+	snapshotTy = []byte(`"type":"file-history-snapshot"`)
+)
 
 // quickTime is the time of a line that is not decoded: its first
-// "timestamp" member (zero when none parses).
+// "timestamp" member (zero when none parses). A file-history-snapshot
+// line has none of its own (its snapshot's is when the files were
+// looked at: in the TUI, after the prompt's line that follows it), so
+// it has no time.
 func quickTime(b []byte) time.Time {
+	if bytes.HasPrefix(b, []byte(`{`)) && bytes.HasPrefix(b[1:], snapshotTy) {
+		return time.Time{}
+	}
 	i := bytes.Index(b, tsKey)
 	if i < 0 {
 		return time.Time{}
@@ -123,6 +139,21 @@ func content(raw json.RawMessage) (text string, blocks []block, ok bool) {
 func resultText(raw json.RawMessage) string {
 	t, _, _ := content(raw)
 	return t
+}
+
+// denial is how Claude Code reported a tool result's permission denial:
+// "" when it was not denied, "classifier" when auto mode's classifier
+// denied the call (PermissionDenied), "request" otherwise (PermissionRequest
+// and no Post event: nobody approved it).
+func (l *tline) denial() string {
+	switch d := l.PermissionDecision; {
+	case d == nil || d.Decision != "reject":
+		return ""
+	case d.ReasonType == "classifier":
+		return "classifier"
+	default:
+		return "request"
+	}
 }
 
 // errorKind is an API error line's error: a string, or an object's type;

@@ -99,6 +99,7 @@ func (p *parser) read(path string) error {
 		p.line(line, start, lr.Consumed())
 	}
 	p.finish()
+	p.events = withRequests(p.events)
 	return nil
 }
 
@@ -233,12 +234,13 @@ func (p *parser) user(l *tline, t time.Time, off int64) {
 	}
 	if results > 0 {
 		var resp json.RawMessage
+		denial := ""
 		if results == 1 {
-			resp = l.ToolUseResult
+			resp, denial = l.ToolUseResult, l.denial()
 		}
 		for i := range blocks {
 			if blocks[i].Type == "tool_result" {
-				p.result(&blocks[i], resp, t)
+				p.result(&blocks[i], resp, denial, t)
 			}
 		}
 		return
@@ -326,7 +328,10 @@ const maxError = 4 << 10
 // result ends a call: PostToolUse, PostToolUseFailure, or for a call
 // Claude Code rejected before running it, no event of its own (its
 // PreToolUse is withdrawn) and a mention in the round's PostToolBatch.
-func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
+// A denied call (denial, see tline.denial) ends as Claude Code ends it:
+// PermissionDenied, or PermissionRequest and no Post event, its denial
+// text in the round's PostToolBatch.
+func (p *parser) result(b *block, resp json.RawMessage, denial string, t time.Time) {
 	c := p.calls[b.ToolUseID]
 	if c == nil {
 		return
@@ -341,11 +346,13 @@ func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
 	switch {
 	case b.IsError && strings.HasPrefix(text, "<tool_use_error>"):
 		p.events[c.pre].drop = true
-		for i := range c.round.calls {
-			if c.round.calls[i].ToolUseID == b.ToolUseID {
-				c.round.calls[i].ToolResponse = jsonString(utf8cut.Prefix(text, 600))
-			}
-		}
+		c.round.respond(b.ToolUseID, text)
+	case b.IsError && denial == "classifier":
+		pl.Name, pl.Reason = hook.PermissionDenied, utf8cut.Prefix(text, maxError)
+		p.emit(t, pl)
+	case b.IsError && denial != "":
+		p.events[c.pre].ask = true // see withRequests
+		c.round.respond(b.ToolUseID, text)
 	case b.IsError:
 		pl.Name, pl.Error = hook.PostToolUseFailure, utf8cut.Prefix(text, maxError)
 		pl.IsInterrupt = strings.Contains(text, "[Request interrupted by user") || strings.Contains(text, "doesn't want to proceed")
@@ -360,6 +367,15 @@ func (p *parser) result(b *block, resp json.RawMessage, t time.Time) {
 	}
 }
 
+// respond gives call id of the round its response in PostToolBatch.
+func (r *round) respond(id, text string) {
+	for i := range r.calls {
+		if r.calls[i].ToolUseID == id {
+			r.calls[i].ToolResponse = jsonString(utf8cut.Prefix(text, 600))
+		}
+	}
+}
+
 func (p *parser) system(l *tline, t time.Time) {
 	switch l.Subtype {
 	case "compact_boundary":
@@ -367,6 +383,9 @@ func (p *parser) system(l *tline, t time.Time) {
 		trigger, pre := "", t
 		if m := l.CompactMetadata; m != nil {
 			trigger = m.Trigger
+			if trigger == "manual" {
+				p.stop() // /compact is typed between turns
+			}
 			if d := time.Duration(m.DurationMs) * time.Millisecond; d > 0 && t.Add(-d).After(p.last) {
 				pre = t.Add(-d)
 			}
@@ -380,9 +399,16 @@ func (p *parser) system(l *tline, t time.Time) {
 }
 
 // endRun ends the run at a cost-state line (Claude Code writes one as a
-// session's process exits): the open turn's Stop, then SessionEnd.
+// session's process exits): the open turn's Stop, then SessionEnd. A
+// turn with a call still open was interrupted (SIGINT during a tool:
+// Claude Code sends only SessionEnd); the results written after the
+// cost-state line for its calls imply no event.
 func (p *parser) endRun(end int64) {
 	if p.runOpen {
+		if p.turn != nil && len(p.calls) > 0 {
+			p.turn.interrupted = true
+		}
+		clear(p.calls)
 		p.stop()
 		p.emit(p.last, payload{Name: hook.SessionEnd, Reason: "other"})
 		p.runs++

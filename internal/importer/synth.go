@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/ccotel/ccotel/hook"
 )
 
 // event is one hook event a transcript implies: the payload Claude Code
@@ -17,6 +19,34 @@ type event struct {
 	offset int64
 	p      payload
 	drop   bool // a PreToolUse withdrawn: the call was rejected before it ran
+	ask    bool // a PreToolUse whose call waited for an approval that never came
+}
+
+// withRequests puts a PermissionRequest right after each PreToolUse of a
+// call that asked for approval (ask), as Claude Code sends it: the hook
+// gives it to the latest open call of its tool, so it must come before
+// the round's next call of that tool.
+func withRequests(events []event) []event {
+	var out []event
+	for i, e := range events {
+		if !e.ask {
+			if out != nil {
+				out = append(out, e)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]event, 0, len(events)+1), events[:i]...)
+		}
+		req := e
+		req.ask, req.offset = false, 0
+		req.p.Name, req.p.ToolUseID = hook.PermissionRequest, "" // no tool_use_id, as Claude Code sends it
+		out = append(out, e, req)
+	}
+	if out == nil {
+		return events
+	}
+	return out
 }
 
 // payload is the hook payload, with the members ccotel reads.

@@ -50,7 +50,13 @@ func (f *finisher) apply(s *tracing.Span, ref *Ref, res *result) {
 	}
 	t.set(s)
 	if len(t.models) > 0 {
-		if _, ok := s.Attr(semconv.GenAIRequestModel); !ok {
+		// The hook names a turn's model from the last model switch it saw,
+		// but Claude Code does not wait for a PostModelSwitch hook: the
+		// next prompt's hook can run first. A turn or subagent whose
+		// requests all went to one model takes that model from the
+		// transcript, which has no such race.
+		_, ok := s.Attr(semconv.GenAIRequestModel)
+		if !ok || (len(t.models) == 1 && (ref.Scope == "turn" || ref.Scope == "agent")) {
 			s.SetAttr(tracing.String(semconv.GenAIRequestModel, t.models[0]))
 		}
 		s.SetAttr(tracing.String(semconv.GenAIResponseModel, t.models[0]))
