@@ -23,13 +23,7 @@ import (
 //
 // It needs nginx and the collector, as TestEndToEndNginx does.
 func TestTeamCAWithNginx(t *testing.T) {
-	nginx := otlptest.NginxBinary(t)
-	otelcol := otlptest.CollectorBinary(t)
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	dir := t.TempDir()
-	bin := ccotelBinary(t)
+	nginx, otelcol, dir, bin := throughNginx(t)
 	admin := newPerson(t, bin, dir, "admin")
 	bob := newPerson(t, bin, dir, "bob")
 	alice := newPerson(t, bin, dir, "alice")

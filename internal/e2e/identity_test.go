@@ -43,13 +43,7 @@ var forgedHeaders = []string{"ssl-client-subject-dn", "X-Client-Cert-Subject", "
 //
 // It needs nginx and the collector, as TestEndToEndNginx does.
 func TestVerifiedIdentityThroughNginx(t *testing.T) {
-	nginx := otlptest.NginxBinary(t)
-	otelcol := otlptest.CollectorBinary(t)
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	dir := t.TempDir()
-	bin := ccotelBinary(t)
+	nginx, otelcol, dir, bin := throughNginx(t)
 	certs, err := otlptest.NewPKI(mkdir(t, dir, "pki"))
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,19 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// throughNginx is what every test through nginx into the real collector
+// starts with: both binaries (skipped without them, a failure under
+// CI=true), the -short skip, a temporary directory and ccotel's binary.
+func throughNginx(t *testing.T) (nginx, otelcol, dir, bin string) {
+	t.Helper()
+	nginx = otlptest.NginxBinary(t)
+	otelcol = otlptest.CollectorBinary(t)
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	return nginx, otelcol, t.TempDir(), ccotelBinary(t)
+}
+
 // TestEndToEndNginx runs the shipped examples/nginx/ccotel.conf (client
 // certificates required, ssl_verify_depth 1) in front of the real
 // OpenTelemetry Collector running examples/otelcol/config.yaml (with its
@@ -36,15 +49,8 @@ import (
 // (.ci/build-collector.sh); it is skipped without them, except in CI
 // (CI=true), where a missing one is a failure.
 func TestEndToEndNginx(t *testing.T) {
-	nginx := otlptest.NginxBinary(t)
-	otelcol := otlptest.CollectorBinary(t)
-	if testing.Short() {
-		t.Skip("-short")
-	}
-
+	nginx, otelcol, dir, bin := throughNginx(t)
 	began := time.Now()
-	dir := t.TempDir()
-	bin := ccotelBinary(t)
 	certs, err := otlptest.NewPKI(mkdir(t, dir, "pki"))
 	if err != nil {
 		t.Fatal(err)
@@ -163,13 +169,7 @@ func TestEndToEndNginx(t *testing.T) {
 //
 // It needs nginx and the collector, as TestEndToEndNginx does.
 func TestCertsInitAcceptedByNginx(t *testing.T) {
-	nginx := otlptest.NginxBinary(t)
-	otelcol := otlptest.CollectorBinary(t)
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	dir := t.TempDir()
-	bin := ccotelBinary(t)
+	nginx, otelcol, dir, bin := throughNginx(t)
 	home := mkdir(t, dir, "home")
 	env := cleanEnv(home)
 	run := runner(t, bin, env, home)
